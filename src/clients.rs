@@ -1,0 +1,229 @@
+//! The registry of connected clients, and what other clients may see or do to one.
+//!
+//! A connection task owns its socket and its `Session`; everything another task
+//! needs (CLIENT LIST, CLIENT KILL, a PUBLISH delivering a message) goes through the
+//! client's shared `ClientHandle`: atomics for figures, a kill token, and the
+//! outbox of pushed frames.
+//!
+//! Locking rule: `ClientRegistry::clients` is held only to insert, remove or
+//! snapshot handles, never while calling into a handle's own locks.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Which protocol a client connected with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    Resp,
+    Memcache,
+}
+
+/// Names a client gave itself (CLIENT SETNAME, CLIENT SETINFO, HELLO SETNAME).
+#[derive(Default, Clone)]
+pub struct ClientNames {
+    pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+}
+
+/// Frames queued for a client by other clients (pub/sub messages), drained by the
+/// client's own connection task with one write per batch.
+#[derive(Default)]
+pub struct Outbox {
+    queue: Mutex<VecDeque<Bytes>>,
+    /// Bytes queued and not yet written to the socket (the figure the output
+    /// buffer limit is enforced on).
+    queued_bytes: AtomicU64,
+    /// Milliseconds since server start when the queue first went over the soft
+    /// limit; 0 when it is under it.
+    pub soft_limit_since_ms: AtomicU64,
+    pub notify: Notify,
+}
+
+impl Outbox {
+    /// Queue one frame; returns the queued byte count after it.
+    pub fn push(&self, frame: Bytes) -> u64 {
+        let len = frame.len() as u64;
+        self.queue.lock().push_back(frame);
+        let queued = self.queued_bytes.fetch_add(len, Relaxed) + len;
+        self.notify.notify_one();
+        queued
+    }
+
+    /// Move every queued frame into `out`; the bytes stay counted as queued until
+    /// the caller reports them written with `written`.
+    pub fn drain_into(&self, out: &mut bytes::BytesMut) -> u64 {
+        let mut queue = self.queue.lock();
+        let mut moved = 0u64;
+        for frame in queue.drain(..) {
+            moved += frame.len() as u64;
+            out.extend_from_slice(&frame);
+        }
+        moved
+    }
+
+    pub fn written(&self, bytes: u64) {
+        self.queued_bytes.fetch_sub(bytes, Relaxed);
+    }
+
+    pub fn queued_bytes(&self) -> u64 {
+        self.queued_bytes.load(Relaxed)
+    }
+
+    pub fn queued_frames(&self) -> usize {
+        self.queue.lock().len()
+    }
+}
+
+pub struct ClientHandle {
+    pub id: u64,
+    pub kind: ClientKind,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub created: Instant,
+    pub names: Mutex<ClientNames>,
+    /// Selected database (RESP side).
+    pub db: AtomicUsize,
+    /// Negotiated RESP version (2 or 3).
+    pub resp: AtomicU8,
+    /// Milliseconds since server start of the last command.
+    pub last_interaction_ms: AtomicU64,
+    /// Index in the command table of the last command, usize::MAX before any.
+    pub last_command: AtomicUsize,
+    /// Subscription counts shown by CLIENT LIST (sub, psub, ssub).
+    pub channels: AtomicU32,
+    pub patterns: AtomicU32,
+    pub shard_channels: AtomicU32,
+    /// Bytes waiting in the read buffer (qbuf) as of the last read.
+    pub query_buffer_bytes: AtomicU64,
+    /// Cancelled to close the connection (CLIENT KILL, output buffer limit, timeout).
+    pub kill: CancellationToken,
+    pub outbox: Outbox,
+}
+
+impl ClientHandle {
+    pub fn idle_ms(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_sub(self.last_interaction_ms.load(Relaxed))
+    }
+
+    pub fn is_subscriber(&self) -> bool {
+        self.channels.load(Relaxed)
+            + self.patterns.load(Relaxed)
+            + self.shard_channels.load(Relaxed)
+            > 0
+    }
+}
+
+/// Every connected client by id.
+pub struct ClientRegistry {
+    next_id: AtomicU64,
+    clients: Mutex<HashMap<u64, Arc<ClientHandle>>>,
+}
+
+impl Default for ClientRegistry {
+    fn default() -> Self {
+        ClientRegistry {
+            next_id: AtomicU64::new(1),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl ClientRegistry {
+    /// Register a new connection unless `maxclients` are connected already.
+    pub fn register(
+        &self,
+        kind: ClientKind,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        now_ms: u64,
+        maxclients: usize,
+    ) -> Option<Arc<ClientHandle>> {
+        let mut clients = self.clients.lock();
+        if clients.len() >= maxclients {
+            return None;
+        }
+        let id = self.next_id.fetch_add(1, Relaxed);
+        let handle = Arc::new(ClientHandle {
+            id,
+            kind,
+            addr,
+            laddr,
+            created: Instant::now(),
+            names: Mutex::new(ClientNames::default()),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            last_interaction_ms: AtomicU64::new(now_ms),
+            last_command: AtomicUsize::new(usize::MAX),
+            channels: AtomicU32::new(0),
+            patterns: AtomicU32::new(0),
+            shard_channels: AtomicU32::new(0),
+            query_buffer_bytes: AtomicU64::new(0),
+            kill: CancellationToken::new(),
+            outbox: Outbox::default(),
+        });
+        clients.insert(id, handle.clone());
+        Some(handle)
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.lock().get(&id).cloned()
+    }
+
+    /// A snapshot of every client, ordered by id.
+    pub fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
+        let mut all: Vec<_> = self.clients.lock().values().cloned().collect();
+        all.sort_by_key(|c| c.id);
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_counts_bytes_until_written() {
+        let outbox = Outbox::default();
+        assert_eq!(outbox.push(Bytes::from_static(b"abc")), 3);
+        assert_eq!(outbox.push(Bytes::from_static(b"de")), 5);
+        let mut out = bytes::BytesMut::new();
+        assert_eq!(outbox.drain_into(&mut out), 5);
+        assert_eq!(&out[..], b"abcde");
+        assert_eq!(outbox.queued_bytes(), 5);
+        outbox.written(5);
+        assert_eq!(outbox.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn registry_enforces_maxclients() {
+        let r = ClientRegistry::default();
+        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let first = r.register(ClientKind::Resp, a, a, 0, 2).unwrap();
+        let second = r.register(ClientKind::Resp, a, a, 0, 2).unwrap();
+        assert!(r.register(ClientKind::Resp, a, a, 0, 2).is_none());
+        assert_eq!(second.id, first.id + 1);
+        r.unregister(first.id);
+        assert!(r.register(ClientKind::Resp, a, a, 0, 2).is_some());
+    }
+}

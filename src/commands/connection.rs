@@ -1,0 +1,664 @@
+//! Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET, CLIENT.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+
+use super::args::{parse_i64, text};
+use super::{Command, Ctx, Flags, ReplyMode};
+use crate::clients::ClientHandle;
+use crate::error;
+use crate::flags;
+use crate::protocol::resp::Protocol;
+use crate::shared::Shared;
+
+/// The Redis version herald answers as (HELLO, INFO redis_version): client
+/// libraries gate features on it.
+pub const REDIS_COMPAT_VERSION: &str = "7.4.0";
+
+const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    summary: &'static str,
+    handler: super::Handler,
+) -> Command {
+    Command {
+        name,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary,
+        since: "1.0.0",
+        handler,
+        subcommands: &[],
+    }
+}
+
+pub static COMMANDS: &[Command] = &[
+    cmd(
+        "ping",
+        -1,
+        flags![FAST, SUBSCRIBED_OK],
+        "Returns the server's liveliness response.",
+        ping,
+    ),
+    cmd("echo", 2, flags![FAST], "Returns the given string.", echo),
+    cmd(
+        "hello",
+        -1,
+        flags![NOSCRIPT, LOADING, STALE, FAST, NO_AUTH, ALLOW_BUSY],
+        "Handshakes with the Redis server.",
+        hello,
+    ),
+    cmd(
+        "auth",
+        -2,
+        flags![NOSCRIPT, LOADING, STALE, FAST, NO_AUTH, ALLOW_BUSY],
+        "Authenticates the connection.",
+        auth,
+    ),
+    cmd(
+        "select",
+        2,
+        flags![LOADING, STALE, FAST],
+        "Changes the selected database.",
+        select,
+    ),
+    cmd(
+        "quit",
+        -1,
+        flags![
+            ALLOW_BUSY,
+            NOSCRIPT,
+            LOADING,
+            STALE,
+            FAST,
+            NO_AUTH,
+            SUBSCRIBED_OK
+        ],
+        "Closes the connection.",
+        quit,
+    ),
+    cmd(
+        "reset",
+        1,
+        flags![
+            NOSCRIPT,
+            LOADING,
+            STALE,
+            FAST,
+            NO_AUTH,
+            ALLOW_BUSY,
+            SUBSCRIBED_OK
+        ],
+        "Resets the connection.",
+        reset,
+    ),
+    Command {
+        subcommands: CLIENT_SUBCOMMANDS,
+        ..cmd(
+            "client",
+            -2,
+            flags![],
+            "A container for client connection commands.",
+            container_without_subcommand,
+        )
+    },
+];
+
+static CLIENT_SUBCOMMANDS: &[Command] = &[
+    cmd(
+        "id",
+        2,
+        flags![NOSCRIPT, LOADING, STALE],
+        "Returns the unique client ID of the connection.",
+        client_id,
+    ),
+    cmd(
+        "setname",
+        3,
+        flags![NOSCRIPT, LOADING, STALE],
+        "Sets the connection name.",
+        client_setname,
+    ),
+    cmd(
+        "getname",
+        2,
+        flags![NOSCRIPT, LOADING, STALE],
+        "Returns the name of the connection.",
+        client_getname,
+    ),
+    cmd(
+        "list",
+        -2,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Lists open connections.",
+        client_list,
+    ),
+    cmd(
+        "info",
+        2,
+        flags![NOSCRIPT, LOADING, STALE],
+        "Returns information about the connection.",
+        client_info,
+    ),
+    cmd(
+        "kill",
+        -3,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Terminates open connections.",
+        client_kill,
+    ),
+    cmd(
+        "setinfo",
+        4,
+        flags![NOSCRIPT, LOADING, STALE],
+        "Sets information specific to the client or connection.",
+        client_setinfo,
+    ),
+    cmd(
+        "reply",
+        3,
+        flags![NOSCRIPT, LOADING, STALE],
+        "Instructs the server whether to reply to commands.",
+        client_reply,
+    ),
+    cmd(
+        "no-evict",
+        3,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Sets the client eviction mode of the connection.",
+        client_on_off,
+    ),
+    cmd(
+        "no-touch",
+        3,
+        flags![NOSCRIPT, LOADING, STALE],
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        client_on_off,
+    ),
+];
+
+/// Containers reached with no subcommand only when their arity allows it.
+pub fn container_without_subcommand(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    ctx.reply
+        .error(&error::wrong_arity(&text(&args[0]).to_lowercase()));
+}
+
+/// PING [message]
+fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if args.len() > 2 {
+        ctx.reply.error(&error::wrong_arity("ping"));
+        return;
+    }
+    // RESP2 subscribers get a two-element array with a lower-case "pong" (pubsub.c).
+    if ctx.session.in_resp2_subscribed_context(ctx.reply) {
+        ctx.reply.array(2);
+        ctx.reply.bulk(b"pong");
+        ctx.reply.bulk(args.get(1).map(|a| &a[..]).unwrap_or(b""));
+        return;
+    }
+    match args.get(1) {
+        Some(msg) => ctx.reply.bulk(msg),
+        None => ctx.reply.simple("PONG"),
+    }
+}
+
+/// ECHO message
+fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    ctx.reply.bulk(&args[1]);
+}
+
+/// Check a password for `user` against `requirepass`. With no password configured
+/// the default user is "nopass": any password is accepted for it.
+fn credentials_ok(shared: &Shared, user: &[u8], password: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match &shared.config.read().requirepass {
+        None => true,
+        Some(pass) => constant_time_eq(pass.as_bytes(), password),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for (i, &x) in a.iter().enumerate() {
+        diff |= (x ^ b.get(i).copied().unwrap_or(0)) as usize;
+    }
+    diff == 0
+}
+
+/// Client names and lib names may not contain spaces or non-printable bytes.
+fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+const BAD_CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let mut protocol = None;
+    if let Some(ver) = args.get(1) {
+        match parse_i64(ver) {
+            None => {
+                ctx.reply
+                    .error("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+            Some(2) => protocol = Some(Protocol::Resp2),
+            Some(3) => protocol = Some(Protocol::Resp3),
+            Some(_) => {
+                ctx.reply.error(error::NOPROTO);
+                return;
+            }
+        }
+    }
+    let mut credentials = None;
+    let mut name = None;
+    let mut i = 2;
+    while i < args.len() {
+        let more = args.len() - 1 - i;
+        if args[i].eq_ignore_ascii_case(b"auth") && more >= 2 {
+            credentials = Some((&args[i + 1], &args[i + 2]));
+            i += 3;
+        } else if args[i].eq_ignore_ascii_case(b"setname") && more >= 1 {
+            if !valid_client_name(&args[i + 1]) {
+                ctx.reply.error(BAD_CLIENT_NAME);
+                return;
+            }
+            name = Some(args[i + 1].clone());
+            i += 2;
+        } else {
+            ctx.reply.error(&format!(
+                "ERR Syntax error in HELLO option '{}'",
+                text(&args[i])
+            ));
+            return;
+        }
+    }
+    if let Some((user, pass)) = credentials {
+        if !credentials_ok(ctx.shared, user, pass) {
+            ctx.reply.error(error::WRONGPASS);
+            return;
+        }
+        ctx.session.authenticated = true;
+    }
+    if !ctx.session.authenticated {
+        ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    if let Some(name) = name {
+        ctx.session.client.names.lock().name = (!name.is_empty()).then_some(name);
+    }
+    if let Some(p) = protocol {
+        ctx.reply.protocol = p;
+        ctx.session.client.resp.store(p.number() as u8, Relaxed);
+    }
+    let r = &mut *ctx.reply;
+    r.map(7);
+    r.bulk(b"server");
+    r.bulk(b"redis");
+    r.bulk(b"version");
+    r.bulk(REDIS_COMPAT_VERSION.as_bytes());
+    r.bulk(b"proto");
+    r.int(r.protocol.number());
+    r.bulk(b"id");
+    r.int(ctx.session.client.id as i64);
+    r.bulk(b"mode");
+    r.bulk(b"standalone");
+    r.bulk(b"role");
+    r.bulk(b"master");
+    r.bulk(b"modules");
+    r.array(0);
+}
+
+/// AUTH [username] password
+fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let (user, pass): (&[u8], &[u8]) = match args.len() {
+        2 => (b"default", &args[1]),
+        3 => (&args[1], &args[2]),
+        _ => {
+            ctx.reply.error(error::SYNTAX);
+            return;
+        }
+    };
+    if args.len() == 2 && !ctx.shared.password_required() {
+        ctx.reply.error(error::AUTH_NOT_CONFIGURED);
+        return;
+    }
+    if credentials_ok(ctx.shared, user, pass) {
+        ctx.session.authenticated = true;
+        ctx.reply.ok();
+    } else {
+        ctx.reply.error(error::WRONGPASS);
+    }
+}
+
+/// SELECT index
+fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let Some(index) = parse_i64(&args[1]) else {
+        ctx.reply.error(error::NOT_INTEGER);
+        return;
+    };
+    if index < 0 || index as usize >= ctx.shared.store.databases() {
+        ctx.reply.error(error::DB_INDEX_OUT_OF_RANGE);
+        return;
+    }
+    ctx.session.db = index as usize;
+    ctx.session.client.db.store(index as usize, Relaxed);
+    ctx.reply.ok();
+}
+
+/// QUIT: answer +OK, then close once the reply is written.
+fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.reply.ok();
+    ctx.session.close_after_reply = true;
+}
+
+/// RESET: back to a fresh connection's state (RESP2, db 0, no name, no
+/// subscriptions, replies on, and unauthenticated again if a password is set).
+fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.session.reset_state(ctx.shared);
+    ctx.reply.protocol = Protocol::Resp2;
+    ctx.session.client.resp.store(2, Relaxed);
+    ctx.session.authenticated = !ctx.shared.password_required();
+    ctx.reply.simple("RESET");
+}
+
+/// CLIENT ID
+fn client_id(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.reply.int(ctx.session.client.id as i64);
+}
+
+/// CLIENT SETNAME connection-name ("" removes the name)
+fn client_setname(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if !valid_client_name(&args[2]) {
+        ctx.reply.error(BAD_CLIENT_NAME);
+        return;
+    }
+    ctx.session.client.names.lock().name = (!args[2].is_empty()).then(|| args[2].clone());
+    ctx.reply.ok();
+}
+
+/// CLIENT GETNAME
+fn client_getname(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    let name = ctx.session.client.names.lock().name.clone();
+    match name {
+        Some(n) => ctx.reply.bulk(&n),
+        None => ctx.reply.null(),
+    }
+}
+
+/// One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
+pub fn client_line(shared: &Shared, c: &ClientHandle) -> String {
+    use std::fmt::Write;
+    let now = shared.uptime_ms();
+    let names = c.names.lock().clone();
+    let show = |b: &Option<Bytes>| b.as_ref().map(|v| text(v)).unwrap_or_default();
+    let cmd = match c.last_command.load(Relaxed) {
+        usize::MAX => "NULL".to_string(),
+        i => shared.commands.entry(super::CommandId(i)).full_name.clone(),
+    };
+    let flags = if c.is_subscriber() { "P" } else { "N" };
+    let queued = c.outbox.queued_bytes();
+    let qbuf = c.query_buffer_bytes.load(Relaxed);
+    let mut line = String::with_capacity(256);
+    let _ = write!(
+        line,
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        show(&names.name),
+        c.created.elapsed().as_secs(),
+        c.idle_ms(now) / 1000,
+        flags,
+        c.db.load(Relaxed),
+        c.channels.load(Relaxed),
+        c.patterns.load(Relaxed),
+        c.shard_channels.load(Relaxed),
+        qbuf,
+        c.outbox.queued_frames(),
+        queued,
+        queued + qbuf + 16384,
+        cmd,
+        c.resp.load(Relaxed),
+        show(&names.lib_name),
+        show(&names.lib_ver),
+    );
+    line
+}
+
+/// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id [client-id ...]]
+fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let mut type_filter: Option<&'static str> = None;
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        if args[i].eq_ignore_ascii_case(b"type") && i + 1 < args.len() {
+            let t = args[i + 1].to_ascii_lowercase();
+            type_filter = Some(match &t[..] {
+                b"normal" => "normal",
+                b"pubsub" => "pubsub",
+                b"master" | b"replica" | b"slave" => "replica",
+                _ => {
+                    ctx.reply
+                        .error(&format!("ERR Unknown client type '{}'", text(&args[i + 1])));
+                    return;
+                }
+            });
+            i += 2;
+        } else if args[i].eq_ignore_ascii_case(b"id") && i + 1 < args.len() {
+            let mut list = Vec::new();
+            for a in &args[i + 1..] {
+                match parse_i64(a) {
+                    Some(id) if id > 0 => list.push(id as u64),
+                    _ => {
+                        ctx.reply.error("ERR Invalid client ID");
+                        return;
+                    }
+                }
+            }
+            ids = Some(list);
+            i = args.len();
+        } else {
+            ctx.reply.error(error::SYNTAX);
+            return;
+        }
+    }
+    let mut out = String::new();
+    for c in ctx.shared.clients.snapshot() {
+        if let Some(ids) = &ids {
+            if !ids.contains(&c.id) {
+                continue;
+            }
+        }
+        match type_filter {
+            Some("pubsub") if !c.is_subscriber() => continue,
+            Some("normal") if c.is_subscriber() => continue,
+            Some("replica") => continue,
+            _ => {}
+        }
+        out.push_str(&client_line(ctx.shared, &c));
+        out.push('\n');
+    }
+    ctx.reply.verbatim(out.as_bytes());
+}
+
+/// CLIENT INFO
+fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    let mut line = client_line(ctx.shared, &ctx.session.client);
+    line.push('\n');
+    ctx.reply.verbatim(line.as_bytes());
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL <filter value> ... where filter is
+/// ID, ADDR, LADDR, TYPE, USER, SKIPME or MAXAGE.
+fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    struct Filter {
+        id: Option<u64>,
+        addr: Option<String>,
+        laddr: Option<String>,
+        kind: Option<&'static str>,
+        user_matches: bool,
+        skip_me: bool,
+        max_age_secs: Option<u64>,
+    }
+    let old_form = args.len() == 3;
+    let mut f = Filter {
+        id: None,
+        addr: None,
+        laddr: None,
+        kind: None,
+        user_matches: true,
+        skip_me: !old_form,
+        max_age_secs: None,
+    };
+    if old_form {
+        f.addr = Some(text(&args[2]));
+    } else {
+        if args.len() % 2 != 0 {
+            ctx.reply.error(error::SYNTAX);
+            return;
+        }
+        for pair in args[2..].chunks(2) {
+            let (name, value) = (pair[0].to_ascii_lowercase(), &pair[1]);
+            match &name[..] {
+                b"id" => match parse_i64(value) {
+                    Some(id) if id > 0 => f.id = Some(id as u64),
+                    _ => {
+                        ctx.reply.error("ERR client-id should be greater than 0");
+                        return;
+                    }
+                },
+                b"addr" => f.addr = Some(text(value)),
+                b"laddr" => f.laddr = Some(text(value)),
+                b"user" => f.user_matches = &value[..] == b"default",
+                b"maxage" => match parse_i64(value) {
+                    Some(s) if s >= 0 => f.max_age_secs = Some(s as u64),
+                    _ => {
+                        ctx.reply.error(error::NOT_INTEGER);
+                        return;
+                    }
+                },
+                b"type" => {
+                    f.kind = Some(match &value.to_ascii_lowercase()[..] {
+                        b"normal" => "normal",
+                        b"pubsub" => "pubsub",
+                        b"master" | b"replica" | b"slave" => "replica",
+                        _ => {
+                            ctx.reply
+                                .error(&format!("ERR Unknown client type '{}'", text(value)));
+                            return;
+                        }
+                    })
+                }
+                b"skipme" => match &value.to_ascii_lowercase()[..] {
+                    b"yes" => f.skip_me = true,
+                    b"no" => f.skip_me = false,
+                    _ => {
+                        ctx.reply.error(error::SYNTAX);
+                        return;
+                    }
+                },
+                _ => {
+                    ctx.reply.error(error::SYNTAX);
+                    return;
+                }
+            }
+        }
+    }
+    let me = ctx.session.client.id;
+    let mut killed = 0;
+    for c in ctx.shared.clients.snapshot() {
+        let matches = f.id.is_none_or(|id| c.id == id)
+            && f.addr.as_ref().is_none_or(|a| c.addr.to_string() == *a)
+            && f.laddr.as_ref().is_none_or(|a| c.laddr.to_string() == *a)
+            && f.user_matches
+            && f.max_age_secs
+                .is_none_or(|age| c.created.elapsed().as_secs() >= age)
+            && match f.kind {
+                Some("pubsub") => c.is_subscriber(),
+                Some("normal") => !c.is_subscriber(),
+                Some(_) => false,
+                None => true,
+            };
+        if !matches || (f.skip_me && c.id == me) {
+            continue;
+        }
+        if c.id == me {
+            // Our own connection: reply first, then close.
+            ctx.session.close_after_reply = true;
+        } else {
+            c.kill.cancel();
+        }
+        killed += 1;
+    }
+    if old_form {
+        if killed == 0 {
+            ctx.reply.error(error::NO_SUCH_CLIENT);
+        } else {
+            ctx.reply.ok();
+        }
+    } else {
+        ctx.reply.int(killed);
+    }
+}
+
+/// CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>
+fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let value = &args[3];
+    let attr = args[2].to_ascii_lowercase();
+    if !matches!(&attr[..], b"lib-name" | b"lib-ver") {
+        ctx.reply
+            .error(&format!("ERR Unrecognized option '{}'", text(&args[2])));
+        return;
+    }
+    if !valid_client_name(value) {
+        ctx.reply.error(&format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            text(&args[2])
+        ));
+        return;
+    }
+    let value = (!value.is_empty()).then(|| value.clone());
+    let mut names = ctx.session.client.names.lock();
+    if &attr[..] == b"lib-name" {
+        names.lib_name = value;
+    } else {
+        names.lib_ver = value;
+    }
+    drop(names);
+    ctx.reply.ok();
+}
+
+/// CLIENT REPLY ON|OFF|SKIP
+fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    match &args[2].to_ascii_lowercase()[..] {
+        b"on" => {
+            ctx.session.reply_mode = ReplyMode::On;
+            ctx.reply.ok();
+        }
+        // The dispatcher drops this command's own reply as well.
+        b"off" => ctx.session.reply_mode = ReplyMode::Off,
+        b"skip" => {
+            if ctx.session.reply_mode != ReplyMode::Off {
+                // Becomes SkipThis after this command, dropping the next reply.
+                ctx.session.reply_mode = ReplyMode::SkipNext;
+            }
+        }
+        _ => ctx.reply.error(error::SYNTAX),
+    }
+}
+
+/// CLIENT NO-EVICT|NO-TOUCH ON|OFF: accepted; herald does not evict clients.
+fn client_on_off(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    match &args[2].to_ascii_lowercase()[..] {
+        b"on" | b"off" => ctx.reply.ok(),
+        _ => ctx.reply.error(error::SYNTAX),
+    }
+}

@@ -1,0 +1,456 @@
+//! The command table and the dispatcher.
+//!
+//! Every command is a row (`Command`): name, arity in Redis convention (N exact,
+//! -N at least N, the name counted), flags, key positions, and a plain synchronous
+//! handler. Families live one per file and each exports a `COMMANDS` slice.
+//! The checks every command shares — unknown command, arity, authentication,
+//! RESP2 subscribed context — live once, in `dispatch`.
+
+pub mod connection;
+pub mod server;
+pub mod session;
+pub mod strings;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::error;
+use crate::protocol::resp::Reply;
+use crate::shared::Shared;
+pub use session::{ReplyMode, Session};
+
+/// What a handler works with: the server, the calling connection, its output.
+pub struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub session: &'a mut Session,
+    pub reply: &'a mut Reply,
+}
+
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]);
+
+/// Command flags, named as in Redis's COMMAND INFO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flags(pub u32);
+
+impl Flags {
+    pub const NONE: Flags = Flags(0);
+    pub const WRITE: Flags = Flags(1);
+    pub const READONLY: Flags = Flags(1 << 1);
+    pub const DENYOOM: Flags = Flags(1 << 2);
+    pub const ADMIN: Flags = Flags(1 << 3);
+    pub const PUBSUB: Flags = Flags(1 << 4);
+    pub const NOSCRIPT: Flags = Flags(1 << 5);
+    pub const BLOCKING: Flags = Flags(1 << 6);
+    pub const LOADING: Flags = Flags(1 << 7);
+    pub const STALE: Flags = Flags(1 << 8);
+    pub const FAST: Flags = Flags(1 << 9);
+    /// Runs before AUTH (AUTH, HELLO, QUIT, RESET).
+    pub const NO_AUTH: Flags = Flags(1 << 10);
+    /// Allowed in RESP2 subscribed context (PING, (P|S)(UN)SUBSCRIBE, QUIT, RESET).
+    pub const SUBSCRIBED_OK: Flags = Flags(1 << 11);
+    /// Not queued inside MULTI (MULTI, EXEC, DISCARD, WATCH...).
+    pub const NO_MULTI: Flags = Flags(1 << 12);
+    pub const ALLOW_BUSY: Flags = Flags(1 << 13);
+
+    const NAMES: &'static [(Flags, &'static str)] = &[
+        (Flags::WRITE, "write"),
+        (Flags::READONLY, "readonly"),
+        (Flags::DENYOOM, "denyoom"),
+        (Flags::ADMIN, "admin"),
+        (Flags::PUBSUB, "pubsub"),
+        (Flags::NOSCRIPT, "noscript"),
+        (Flags::BLOCKING, "blocking"),
+        (Flags::LOADING, "loading"),
+        (Flags::STALE, "stale"),
+        (Flags::FAST, "fast"),
+        (Flags::NO_AUTH, "no_auth"),
+        (Flags::NO_MULTI, "no_multi"),
+        (Flags::ALLOW_BUSY, "allow_busy"),
+    ];
+
+    pub const fn with(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    pub fn has(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .iter()
+            .filter(move |(f, _)| self.has(*f))
+            .map(|(_, n)| *n)
+    }
+}
+
+/// Builds a flag set from a list: `flags![WRITE, DENYOOM, FAST]`.
+#[macro_export]
+macro_rules! flags {
+    ($($f:ident),* $(,)?) => { $crate::commands::Flags(0 $(| $crate::commands::Flags::$f.0)*) };
+}
+
+/// One row of the command table.
+pub struct Command {
+    /// Lower-case name (`get`, or `setname` for a subcommand).
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: Flags,
+    /// First key, last key (-1 = last argument), step; 0,0,0 when no keys.
+    pub keys: (i32, i32, i32),
+    /// Redis command group (string, generic, connection, server, pubsub, list).
+    pub group: &'static str,
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub handler: Handler,
+    /// For container commands (CLIENT, CONFIG, ...): their subcommands.
+    pub subcommands: &'static [Command],
+}
+
+impl Command {
+    /// Check the arity rule: N means exactly N arguments including the name, -N at least N.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        if self.arity >= 0 {
+            argc == self.arity
+        } else {
+            argc >= -self.arity
+        }
+    }
+}
+
+/// Per-command counters for INFO commandstats.
+#[derive(Default)]
+pub struct CommandStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected_calls: AtomicU64,
+    pub failed_calls: AtomicU64,
+}
+
+/// Index of a command, or of a subcommand inside its container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandId(pub usize);
+
+/// Every command, indexed by lower-case name, with its counters.
+/// Subcommands get their own ids (and counters) under the name `container|sub`.
+pub struct CommandTable {
+    entries: Vec<TableEntry>,
+    by_name: HashMap<&'static [u8], usize, foldhash::fast::FixedState>,
+}
+
+pub struct TableEntry {
+    pub command: &'static Command,
+    /// `get`, or `client|setname`.
+    pub full_name: String,
+    pub stats: CommandStats,
+    /// For containers: (lower-case subcommand name, entry index).
+    pub subs: Vec<(&'static str, usize)>,
+}
+
+/// Longest command name we look up; longer names are unknown.
+const MAX_COMMAND_NAME_BYTES: usize = 32;
+
+impl CommandTable {
+    pub fn new(families: &[&'static [Command]]) -> Self {
+        let mut table = CommandTable {
+            entries: Vec::new(),
+            by_name: HashMap::default(),
+        };
+        for family in families {
+            for command in family.iter() {
+                let index = table.entries.len();
+                table.entries.push(TableEntry {
+                    command,
+                    full_name: command.name.to_string(),
+                    stats: CommandStats::default(),
+                    subs: Vec::new(),
+                });
+                let previous = table.by_name.insert(command.name.as_bytes(), index);
+                debug_assert!(previous.is_none(), "duplicate command {}", command.name);
+                for sub in command.subcommands {
+                    let sub_index = table.entries.len();
+                    table.entries.push(TableEntry {
+                        command: sub,
+                        full_name: format!("{}|{}", command.name, sub.name),
+                        stats: CommandStats::default(),
+                        subs: Vec::new(),
+                    });
+                    table.entries[index].subs.push((sub.name, sub_index));
+                }
+            }
+        }
+        table
+    }
+
+    /// The standard table of every family.
+    pub fn standard() -> Self {
+        CommandTable::new(&[connection::COMMANDS, server::COMMANDS, strings::COMMANDS])
+    }
+
+    /// Case-insensitive lookup of a top-level command.
+    pub fn lookup(&self, name: &[u8]) -> Option<CommandId> {
+        if name.len() > MAX_COMMAND_NAME_BYTES {
+            return None;
+        }
+        let mut lower = [0u8; MAX_COMMAND_NAME_BYTES];
+        let lower = &mut lower[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&*lower).map(|&i| CommandId(i))
+    }
+
+    fn lookup_sub(&self, container: CommandId, name: &[u8]) -> Option<CommandId> {
+        self.entries[container.0]
+            .subs
+            .iter()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|&(_, i)| CommandId(i))
+    }
+
+    pub fn entry(&self, id: CommandId) -> &TableEntry {
+        &self.entries[id.0]
+    }
+
+    /// Top-level commands, in table order.
+    pub fn top_level(&self) -> impl Iterator<Item = &TableEntry> {
+        self.by_name_sorted().into_iter().map(|i| &self.entries[i])
+    }
+
+    fn by_name_sorted(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.by_name.values().copied().collect();
+        v.sort();
+        v
+    }
+
+    pub fn all_entries(&self) -> impl Iterator<Item = &TableEntry> {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    pub fn reset_stats(&self) {
+        for e in &self.entries {
+            e.stats.calls.store(0, Relaxed);
+            e.stats.usec.store(0, Relaxed);
+            e.stats.rejected_calls.store(0, Relaxed);
+            e.stats.failed_calls.store(0, Relaxed);
+        }
+    }
+}
+
+/// Execute one request and append its reply (if any) to `reply`.
+///
+/// Order of checks, as Redis's `processCommand`: unknown command, arity,
+/// authentication, RESP2 subscribed context; then the handler runs.
+pub fn dispatch(shared: &Shared, session: &mut Session, reply: &mut Reply, args: &[Bytes]) {
+    let table = &shared.commands;
+    let start_len = reply.buf.len();
+    let Some(mut id) = table.lookup(&args[0]) else {
+        reply.error(&error::unknown_command(&args[0], &args[1..]));
+        finish_reply(session, reply, start_len);
+        return;
+    };
+    let mut entry = table.entry(id);
+    let reject = |entry: &TableEntry, reply: &mut Reply, msg: &str| {
+        entry.stats.rejected_calls.fetch_add(1, Relaxed);
+        reply.error(msg);
+    };
+    if !entry.command.arity_ok(args.len()) {
+        reject(entry, reply, &error::wrong_arity(&entry.full_name));
+        finish_reply(session, reply, start_len);
+        return;
+    }
+    if !entry.subs.is_empty() {
+        match table.lookup_sub(id, &args[1]) {
+            Some(sub) => {
+                id = sub;
+                entry = table.entry(sub);
+                if !entry.command.arity_ok(args.len()) {
+                    reject(entry, reply, &error::wrong_arity(&entry.full_name));
+                    finish_reply(session, reply, start_len);
+                    return;
+                }
+            }
+            None if args[1].eq_ignore_ascii_case(b"help") => {
+                let name = entry.command.name.to_ascii_uppercase();
+                reply.array(entry.subs.len() + 1);
+                reply.simple(&format!(
+                    "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+                ));
+                for (sub, _) in &entry.subs {
+                    reply.simple(&sub.to_ascii_uppercase());
+                }
+                finish_reply(session, reply, start_len);
+                return;
+            }
+            None => {
+                reject(
+                    entry,
+                    reply,
+                    &error::unknown_subcommand(&args[1], entry.command.name),
+                );
+                finish_reply(session, reply, start_len);
+                return;
+            }
+        }
+    }
+    let flags = entry.command.flags;
+    if !session.authenticated && !flags.has(Flags::NO_AUTH) {
+        reject(entry, reply, error::NOAUTH);
+        finish_reply(session, reply, start_len);
+        return;
+    }
+    if session.in_resp2_subscribed_context(reply) && !flags.has(Flags::SUBSCRIBED_OK) {
+        let name = String::from_utf8_lossy(&args[0]).to_lowercase();
+        reject(entry, reply, &error::not_allowed_subscribed(&name));
+        finish_reply(session, reply, start_len);
+        return;
+    }
+
+    session.client.last_command.store(id.0, Relaxed);
+    let started = Instant::now();
+    let mut ctx = Ctx {
+        shared,
+        session,
+        reply,
+    };
+    (entry.command.handler)(&mut ctx, args);
+    let usec = started.elapsed().as_micros() as u64;
+    entry.stats.calls.fetch_add(1, Relaxed);
+    entry.stats.usec.fetch_add(usec, Relaxed);
+    if reply.buf.get(start_len) == Some(&b'-') {
+        entry.stats.failed_calls.fetch_add(1, Relaxed);
+    }
+    finish_reply(session, reply, start_len);
+}
+
+/// Apply CLIENT REPLY OFF|SKIP to what the command just appended, and count errors.
+fn finish_reply(session: &mut Session, reply: &mut Reply, start_len: usize) {
+    if reply.buf.get(start_len) == Some(&b'-') {
+        session.errors_replied += 1;
+    }
+    match session.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => reply.buf.truncate(start_len),
+        ReplyMode::SkipNext => session.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::SkipThis => {
+            reply.buf.truncate(start_len);
+            session.reply_mode = ReplyMode::On;
+        }
+    }
+}
+
+/// Argument helpers shared by every family.
+pub mod args {
+    use crate::error;
+
+    /// Parse an integer argument as Redis's `string2ll`: optional '-', no '+', no spaces,
+    /// no leading zeros, fits i64.
+    pub fn parse_i64(arg: &[u8]) -> Option<i64> {
+        if arg.is_empty() || arg.len() > 20 {
+            return None;
+        }
+        let (neg, digits) = match arg[0] {
+            b'-' => (true, &arg[1..]),
+            _ => (false, arg),
+        };
+        if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
+            return None;
+        }
+        let mut v: i64 = 0;
+        for &d in digits {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            let digit = (d - b'0') as i64;
+            v = if neg {
+                v.checked_mul(10)?.checked_sub(digit)?
+            } else {
+                v.checked_mul(10)?.checked_add(digit)?
+            };
+        }
+        Some(v)
+    }
+
+    pub fn i64_or_err(arg: &[u8]) -> Result<i64, &'static str> {
+        parse_i64(arg).ok_or(error::NOT_INTEGER)
+    }
+
+    pub fn text(arg: &[u8]) -> String {
+        String::from_utf8_lossy(arg).into_owned()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn string2ll_rules() {
+            for (s, v) in [
+                ("0", Some(0)),
+                ("-1", Some(-1)),
+                ("9223372036854775807", Some(i64::MAX)),
+                ("-9223372036854775808", Some(i64::MIN)),
+                ("9223372036854775808", None),
+                ("+1", None),
+                ("01", None),
+                ("-0", None),
+                (" 1", None),
+                ("1a", None),
+                ("", None),
+                ("-", None),
+            ] {
+                assert_eq!(parse_i64(s.as_bytes()), v, "{s}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_case_insensitive_and_subcommands_have_full_names() {
+        let t = CommandTable::standard();
+        let get = t.lookup(b"GeT").unwrap();
+        assert_eq!(t.entry(get).full_name, "get");
+        let client = t.lookup(b"client").unwrap();
+        let setname = t.lookup_sub(client, b"SETNAME").unwrap();
+        assert_eq!(t.entry(setname).full_name, "client|setname");
+        assert!(t.lookup(b"nosuchcommand").is_none());
+        assert!(t.lookup(&[b'a'; 100]).is_none());
+    }
+
+    #[test]
+    fn arity_convention() {
+        let t = CommandTable::standard();
+        let get = t.entry(t.lookup(b"get").unwrap()).command;
+        assert!(get.arity_ok(2) && !get.arity_ok(1) && !get.arity_ok(3));
+        let ping = t.entry(t.lookup(b"ping").unwrap()).command;
+        assert!(ping.arity_ok(1) && ping.arity_ok(2) && !ping.arity_ok(3));
+    }
+
+    #[test]
+    fn unique_names_everywhere() {
+        let t = CommandTable::standard();
+        let mut seen = std::collections::HashSet::new();
+        for e in t.all_entries() {
+            assert!(
+                seen.insert(e.full_name.clone()),
+                "duplicate {}",
+                e.full_name
+            );
+        }
+    }
+}

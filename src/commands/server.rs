@@ -1,0 +1,716 @@
+//! Server commands: COMMAND, INFO, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, ROLE, SHUTDOWN.
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+
+use super::args::text;
+use super::connection::{container_without_subcommand, REDIS_COMPAT_VERSION};
+use super::{Command, Ctx, Flags, TableEntry};
+use crate::config::{find_param, PARAMS};
+use crate::error;
+use crate::flags;
+use crate::glob::glob_match_nocase;
+use crate::protocol::resp::Reply;
+use crate::shared::Shared;
+
+const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    summary: &'static str,
+    handler: super::Handler,
+) -> Command {
+    Command {
+        name,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        group: "server",
+        summary,
+        since: "1.0.0",
+        handler,
+        subcommands: &[],
+    }
+}
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        subcommands: COMMAND_SUBCOMMANDS,
+        ..cmd(
+            "command",
+            -1,
+            flags![LOADING, STALE],
+            "Returns detailed information about all commands.",
+            command_all,
+        )
+    },
+    cmd(
+        "info",
+        -1,
+        flags![LOADING, STALE],
+        "Returns information and statistics about the server.",
+        info,
+    ),
+    Command {
+        subcommands: CONFIG_SUBCOMMANDS,
+        ..cmd(
+            "config",
+            -2,
+            flags![],
+            "A container for server configuration commands.",
+            container_without_subcommand,
+        )
+    },
+    Command {
+        group: "server",
+        ..cmd(
+            "dbsize",
+            1,
+            flags![READONLY, FAST],
+            "Returns the number of keys in the database.",
+            dbsize,
+        )
+    },
+    cmd(
+        "flushdb",
+        -1,
+        flags![WRITE],
+        "Removes all keys from the current database.",
+        flushdb,
+    ),
+    cmd(
+        "flushall",
+        -1,
+        flags![WRITE],
+        "Removes all keys from all databases.",
+        flushall,
+    ),
+    cmd(
+        "time",
+        1,
+        flags![LOADING, STALE, FAST],
+        "Returns the server time.",
+        time,
+    ),
+    cmd(
+        "role",
+        1,
+        flags![NOSCRIPT, LOADING, STALE, FAST],
+        "Returns the replication role.",
+        role,
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE, NO_MULTI, ALLOW_BUSY],
+        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        shutdown,
+    ),
+];
+
+static COMMAND_SUBCOMMANDS: &[Command] = &[
+    cmd(
+        "count",
+        2,
+        flags![LOADING, STALE],
+        "Returns a count of commands.",
+        command_count,
+    ),
+    cmd(
+        "info",
+        -2,
+        flags![LOADING, STALE],
+        "Returns information about one, multiple or all commands.",
+        command_info,
+    ),
+    cmd(
+        "docs",
+        -2,
+        flags![LOADING, STALE],
+        "Returns documentary information about one, multiple or all commands.",
+        command_docs,
+    ),
+    cmd(
+        "list",
+        -2,
+        flags![LOADING, STALE],
+        "Returns a list of command names.",
+        command_list,
+    ),
+];
+
+static CONFIG_SUBCOMMANDS: &[Command] = &[
+    cmd(
+        "get",
+        -3,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Returns the effective values of configuration parameters.",
+        config_get,
+    ),
+    cmd(
+        "set",
+        -4,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Sets configuration parameters in-flight.",
+        config_set,
+    ),
+    cmd(
+        "resetstat",
+        2,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Resets the server's statistics.",
+        config_resetstat,
+    ),
+];
+
+/// One COMMAND INFO entry: name, arity, flags, first key, last key, step,
+/// ACL categories, tips, key specs, subcommands.
+fn command_info_entry(r: &mut Reply, table: &super::CommandTable, e: &TableEntry) {
+    let c = e.command;
+    r.array(10);
+    r.bulk(e.full_name.as_bytes());
+    r.int(c.arity as i64);
+    let names: Vec<&str> = c.flags.names().collect();
+    r.set(names.len());
+    for n in names {
+        r.simple(n);
+    }
+    r.int(c.keys.0 as i64);
+    r.int(c.keys.1 as i64);
+    r.int(c.keys.2 as i64);
+    r.set(1);
+    r.simple(&format!("@{}", c.group));
+    r.set(0);
+    r.array(0);
+    r.array(e.subs.len());
+    for &(_, i) in &e.subs {
+        command_info_entry(r, table, table.entry(super::CommandId(i)));
+    }
+}
+
+/// COMMAND: information about every command.
+fn command_all(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    let table = &ctx.shared.commands;
+    ctx.reply.array(table.len());
+    for e in table.top_level() {
+        command_info_entry(ctx.reply, table, e);
+    }
+}
+
+/// COMMAND COUNT
+fn command_count(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.reply.int(ctx.shared.commands.len() as i64);
+}
+
+/// Resolve `name` or `container|sub` to a table entry.
+fn find_entry<'t>(table: &'t super::CommandTable, name: &[u8]) -> Option<&'t TableEntry> {
+    let name = text(name).to_lowercase();
+    table.all_entries().find(|e| e.full_name == name)
+}
+
+/// COMMAND INFO [command-name ...]: null for unknown names.
+fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let table = &ctx.shared.commands;
+    if args.len() == 2 {
+        return command_all(ctx, args);
+    }
+    ctx.reply.array(args.len() - 2);
+    for name in &args[2..] {
+        match find_entry(table, name) {
+            Some(e) => command_info_entry(ctx.reply, table, e),
+            None => ctx.reply.null_array(),
+        }
+    }
+}
+
+fn command_doc_entry(r: &mut Reply, table: &super::CommandTable, e: &TableEntry) {
+    let c = e.command;
+    let has_subs = !e.subs.is_empty();
+    r.map(3 + has_subs as usize);
+    r.bulk(b"summary");
+    r.bulk(c.summary.as_bytes());
+    r.bulk(b"since");
+    r.bulk(c.since.as_bytes());
+    r.bulk(b"group");
+    r.bulk(c.group.as_bytes());
+    if has_subs {
+        r.bulk(b"subcommands");
+        r.map(e.subs.len());
+        for &(_, i) in &e.subs {
+            let sub = table.entry(super::CommandId(i));
+            r.bulk(sub.full_name.as_bytes());
+            command_doc_entry(r, table, sub);
+        }
+    }
+}
+
+/// COMMAND DOCS [command-name ...]: a map of name to summary, since, group.
+fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let table = &ctx.shared.commands;
+    let entries: Vec<&TableEntry> = if args.len() == 2 {
+        table.top_level().collect()
+    } else {
+        args[2..]
+            .iter()
+            .filter_map(|n| find_entry(table, n))
+            .collect()
+    };
+    ctx.reply.map(entries.len());
+    for e in entries {
+        ctx.reply.bulk(e.full_name.as_bytes());
+        command_doc_entry(ctx.reply, table, e);
+    }
+}
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
+fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let table = &ctx.shared.commands;
+    let filter: Box<dyn Fn(&TableEntry) -> bool> = match args.len() {
+        2 => Box::new(|_| true),
+        5 if args[2].eq_ignore_ascii_case(b"filterby") => {
+            let value = args[4].clone();
+            match &args[3].to_ascii_lowercase()[..] {
+                b"module" => Box::new(|_| false),
+                b"aclcat" => {
+                    Box::new(move |e| e.command.group.as_bytes().eq_ignore_ascii_case(&value))
+                }
+                b"pattern" => Box::new(move |e| glob_match_nocase(&value, e.full_name.as_bytes())),
+                _ => {
+                    ctx.reply.error(error::SYNTAX);
+                    return;
+                }
+            }
+        }
+        _ => {
+            ctx.reply.error(error::SYNTAX);
+            return;
+        }
+    };
+    let names: Vec<&str> = table
+        .all_entries()
+        .filter(|e| filter(e))
+        .map(|e| e.full_name.as_str())
+        .collect();
+    ctx.reply.array(names.len());
+    for n in names {
+        ctx.reply.bulk(n.as_bytes());
+    }
+}
+
+/// Memory figures from jemalloc and the kernel.
+pub struct MemoryFigures {
+    pub used: u64,
+    pub rss: u64,
+    pub peak_rss: u64,
+}
+
+pub fn memory_figures() -> MemoryFigures {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    let used = stats::allocated::read().unwrap_or(0) as u64;
+    let (rss, peak_rss) = process_rss();
+    MemoryFigures {
+        used,
+        rss: if rss > 0 {
+            rss
+        } else {
+            stats::resident::read().unwrap_or(0) as u64
+        },
+        peak_rss,
+    }
+}
+
+/// Resident set size and its peak, in bytes, from /proc/self/status.
+fn process_rss() -> (u64, u64) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (0, 0);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The sections INFO shows with no argument (or `default`).
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "cluster",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{}B", n as u64)
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}G", n / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+/// Render one INFO section; unknown sections render nothing, as in Redis.
+pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
+    let s = &shared.stats;
+    let config = shared.config.read().clone();
+    let title = |out: &mut String, t: &str| {
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        let _ = write!(out, "# {t}\r\n");
+    };
+    match section {
+        "server" => {
+            title(out, "Server");
+            let uptime = shared.started.elapsed().as_secs();
+            let port = shared
+                .resp_addrs
+                .read()
+                .first()
+                .map(|a| a.port())
+                .unwrap_or(config.port);
+            let _ = write!(
+                out,
+                "redis_version:{REDIS_COMPAT_VERSION}\r\nherald_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:{}\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:10\r\nio_threads_active:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+                usize::BITS,
+                std::process::id(),
+                shared.run_id,
+                port,
+                crate::store::unix_ms() * 1000,
+                uptime,
+                uptime / 86400,
+                config.threads,
+                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+                shared.config_source,
+            );
+        }
+        "clients" => {
+            title(out, "Clients");
+            let clients = shared.clients.snapshot();
+            let pubsub = clients.iter().filter(|c| c.is_subscriber()).count();
+            let max_out = clients
+                .iter()
+                .map(|c| c.outbox.queued_bytes())
+                .max()
+                .unwrap_or(0);
+            let max_in = clients
+                .iter()
+                .map(|c| c.query_buffer_bytes.load(Relaxed))
+                .max()
+                .unwrap_or(0);
+            let _ = write!(
+                out,
+                "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\npubsub_clients:{}\r\nwatching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\ntotal_blocking_keys:0\r\n",
+                clients.len(),
+                config.maxclients,
+                max_in,
+                max_out,
+                pubsub,
+            );
+        }
+        "memory" => {
+            title(out, "Memory");
+            let m = memory_figures();
+            let ratio = if m.used > 0 {
+                m.rss as f64 / m.used as f64
+            } else {
+                0.0
+            };
+            let _ = write!(
+                out,
+                "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n",
+                m.used,
+                human_bytes(m.used),
+                m.rss,
+                human_bytes(m.rss),
+                m.peak_rss,
+                human_bytes(m.peak_rss),
+                ratio,
+            );
+        }
+        "persistence" => {
+            title(out, "Persistence");
+            out.push_str("loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+        }
+        "stats" => {
+            title(out, "Stats");
+            let _ = write!(
+                out,
+                "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsub_shardchannels:0\r\ntotal_error_replies:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n",
+                s.total_connections_received.load(Relaxed),
+                s.total_commands_processed.load(Relaxed),
+                s.total_net_input_bytes.load(Relaxed),
+                s.total_net_output_bytes.load(Relaxed),
+                s.rejected_connections.load(Relaxed),
+                s.expired_keys.load(Relaxed),
+                s.evicted_keys.load(Relaxed),
+                s.keyspace_hits.load(Relaxed),
+                s.keyspace_misses.load(Relaxed),
+                s.total_error_replies.load(Relaxed),
+                s.client_output_buffer_limit_disconnections.load(Relaxed),
+            );
+        }
+        "replication" => {
+            title(out, "Replication");
+            out.push_str("role:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n");
+        }
+        "cpu" => {
+            title(out, "CPU");
+            let (user, sys) = cpu_seconds();
+            let _ = write!(out, "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n");
+        }
+        "cluster" => {
+            title(out, "Cluster");
+            out.push_str("cluster_enabled:0\r\n");
+        }
+        "commandstats" => {
+            title(out, "Commandstats");
+            for e in shared.commands.all_entries() {
+                let calls = e.stats.calls.load(Relaxed);
+                let rejected = e.stats.rejected_calls.load(Relaxed);
+                if calls == 0 && rejected == 0 {
+                    continue;
+                }
+                let usec = e.stats.usec.load(Relaxed);
+                let per_call = if calls > 0 {
+                    usec as f64 / calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    out,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+                    e.full_name, calls, usec, per_call, rejected, e.stats.failed_calls.load(Relaxed),
+                );
+            }
+        }
+        "errorstats" => {
+            title(out, "Errorstats");
+        }
+        "keyspace" => {
+            title(out, "Keyspace");
+            for i in 0..shared.store.databases() {
+                let db = shared.store.db(i);
+                let keys = db.len();
+                if keys > 0 {
+                    let _ = write!(
+                        out,
+                        "db{i}:keys={keys},expires={},avg_ttl=0\r\n",
+                        db.volatile_len()
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// User and system CPU seconds of this process, from /proc/self/stat.
+fn cpu_seconds() -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0.0, 0.0);
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    (ticks(11), ticks(12))
+}
+
+/// INFO [section [section ...]]
+fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let mut sections: Vec<String> = Vec::new();
+    for a in &args[1..] {
+        let name = text(a).to_lowercase();
+        match name.as_str() {
+            "all" | "everything" => sections.extend(ALL_SECTIONS.iter().map(|s| s.to_string())),
+            "default" => sections.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            _ => sections.push(name),
+        }
+    }
+    if sections.is_empty() {
+        sections.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = String::new();
+    for s in sections {
+        if seen.insert(s.clone()) {
+            info_section(ctx.shared, &s, &mut out);
+        }
+    }
+    ctx.reply.verbatim(out.as_bytes());
+}
+
+/// CONFIG GET parameter [parameter ...]: glob patterns on names; a map of name to value.
+fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let config = ctx.shared.config.read().clone();
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    for pattern in &args[2..] {
+        for p in PARAMS {
+            if glob_match_nocase(pattern, p.name.as_bytes())
+                && !pairs.iter().any(|(n, _)| *n == p.name)
+            {
+                pairs.push((p.name, (p.get)(&config)));
+            }
+        }
+    }
+    ctx.reply.map(pairs.len());
+    for (name, value) in pairs {
+        ctx.reply.bulk(name.as_bytes());
+        ctx.reply.bulk(value.as_bytes());
+    }
+}
+
+/// CONFIG SET parameter value [parameter value ...]: all or nothing.
+fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if args.len() % 2 != 0 {
+        ctx.reply.error(&error::wrong_arity("config|set"));
+        return;
+    }
+    let mut candidate = ctx.shared.config.read().clone();
+    for pair in args[2..].chunks(2) {
+        let name = text(&pair[0]);
+        let Some(param) = find_param(&name) else {
+            ctx.reply.error(&format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            ));
+            return;
+        };
+        if !param.mutable {
+            ctx.reply.error(&format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+            ));
+            return;
+        }
+        if let Err(reason) = (param.set)(&mut candidate, &text(&pair[1])) {
+            ctx.reply.error(&format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+            ));
+            return;
+        }
+    }
+    *ctx.shared.config.write() = candidate;
+    ctx.reply.ok();
+}
+
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.shared.stats.reset();
+    ctx.shared.commands.reset_stats();
+    ctx.reply.ok();
+}
+
+/// DBSIZE
+fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.reply
+        .int(ctx.shared.store.db(ctx.session.db).len() as i64);
+}
+
+/// Parse the optional ASYNC|SYNC of FLUSHDB / FLUSHALL (both flush at once here).
+fn flush_mode_ok(args: &[Bytes]) -> bool {
+    match args.len() {
+        1 => true,
+        2 => args[1].eq_ignore_ascii_case(b"async") || args[1].eq_ignore_ascii_case(b"sync"),
+        _ => false,
+    }
+}
+
+/// FLUSHDB [ASYNC|SYNC]
+fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if !flush_mode_ok(args) {
+        ctx.reply.error(error::SYNTAX);
+        return;
+    }
+    ctx.shared.store.db(ctx.session.db).clear();
+    ctx.reply.ok();
+}
+
+/// FLUSHALL [ASYNC|SYNC]
+fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if !flush_mode_ok(args) {
+        ctx.reply.error(error::SYNTAX);
+        return;
+    }
+    ctx.shared.store.flush_all();
+    ctx.reply.ok();
+}
+
+/// TIME: [unix seconds, microseconds] as bulk strings.
+fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.reply.array(2);
+    ctx.reply.bulk(now.as_secs().to_string().as_bytes());
+    ctx.reply.bulk(now.subsec_micros().to_string().as_bytes());
+}
+
+/// ROLE: herald is always a master with no replicas.
+fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.reply.array(3);
+    ctx.reply.bulk(b"master");
+    ctx.reply.int(0);
+    ctx.reply.array(0);
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: graceful shutdown; no reply on success.
+fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    for a in &args[1..] {
+        let a = a.to_ascii_lowercase();
+        match &a[..] {
+            b"nosave" | b"save" | b"now" | b"force" => {}
+            b"abort" => {
+                ctx.reply.error("ERR No shutdown in progress.");
+                return;
+            }
+            _ => {
+                ctx.reply.error(error::SYNTAX);
+                return;
+            }
+        }
+    }
+    tracing::warn!(
+        client = ctx.session.client.id,
+        "SHUTDOWN requested by client"
+    );
+    ctx.session.close_after_reply = true;
+    ctx.shared.shutdown.cancel();
+}

@@ -1,0 +1,56 @@
+//! Per-connection state of a RESP client, owned by its connection task.
+
+use std::sync::Arc;
+
+use crate::clients::ClientHandle;
+use crate::protocol::resp::Reply;
+
+/// CLIENT REPLY: ON, OFF, or SKIP (the next command's reply is dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Set by CLIENT REPLY SKIP: the command after it is not answered.
+    SkipNext,
+    SkipThis,
+}
+
+pub struct Session {
+    pub client: Arc<ClientHandle>,
+    /// Selected logical database.
+    pub db: usize,
+    /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    /// Set by QUIT and SHUTDOWN: write what is queued, then close.
+    pub close_after_reply: bool,
+    /// Error replies sent, for INFO total_error_replies (flushed per batch).
+    pub errors_replied: u64,
+}
+
+impl Session {
+    pub fn new(client: Arc<ClientHandle>, authenticated: bool) -> Self {
+        Session {
+            client,
+            db: 0,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            errors_replied: 0,
+        }
+    }
+
+    /// RESET: back to a fresh connection's state (the caller handles protocol and auth).
+    pub fn reset_state(&mut self, _shared: &crate::shared::Shared) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.db = 0;
+        self.client.db.store(0, Relaxed);
+        self.reply_mode = ReplyMode::On;
+        self.client.names.lock().name = None;
+    }
+
+    /// RESP2 clients with any subscription may only run (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
+    pub fn in_resp2_subscribed_context(&self, reply: &Reply) -> bool {
+        !reply.is_resp3() && self.client.is_subscriber()
+    }
+}

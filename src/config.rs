@@ -1,0 +1,489 @@
+//! Configuration: built-in defaults < TOML file < command-line flags.
+//!
+//! Every setting is a row of `PARAMS` (name as in `redis.conf`, getter, setter,
+//! whether CONFIG SET may change it at runtime). The TOML file, CONFIG GET and
+//! CONFIG SET all go through those rows, so a setting is parsed and printed in
+//! one place. The documented file `config/herald.toml` is embedded in the binary
+//! and is what `herald` runs on with no arguments; a test checks that it equals
+//! `Config::default()`.
+
+use std::fmt;
+use std::path::Path;
+
+/// The documented default configuration, embedded in the binary.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/herald.toml");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `client-output-buffer-limit pubsub <hard> <soft> <seconds>`: a subscriber whose
+/// queued bytes pass `hard_bytes`, or stay above `soft_bytes` for more than
+/// `soft_seconds`, is disconnected. 0 disables a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputBufferLimit {
+    pub hard_bytes: u64,
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Addresses the RESP (and memcached) listeners bind.
+    pub bind: Vec<String>,
+    /// RESP port; 0 picks a free port (tests).
+    pub port: u16,
+    /// Number of logical databases (SELECT 0..databases-1).
+    pub databases: usize,
+    /// Connections accepted at once, over every listener.
+    pub maxclients: usize,
+    /// Password of the default user; None when no password is required.
+    pub requirepass: Option<String>,
+    /// Close a client idle for this many seconds (0 = never). Subscribers are exempt.
+    pub timeout_secs: u64,
+    /// Largest bulk string a request may carry, in bytes.
+    pub proto_max_bulk_len: u64,
+    /// Slow-subscriber protection.
+    pub pubsub_output_limit: OutputBufferLimit,
+    /// Tokio worker threads; 0 = one per core.
+    pub threads: usize,
+    /// Tracing filter (`error`, `warn`, `info`, `debug`, `trace` or a directive list).
+    pub log_level: String,
+    pub log_format: LogFormat,
+    /// How long graceful shutdown waits for connections to finish, in seconds.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: vec!["127.0.0.1".into()],
+            port: 6379,
+            databases: 16,
+            maxclients: 10000,
+            requirepass: None,
+            timeout_secs: 0,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            pubsub_output_limit: OutputBufferLimit {
+                hard_bytes: 32 * 1024 * 1024,
+                soft_bytes: 8 * 1024 * 1024,
+                soft_seconds: 60,
+            },
+            threads: 0,
+            log_level: "info".into(),
+            log_format: LogFormat::Text,
+            shutdown_timeout_secs: 5,
+        }
+    }
+}
+
+/// A setting that could not be applied: which key, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid value for '{}': {}", self.key, self.reason)
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &str) -> Result<(), String>;
+
+/// One configuration parameter.
+pub struct Param {
+    pub name: &'static str,
+    pub get: Getter,
+    pub set: Setter,
+    /// CONFIG SET may change it while running.
+    pub mutable: bool,
+}
+
+const NOT_INTEGER: &str = "argument couldn't be parsed into an integer";
+
+fn parse_u64(v: &str) -> Result<u64, String> {
+    v.trim().parse::<u64>().map_err(|_| NOT_INTEGER.to_string())
+}
+
+fn parse_bounded(v: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_u64(v)?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// Redis `memtoll`: `1k` = 1000, `1kb` = 1024, `1m`, `1mb`, `1g`, `1gb`, case-insensitive.
+pub fn parse_size(v: &str) -> Result<u64, String> {
+    let v = v.trim().to_ascii_lowercase();
+    let digits_end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(digits_end);
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return Err("argument must be a memory value".into()),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| "argument must be a memory value".to_string())?;
+    n.checked_mul(mul)
+        .ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+fn set_output_limit(c: &mut Config, v: &str) -> Result<(), String> {
+    // Accepts "pubsub 32mb 8mb 60" (any number of class groups, as Redis does) or,
+    // in the TOML file, just the pubsub triple "32mb 8mb 60".
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let groups: Vec<&[&str]> = if words.len() == 3 && words[0].parse::<u64>().is_ok()
+        || words.len() == 3 && parse_size(words[0]).is_ok()
+    {
+        vec![&words[..]]
+    } else if !words.is_empty() && words.len() % 4 == 0 {
+        words.chunks(4).collect()
+    } else {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    };
+    let mut limit = c.pubsub_output_limit;
+    for g in groups {
+        let (class, nums) = if g.len() == 4 {
+            (g[0], &g[1..])
+        } else {
+            ("pubsub", g)
+        };
+        let hard = parse_size(nums[0])?;
+        let soft = parse_size(nums[1])?;
+        let secs = parse_u64(nums[2])?;
+        match class.to_ascii_lowercase().as_str() {
+            "pubsub" => {
+                limit = OutputBufferLimit {
+                    hard_bytes: hard,
+                    soft_bytes: soft,
+                    soft_seconds: secs,
+                }
+            }
+            // Accepted for compatibility with redis.conf; herald enforces the pubsub class.
+            "normal" | "replica" | "slave" => {}
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        }
+    }
+    c.pubsub_output_limit = limit;
+    Ok(())
+}
+
+/// Every parameter, in CONFIG GET order.
+pub static PARAMS: &[Param] = &[
+    Param {
+        name: "bind",
+        get: |c| c.bind.join(" "),
+        set: |c, v| {
+            let addrs: Vec<String> = v.split_whitespace().map(String::from).collect();
+            if addrs.is_empty() {
+                return Err("at least one address is needed".into());
+            }
+            c.bind = addrs;
+            Ok(())
+        },
+        mutable: false,
+    },
+    Param {
+        name: "port",
+        get: |c| c.port.to_string(),
+        set: |c, v| {
+            c.port = parse_bounded(v, 0, 65535)? as u16;
+            Ok(())
+        },
+        mutable: false,
+    },
+    Param {
+        name: "databases",
+        get: |c| c.databases.to_string(),
+        set: |c, v| {
+            c.databases = parse_bounded(v, 1, i32::MAX as u64)? as usize;
+            Ok(())
+        },
+        mutable: false,
+    },
+    Param {
+        name: "maxclients",
+        get: |c| c.maxclients.to_string(),
+        set: |c, v| {
+            c.maxclients = parse_bounded(v, 1, u32::MAX as u64)? as usize;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "requirepass",
+        get: |c| c.requirepass.clone().unwrap_or_default(),
+        set: |c, v| {
+            c.requirepass = if v.is_empty() {
+                None
+            } else {
+                Some(v.to_string())
+            };
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "timeout",
+        get: |c| c.timeout_secs.to_string(),
+        set: |c, v| {
+            c.timeout_secs = parse_bounded(v, 0, i32::MAX as u64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "proto-max-bulk-len",
+        get: |c| c.proto_max_bulk_len.to_string(),
+        set: |c, v| {
+            let n = parse_size(v)?;
+            if n < 1024 * 1024 {
+                return Err("argument must be a memory value of at least 1mb".into());
+            }
+            c.proto_max_bulk_len = n;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        get: |c| {
+            let l = c.pubsub_output_limit;
+            format!(
+                "normal 0 0 0 slave 268435456 67108864 60 pubsub {} {} {}",
+                l.hard_bytes, l.soft_bytes, l.soft_seconds
+            )
+        },
+        set: set_output_limit,
+        mutable: true,
+    },
+    Param {
+        name: "io-threads",
+        get: |c| c.threads.to_string(),
+        set: |c, v| {
+            c.threads = parse_bounded(v, 0, 1024)? as usize;
+            Ok(())
+        },
+        mutable: false,
+    },
+    Param {
+        name: "loglevel",
+        get: |c| c.log_level.clone(),
+        set: |c, v| {
+            if v.trim().is_empty() {
+                return Err("argument must not be empty".into());
+            }
+            c.log_level = v.trim().to_string();
+            Ok(())
+        },
+        mutable: false,
+    },
+    Param {
+        name: "log-format",
+        get: |c| match c.log_format {
+            LogFormat::Text => "text".into(),
+            LogFormat::Json => "json".into(),
+        },
+        set: |c, v| {
+            c.log_format = match v.to_ascii_lowercase().as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => return Err("argument must be one of: text, json".into()),
+            };
+            Ok(())
+        },
+        mutable: false,
+    },
+    Param {
+        name: "shutdown-timeout",
+        get: |c| c.shutdown_timeout_secs.to_string(),
+        set: |c, v| {
+            c.shutdown_timeout_secs = parse_bounded(v, 0, 3600)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    // Read by redis-benchmark and other tools; herald keeps no persistence files.
+    Param {
+        name: "save",
+        get: |_| String::new(),
+        set: |_, _| Ok(()),
+        mutable: true,
+    },
+    Param {
+        name: "appendonly",
+        get: |_| "no".into(),
+        set: |_, v| match v {
+            "no" => Ok(()),
+            _ => Err("herald keeps no append-only file".into()),
+        },
+        mutable: true,
+    },
+];
+
+pub fn find_param(name: &str) -> Option<&'static Param> {
+    // TOML keys may use the flag spelling too (log-level for loglevel, threads for io-threads).
+    let name = match name.to_ascii_lowercase().as_str() {
+        "log-level" => "loglevel".to_string(),
+        "threads" => "io-threads".to_string(),
+        other => other.to_string(),
+    };
+    PARAMS.iter().find(|p| p.name == name)
+}
+
+impl Config {
+    /// Apply one `name = value` setting (file or CONFIG SET).
+    pub fn apply(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let param = find_param(name).ok_or_else(|| ConfigError {
+            key: name.to_string(),
+            reason: "unknown configuration key".into(),
+        })?;
+        (param.set)(self, value).map_err(|reason| ConfigError {
+            key: name.to_string(),
+            reason,
+        })
+    }
+
+    /// Overlay the settings of a TOML document on `self`.
+    pub fn apply_toml(&mut self, text: &str) -> Result<(), ConfigError> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+            key: "(file)".into(),
+            reason: e.to_string(),
+        })?;
+        for (key, value) in table {
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => if b { "yes" } else { "no" }.to_string(),
+                toml::Value::Array(items) => items
+                    .into_iter()
+                    .map(|i| match i {
+                        toml::Value::String(s) => Ok(s),
+                        other => Err(ConfigError {
+                            key: key.clone(),
+                            reason: format!("expected a list of strings, found {other}"),
+                        }),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(" "),
+                other => {
+                    return Err(ConfigError {
+                        key,
+                        reason: format!("unsupported value {other}"),
+                    })
+                }
+            };
+            self.apply(&key, &text)?;
+        }
+        Ok(())
+    }
+
+    /// The embedded defaults, overlaid with the file at `path` if given.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+                key: "--config".into(),
+                reason: format!("cannot read {}: {e}", path.display()),
+            })?;
+            config.apply_toml(&text)?;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_file_equals_code_defaults() {
+        let mut from_file = Config::default();
+        // Start from values that differ from every default, so a key missing from
+        // the file is caught too.
+        from_file.port = 1;
+        from_file.databases = 1;
+        from_file.maxclients = 1;
+        from_file.requirepass = Some("x".into());
+        from_file.timeout_secs = 1;
+        from_file.proto_max_bulk_len = 1;
+        from_file.pubsub_output_limit.hard_bytes = 1;
+        from_file.threads = 1;
+        from_file.log_level = "x".into();
+        from_file.log_format = LogFormat::Json;
+        from_file.shutdown_timeout_secs = 1;
+        from_file.bind = vec!["x".into()];
+        from_file.apply_toml(DEFAULT_CONFIG_TOML).unwrap();
+        assert_eq!(from_file, Config::default());
+    }
+
+    #[test]
+    fn every_param_round_trips_through_its_getter() {
+        let mut c = Config::default();
+        for p in PARAMS {
+            let v = (p.get)(&c);
+            (p.set)(&mut c, &v).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        }
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn sizes_as_redis_memtoll() {
+        assert_eq!(parse_size("32mb"), Ok(32 * 1024 * 1024));
+        assert_eq!(parse_size("1k"), Ok(1000));
+        assert_eq!(parse_size("1GB"), Ok(1 << 30));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("12x").is_err());
+        assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let mut c = Config::default();
+        let e = c.apply_toml("port = 70000").unwrap_err();
+        assert_eq!(e.key, "port");
+        assert!(e.reason.contains("between 0 and 65535"), "{}", e.reason);
+        let e = c.apply_toml("nosuchkey = 1").unwrap_err();
+        assert_eq!(e.key, "nosuchkey");
+        let e = c.apply_toml("maxclients = \"many\"").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid value for 'maxclients': argument couldn't be parsed into an integer"
+        );
+    }
+
+    #[test]
+    fn output_buffer_limit_forms() {
+        let mut c = Config::default();
+        c.apply("client-output-buffer-limit", "pubsub 1mb 512kb 10")
+            .unwrap();
+        assert_eq!(
+            c.pubsub_output_limit,
+            OutputBufferLimit {
+                hard_bytes: 1 << 20,
+                soft_bytes: 512 * 1024,
+                soft_seconds: 10
+            }
+        );
+        c.apply("client-output-buffer-limit", "normal 0 0 0 pubsub 0 0 0")
+            .unwrap();
+        assert_eq!(c.pubsub_output_limit.hard_bytes, 0);
+        assert!(c.apply("client-output-buffer-limit", "pubsub 1 2").is_err());
+    }
+}

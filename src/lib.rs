@@ -1,0 +1,24 @@
+//! herald: a pub/sub broker and cache speaking RESP2/RESP3 (and the memcached
+//! text protocol) over one shared keyspace.
+//!
+//! Module map:
+//! - `config`     defaults < TOML file < CLI flags; the CONFIG GET/SET registry
+//! - `error`      the catalogue of wire error strings
+//! - `protocol`   pure codecs: RESP request parser and reply encoder
+//! - `commands`   the command table, dispatcher and one file per command family
+//! - `store`      the sharded keyspace shared by both protocols
+//! - `clients`    connected clients as other clients see them (CLIENT LIST/KILL, pushes)
+//! - `glob`       Redis glob matching (KEYS, PSUBSCRIBE, CONFIG GET, ...)
+//! - `server`     listeners, connection tasks, cron, shutdown: every `.await`
+//! - `shared`     state shared by all connections; `stats` its counters
+
+pub mod clients;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod glob;
+pub mod protocol;
+pub mod server;
+pub mod shared;
+pub mod stats;
+pub mod store;

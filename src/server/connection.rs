@@ -1,0 +1,131 @@
+//! One RESP connection: read a batch, parse every complete request in it,
+//! execute each, append every reply to one buffer, write once.
+//!
+//! Frames queued by other clients (pub/sub pushes) wait in the client's outbox
+//! and are appended after the batch's replies, so they go out in the same write.
+//! A connection ends on EOF, a protocol error (reply, then close), QUIT, CLIENT
+//! KILL, an output-buffer-limit breach, an idle timeout, or server shutdown.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::clients::ClientHandle;
+use crate::commands::{dispatch, Session};
+use crate::protocol::resp::{ParseLimits, Protocol, Reply, RequestParser};
+use crate::shared::Shared;
+use crate::stats::Stats;
+
+/// Bytes asked of the kernel per read.
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Most capacity reserved at once for a large bulk argument still arriving.
+const MAX_RESERVE_BYTES: usize = 1024 * 1024;
+/// An output buffer bigger than this after a write is released rather than kept.
+const KEEP_OUTPUT_CAPACITY_BYTES: usize = 64 * 1024;
+
+/// Why a connection ended (for the debug log).
+#[derive(Debug)]
+enum Close {
+    Eof,
+    Quit,
+    Protocol,
+    Killed,
+    Shutdown,
+    Io,
+}
+
+pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<ClientHandle>) {
+    let authenticated = !shared.password_required();
+    let mut session = Session::new(client.clone(), authenticated);
+    let mut reply = Reply::new(Protocol::Resp2);
+    let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut parser = RequestParser::new();
+
+    let why = loop {
+        // 1. Wait for input, a push, or the end.
+        tokio::select! {
+            biased;
+            _ = client.kill.cancelled() => break Close::Killed,
+            _ = shared.shutdown.cancelled() => break Close::Shutdown,
+            read = socket.read_buf(&mut input) => match read {
+                Ok(0) => break Close::Eof,
+                Ok(n) => {
+                    Stats::add(&shared.stats.total_net_input_bytes, n as u64);
+                    client.last_interaction_ms.store(shared.uptime_ms(), Relaxed);
+                }
+                Err(_) => break Close::Io,
+            },
+            _ = client.outbox.notify.notified() => {}
+        }
+
+        // 2. Execute every complete request in the buffer.
+        let max_bulk_len = shared.config.read().proto_max_bulk_len as usize;
+        let mut commands = 0u64;
+        let mut protocol_error = false;
+        while !session.close_after_reply {
+            // AUTH inside the batch lifts the pre-auth limits for what follows it.
+            let limits = ParseLimits {
+                max_bulk_len,
+                unauthenticated: !session.authenticated,
+            };
+            match parser.parse(&mut input, &limits) {
+                Ok(Some(args)) => {
+                    commands += 1;
+                    dispatch(&shared, &mut session, &mut reply, &args);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    reply.error(&e.0);
+                    protocol_error = true;
+                    break;
+                }
+            }
+        }
+        if commands > 0 {
+            Stats::add(&shared.stats.total_commands_processed, commands);
+        }
+        if session.errors_replied > 0 {
+            Stats::add(&shared.stats.total_error_replies, session.errors_replied);
+            session.errors_replied = 0;
+        }
+        client.query_buffer_bytes.store(input.len() as u64, Relaxed);
+        if let Some(more) = parser.pending_bulk_bytes() {
+            input.reserve(more.min(MAX_RESERVE_BYTES));
+        } else if input.capacity() - input.len() < READ_CHUNK_BYTES / 4 {
+            input.reserve(READ_CHUNK_BYTES);
+        }
+
+        // 3. Pushes queued by publishers go out after this batch's replies.
+        let pushed = client.outbox.drain_into(&mut reply.buf);
+
+        // 4. One write for the whole batch.
+        if !reply.buf.is_empty() {
+            let written = reply.buf.len() as u64;
+            let result = tokio::select! {
+                biased;
+                _ = client.kill.cancelled() => break Close::Killed,
+                r = socket.write_all(&reply.buf) => r,
+            };
+            client.outbox.written(pushed);
+            if result.is_err() {
+                break Close::Io;
+            }
+            Stats::add(&shared.stats.total_net_output_bytes, written);
+            reply.buf.clear();
+            if reply.buf.capacity() > KEEP_OUTPUT_CAPACITY_BYTES {
+                reply.buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+            }
+        }
+        if protocol_error {
+            break Close::Protocol;
+        }
+        if session.close_after_reply {
+            break Close::Quit;
+        }
+    };
+    tracing::debug!(client = client.id, addr = %client.addr, reason = ?why, "connection closed");
+    let _ = socket.shutdown().await;
+}

@@ -1,0 +1,166 @@
+//! The network side: listeners, per-connection tasks, the periodic cron, and
+//! graceful shutdown. Every `.await` in herald lives under this module.
+//!
+//! Shutdown: cancelling `Shared::shutdown` (signal or SHUTDOWN) stops the accept
+//! loops; each connection finishes the write it is doing and closes; `run`
+//! waits for them at most `shutdown-timeout` seconds, then returns.
+
+pub mod connection;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::task::TaskTracker;
+
+use crate::clients::ClientKind;
+use crate::error;
+use crate::shared::Shared;
+use crate::stats::Stats;
+
+/// How often the cron runs (Redis's default `hz 10`).
+const CRON_PERIOD_MS: u64 = 100;
+
+/// Bind one listener per address of `bind` on `port`.
+pub async fn bind_all(bind: &[String], port: u16) -> std::io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut port = port;
+    for addr in bind {
+        let host = addr.trim_start_matches('[').trim_end_matches(']');
+        let listener = TcpListener::bind((host, port)).await?;
+        // With port 0 every further address reuses the port the first one got.
+        port = listener.local_addr()?.port();
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// Serve RESP on `listeners` until `shared.shutdown` is cancelled, then drain.
+pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
+    let tracker = TaskTracker::new();
+    *shared.resp_addrs.write() = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
+    for listener in listeners {
+        tracker.spawn(accept_loop(shared.clone(), listener, tracker.clone()));
+    }
+    tracker.spawn(cron(shared.clone()));
+    shared.shutdown.cancelled().await;
+    tracker.close();
+    let grace = Duration::from_secs(shared.config.read().shutdown_timeout_secs);
+    if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+        tracing::warn!(
+            remaining = tracker.len(),
+            "shutdown timeout reached; closing remaining connections"
+        );
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTracker) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        let (socket, addr) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = socket.set_nodelay(true);
+        Stats::add(&shared.stats.total_connections_received, 1);
+        let laddr = socket.local_addr().unwrap_or(addr);
+        let maxclients = shared.config.read().maxclients;
+        match shared.clients.register(
+            ClientKind::Resp,
+            addr,
+            laddr,
+            shared.uptime_ms(),
+            maxclients,
+        ) {
+            Some(client) => {
+                let shared = shared.clone();
+                tracker.spawn(async move {
+                    connection::serve(socket, shared.clone(), client.clone()).await;
+                    shared.clients.unregister(client.id);
+                });
+            }
+            None => {
+                Stats::add(&shared.stats.rejected_connections, 1);
+                tracker.spawn(reject(socket));
+            }
+        }
+    }
+}
+
+/// Over `maxclients`: say so and close, as Redis does.
+async fn reject(mut socket: TcpStream) {
+    let msg = format!("-{}\r\n", error::MAX_CLIENTS);
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.write_all(msg.as_bytes())).await;
+    let _ = socket.shutdown().await;
+}
+
+/// Periodic housekeeping: idle-client timeouts.
+async fn cron(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(CRON_PERIOD_MS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        close_idle_clients(&shared);
+    }
+}
+
+/// Close clients idle longer than `timeout` seconds. Subscribers are exempt, as in Redis.
+fn close_idle_clients(shared: &Shared) {
+    let timeout_secs = shared.config.read().timeout_secs;
+    if timeout_secs == 0 {
+        return;
+    }
+    let now = shared.uptime_ms();
+    for c in shared.clients.snapshot() {
+        if !c.is_subscriber() && c.idle_ms(now) > timeout_secs * 1000 {
+            tracing::debug!(client = c.id, "closing idle client");
+            c.kill.cancel();
+        }
+    }
+}
+
+/// The address tests and the start-up log report for a listener.
+pub fn describe(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `herald ping`: connect, send PING, expect +PONG. Used as the container health check.
+pub fn ping_tool(host: &str, port: u16) -> std::process::ExitCode {
+    use std::io::{Read, Write};
+    let attempt = || -> std::io::Result<bool> {
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        s.write_all(b"PING\r\n")?;
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf)?;
+        // A password-protected server answers NOAUTH: it is up all the same.
+        Ok(buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH"))
+    };
+    match attempt() {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        _ => std::process::ExitCode::FAILURE,
+    }
+}

@@ -1,0 +1,67 @@
+//! State shared by every connection: configuration, command table, keyspace,
+//! clients, counters, and the shutdown signal.
+
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::RwLock;
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::ClientRegistry;
+use crate::commands::CommandTable;
+use crate::config::Config;
+use crate::stats::Stats;
+use crate::store::Store;
+
+pub struct Shared {
+    /// Runtime configuration; CONFIG SET writes it. Read briefly, never across `.await`.
+    pub config: RwLock<Config>,
+    /// Where the config came from, for the start-up log and INFO.
+    pub config_source: String,
+    pub commands: CommandTable,
+    pub store: Store,
+    pub clients: ClientRegistry,
+    pub stats: Stats,
+    /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
+    pub shutdown: CancellationToken,
+    pub started: Instant,
+    pub started_unix_secs: u64,
+    /// 40 hex characters identifying this run (INFO run_id).
+    pub run_id: String,
+    /// Bound RESP addresses (known after binding, port 0 resolved).
+    pub resp_addrs: RwLock<Vec<SocketAddr>>,
+}
+
+impl Shared {
+    pub fn new(config: Config, config_source: String) -> Self {
+        let store = Store::new(config.databases);
+        let run_id: String = (0..40)
+            .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+            .collect();
+        Shared {
+            config: RwLock::new(config),
+            config_source,
+            commands: CommandTable::standard(),
+            store,
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            shutdown: CancellationToken::new(),
+            started: Instant::now(),
+            started_unix_secs: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            run_id,
+            resp_addrs: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Milliseconds since start: the coarse clock for idle times.
+    pub fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    pub fn password_required(&self) -> bool {
+        self.config.read().requirepass.is_some()
+    }
+}
