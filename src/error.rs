@@ -21,21 +21,24 @@ pub const NO_SUCH_CLIENT: &str = "ERR No such client";
 pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
 
 /// `-ERR unknown command 'foo', with args beginning with: 'a' 'b' `
-/// (Redis: `processCommand`; the arguments are shown until 128 bytes are used.)
-pub fn unknown_command(name: &[u8], args: &[bytes::Bytes]) -> String {
-    let mut shown = String::new();
+/// (Redis `processCommand`: name and arguments echoed as raw bytes, arguments
+/// shown until 128 bytes are used; `Reply::error` blanks any CR/LF.)
+pub fn unknown_command(name: &[u8], args: &[bytes::Bytes]) -> Vec<u8> {
+    let mut shown: Vec<u8> = Vec::new();
     for arg in args {
         if shown.len() >= 128 {
             break;
         }
         let room = 128 - shown.len();
-        let text = String::from_utf8_lossy(&arg[..arg.len().min(room)]);
-        shown.push('\'');
-        shown.push_str(&text);
-        shown.push_str("' ");
+        shown.push(b'\'');
+        shown.extend_from_slice(&arg[..arg.len().min(room)]);
+        shown.extend_from_slice(b"' ");
     }
-    let name = String::from_utf8_lossy(&name[..name.len().min(128)]);
-    format!("ERR unknown command '{name}', with args beginning with: {shown}")
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&shown);
+    msg
 }
 
 /// `-ERR wrong number of arguments for 'get' command` (`full_name` is `client|setname` for subcommands).

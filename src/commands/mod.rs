@@ -438,7 +438,9 @@ mod tests {
         let get = t.entry(t.lookup(b"get").unwrap()).command;
         assert!(get.arity_ok(2) && !get.arity_ok(1) && !get.arity_ok(3));
         let ping = t.entry(t.lookup(b"ping").unwrap()).command;
-        assert!(ping.arity_ok(1) && ping.arity_ok(2) && !ping.arity_ok(3));
+        assert!(ping.arity_ok(1) && ping.arity_ok(2) && ping.arity_ok(3));
+        let echo = t.entry(t.lookup(b"echo").unwrap()).command;
+        assert!(echo.arity_ok(2) && !echo.arity_ok(1) && !echo.arity_ok(3));
     }
 
     #[test]

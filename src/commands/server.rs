@@ -602,7 +602,7 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// CONFIG SET parameter value [parameter value ...]: all or nothing.
 fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if args.len() % 2 != 0 {
-        ctx.reply.error(&error::wrong_arity("config|set"));
+        ctx.reply.error(error::SYNTAX);
         return;
     }
     let mut candidate = ctx.shared.config.read().clone();

@@ -72,10 +72,11 @@ impl Reply {
 
     /// An error line. `msg` is the full text after `-` (e.g. `ERR syntax error`);
     /// CR and LF are replaced by spaces so client text echoed inside cannot break framing.
-    pub fn error(&mut self, msg: &str) {
+    pub fn error<M: AsRef<[u8]> + ?Sized>(&mut self, msg: &M) {
+        let msg = msg.as_ref();
         self.buf.reserve(msg.len() + 3);
         self.buf.put_u8(b'-');
-        for &b in msg.as_bytes() {
+        for &b in msg {
             self.buf
                 .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }
