@@ -270,7 +270,8 @@ pub fn dispatch(shared: &Shared, session: &mut Session, reply: &mut Reply, args:
         finish_reply(session, reply, start_len);
         return;
     }
-    if !entry.subs.is_empty() {
+    // A container reached with no subcommand (COMMAND) runs its own handler.
+    if !entry.subs.is_empty() && args.len() >= 2 {
         match table.lookup_sub(id, &args[1]) {
             Some(sub) => {
                 id = sub;

@@ -220,7 +220,7 @@ fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     for name in &args[2..] {
         match find_entry(table, name) {
             Some(e) => command_info_entry(ctx.reply, table, e),
-            None => ctx.reply.null_array(),
+            None => ctx.reply.null(),
         }
     }
 }

@@ -88,8 +88,12 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTr
             Some(client) => {
                 let shared = shared.clone();
                 tracker.spawn(async move {
-                    connection::serve(socket, shared.clone(), client.clone()).await;
-                    shared.clients.unregister(client.id);
+                    // Unregisters even if the task panics.
+                    let _registered = Registered {
+                        shared: shared.clone(),
+                        id: client.id,
+                    };
+                    connection::serve(socket, shared, client).await;
                 });
             }
             None => {
@@ -97,6 +101,18 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTr
                 tracker.spawn(reject(socket));
             }
         }
+    }
+}
+
+/// Removes a client from the registry when its connection task ends, however it ends.
+struct Registered {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.shared.clients.unregister(self.id);
     }
 }
 

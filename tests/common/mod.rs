@@ -23,8 +23,11 @@ impl Server {
 
     pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-        cmd.args(["--port", "0", "--log-format", "text"])
-            .args(extra)
+        cmd.args(["--port", "0"]);
+        if !extra.contains(&"--log-format") {
+            cmd.args(["--log-format", "text"]);
+        }
+        cmd.args(extra)
             .env_remove("HERALD_CONFIG")
             .env_remove("HERALD_REQUIREPASS")
             .stdin(Stdio::null())
@@ -42,9 +45,14 @@ impl Server {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(pos) = line.find("resp_addr=") {
-                    let addr = line[pos + 10..]
-                        .split_whitespace()
+                // Text logs say resp_addr=IP:PORT, JSON logs "resp_addr":"IP:PORT".
+                let found = line
+                    .find("resp_addr=")
+                    .map(|p| &line[p + 10..])
+                    .or_else(|| line.find("\"resp_addr\":\"").map(|p| &line[p + 13..]));
+                if let Some(rest) = found {
+                    let addr = rest
+                        .split(|c: char| c.is_whitespace() || c == '"')
                         .next()
                         .unwrap_or("")
                         .to_string();
