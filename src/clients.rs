@@ -58,16 +58,24 @@ impl Outbox {
         queued
     }
 
-    /// Move every queued frame into `out`; the bytes stay counted as queued until
-    /// the caller reports them written with `written`.
-    pub fn drain_into(&self, out: &mut bytes::BytesMut) -> u64 {
+    /// Move queued frames into `out`, stopping once about `max_bytes` have moved
+    /// (at least one frame moves). The bytes stay counted as queued until the
+    /// caller reports them written with `written`.
+    pub fn drain_into(&self, out: &mut bytes::BytesMut, max_bytes: usize) -> u64 {
         let mut queue = self.queue.lock();
         let mut moved = 0u64;
-        for frame in queue.drain(..) {
+        while let Some(frame) = queue.pop_front() {
             moved += frame.len() as u64;
             out.extend_from_slice(&frame);
+            if moved as usize >= max_bytes {
+                break;
+            }
         }
         moved
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.lock().is_empty()
     }
 
     pub fn written(&self, bytes: u64) {
@@ -208,7 +216,7 @@ mod tests {
         assert_eq!(outbox.push(Bytes::from_static(b"abc")), 3);
         assert_eq!(outbox.push(Bytes::from_static(b"de")), 5);
         let mut out = bytes::BytesMut::new();
-        assert_eq!(outbox.drain_into(&mut out), 5);
+        assert_eq!(outbox.drain_into(&mut out, usize::MAX), 5);
         assert_eq!(&out[..], b"abcde");
         assert_eq!(outbox.queued_bytes(), 5);
         outbox.written(5);

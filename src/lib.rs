@@ -8,6 +8,7 @@
 //! - `commands`   the command table, dispatcher and one file per command family
 //! - `store`      the sharded keyspace shared by both protocols
 //! - `clients`    connected clients as other clients see them (CLIENT LIST/KILL, pushes)
+//! - `pubsub`     channel/pattern registry, encode-once fan-out, slow-subscriber limits
 //! - `glob`       Redis glob matching (KEYS, PSUBSCRIBE, CONFIG GET, ...)
 //! - `server`     listeners, connection tasks, cron, shutdown: every `.await`
 //! - `shared`     state shared by all connections; `stats` its counters
@@ -18,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod protocol;
+pub mod pubsub;
 pub mod server;
 pub mod shared;
 pub mod stats;

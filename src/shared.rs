@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clients::ClientRegistry;
 use crate::commands::CommandTable;
 use crate::config::Config;
+use crate::pubsub::PubSub;
 use crate::stats::Stats;
 use crate::store::Store;
 
@@ -21,6 +22,7 @@ pub struct Shared {
     pub commands: CommandTable,
     pub store: Store,
     pub clients: ClientRegistry,
+    pub pubsub: PubSub,
     pub stats: Stats,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
@@ -38,12 +40,13 @@ impl Shared {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
             .collect();
-        Shared {
+        let shared = Shared {
             config: RwLock::new(config),
             config_source,
             commands: CommandTable::standard(),
             store,
             clients: ClientRegistry::default(),
+            pubsub: PubSub::default(),
             stats: Stats::default(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
@@ -53,7 +56,29 @@ impl Shared {
                 .unwrap_or(0),
             run_id,
             resp_addrs: RwLock::new(Vec::new()),
-        }
+        };
+        shared.config_changed();
+        shared
+    }
+
+    /// Push settings read on hot paths into the atomics those paths use.
+    /// Called at start and after every CONFIG SET.
+    pub fn config_changed(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let config = self.config.read();
+        let limit = config.pubsub_output_limit;
+        self.pubsub
+            .limits
+            .hard_bytes
+            .store(limit.hard_bytes, Relaxed);
+        self.pubsub
+            .limits
+            .soft_bytes
+            .store(limit.soft_bytes, Relaxed);
+        self.pubsub
+            .limits
+            .soft_seconds
+            .store(limit.soft_seconds, Relaxed);
     }
 
     /// Milliseconds since start: the coarse clock for idle times.

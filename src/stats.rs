@@ -14,7 +14,6 @@ pub struct Stats {
     pub expired_keys: AtomicU64,
     pub evicted_keys: AtomicU64,
     pub total_error_replies: AtomicU64,
-    pub client_output_buffer_limit_disconnections: AtomicU64,
 }
 
 impl Stats {
@@ -35,7 +34,6 @@ impl Stats {
             &self.expired_keys,
             &self.evicted_keys,
             &self.total_error_replies,
-            &self.client_output_buffer_limit_disconnections,
         ] {
             c.store(0, Relaxed);
         }

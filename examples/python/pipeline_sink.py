@@ -26,7 +26,8 @@ def main():
     results_key = args.prefix + ":results"
 
     conn = redis.Redis(host=args.host, port=args.port)
-    print("Waiting for the batch to start...")
+    conn.ping()
+    print("Waiting for the batch to start...", flush=True)
     # Wait for start of batch
     item = conn.brpop([results_key], timeout=args.timeout)
     if item is None:

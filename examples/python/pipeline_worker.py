@@ -30,6 +30,8 @@ def main():
     results_key = args.prefix + ":results"
 
     conn = redis.Redis(host=args.host, port=args.port)
+    conn.ping()
+    print("%s waiting for tasks on %r" % (args.name, tasks_key), flush=True)
     done = 0
     reason = "max-tasks reached"
     while done < args.max_tasks:

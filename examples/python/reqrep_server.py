@@ -35,7 +35,8 @@ def main():
     args = parser.parse_args()
 
     conn = redis.Redis(host=args.host, port=args.port)
-    print("Waiting for requests on %r..." % args.queue)
+    conn.ping()
+    print("Waiting for requests on %r..." % args.queue, flush=True)
     served = 0
     while served < args.max_requests:
         # Wait for next request from client

@@ -7,6 +7,7 @@
 //! RESP2 subscribed context — live once, in `dispatch`.
 
 pub mod connection;
+pub mod pubsub;
 pub mod server;
 pub mod session;
 pub mod strings;
@@ -188,7 +189,12 @@ impl CommandTable {
 
     /// The standard table of every family.
     pub fn standard() -> Self {
-        CommandTable::new(&[connection::COMMANDS, server::COMMANDS, strings::COMMANDS])
+        CommandTable::new(&[
+            connection::COMMANDS,
+            server::COMMANDS,
+            pubsub::COMMANDS,
+            strings::COMMANDS,
+        ])
     }
 
     /// Case-insensitive lookup of a top-level command.

@@ -468,7 +468,7 @@ pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
             title(out, "Stats");
             let _ = write!(
                 out,
-                "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsub_shardchannels:0\r\ntotal_error_replies:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n",
+                "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsub_shardchannels:{}\r\ntotal_error_replies:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n",
                 s.total_connections_received.load(Relaxed),
                 s.total_commands_processed.load(Relaxed),
                 s.total_net_input_bytes.load(Relaxed),
@@ -478,8 +478,11 @@ pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
                 s.evicted_keys.load(Relaxed),
                 s.keyspace_hits.load(Relaxed),
                 s.keyspace_misses.load(Relaxed),
+                shared.pubsub.channel_count(crate::pubsub::ChannelKind::Channel),
+                shared.pubsub.numpat(),
+                shared.pubsub.channel_count(crate::pubsub::ChannelKind::Shard),
                 s.total_error_replies.load(Relaxed),
-                s.client_output_buffer_limit_disconnections.load(Relaxed),
+                shared.pubsub.limit_disconnections.load(Relaxed),
             );
         }
         "replication" => {
@@ -628,12 +631,14 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
     }
     *ctx.shared.config.write() = candidate;
+    ctx.shared.config_changed();
     ctx.reply.ok();
 }
 
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     ctx.shared.stats.reset();
+    ctx.shared.pubsub.limit_disconnections.store(0, Relaxed);
     ctx.shared.commands.reset_stats();
     ctx.reply.ok();
 }

@@ -15,6 +15,21 @@ pub enum ReplyMode {
     SkipThis,
 }
 
+/// What this connection is subscribed to, in subscription order.
+#[derive(Default)]
+pub struct Subscriptions {
+    pub channels: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
+    pub patterns: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
+    pub shard_channels: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
+}
+
+impl Subscriptions {
+    /// The count SUBSCRIBE/PSUBSCRIBE confirmations carry: channels + patterns.
+    pub fn count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+}
+
 pub struct Session {
     pub client: Arc<ClientHandle>,
     /// Selected logical database.
@@ -26,6 +41,7 @@ pub struct Session {
     pub close_after_reply: bool,
     /// Error replies sent, for INFO total_error_replies (flushed per batch).
     pub errors_replied: u64,
+    pub subscriptions: Subscriptions,
 }
 
 impl Session {
@@ -37,12 +53,14 @@ impl Session {
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             errors_replied: 0,
+            subscriptions: Subscriptions::default(),
         }
     }
 
     /// RESET: back to a fresh connection's state (the caller handles protocol and auth).
-    pub fn reset_state(&mut self, _shared: &crate::shared::Shared) {
+    pub fn reset_state(&mut self, shared: &crate::shared::Shared) {
         use std::sync::atomic::Ordering::Relaxed;
+        super::pubsub::leave_all(shared, self);
         self.db = 0;
         self.client.db.store(0, Relaxed);
         self.reply_mode = ReplyMode::On;

@@ -25,6 +25,9 @@ const READ_CHUNK_BYTES: usize = 16 * 1024;
 const MAX_RESERVE_BYTES: usize = 1024 * 1024;
 /// An output buffer bigger than this after a write is released rather than kept.
 const KEEP_OUTPUT_CAPACITY_BYTES: usize = 64 * 1024;
+/// Most pushed bytes moved from the outbox into one write: a subscriber with a
+/// long queue drains it in slices instead of copying all of it at once.
+const MAX_PUSH_BYTES_PER_WRITE: usize = 256 * 1024;
 
 /// Why a connection ended (for the debug log).
 #[derive(Debug)]
@@ -45,7 +48,8 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
     let mut parser = RequestParser::new();
 
     let why = loop {
-        // 1. Wait for input, a push, or the end.
+        // 1. Wait for input, a push, or the end (no wait while pushes are queued).
+        let pushes_pending = !client.outbox.is_empty();
         tokio::select! {
             biased;
             _ = client.kill.cancelled() => break Close::Killed,
@@ -59,6 +63,7 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
                 Err(_) => break Close::Io,
             },
             _ = client.outbox.notify.notified() => {}
+            _ = std::future::ready(()), if pushes_pending => {}
         }
 
         // 2. Execute every complete request in the buffer.
@@ -99,7 +104,9 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
         }
 
         // 3. Pushes queued by publishers go out after this batch's replies.
-        let pushed = client.outbox.drain_into(&mut reply.buf);
+        let pushed = client
+            .outbox
+            .drain_into(&mut reply.buf, MAX_PUSH_BYTES_PER_WRITE);
 
         // 4. One write for the whole batch.
         if !reply.buf.is_empty() {
@@ -127,5 +134,8 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
         }
     };
     tracing::debug!(client = client.id, addr = %client.addr, reason = ?why, "connection closed");
+    // Publishers skip a cancelled client; then leave every channel and pattern.
+    client.kill.cancel();
+    crate::commands::pubsub::leave_all(&shared, &mut session);
     let _ = socket.shutdown().await;
 }

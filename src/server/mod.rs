@@ -133,6 +133,17 @@ async fn cron(shared: Arc<Shared>) {
             _ = tick.tick() => {}
         }
         close_idle_clients(&shared);
+        check_subscriber_limits(&shared);
+    }
+}
+
+/// Close subscribers that stayed over the soft output-buffer limit too long.
+fn check_subscriber_limits(shared: &Shared) {
+    let now = shared.uptime_ms();
+    for c in shared.clients.snapshot() {
+        if c.is_subscriber() || c.outbox.queued_bytes() > 0 {
+            shared.pubsub.check_soft_limit(&c, now);
+        }
     }
 }
 

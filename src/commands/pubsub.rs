@@ -1,0 +1,382 @@
+//! Pub/sub commands: (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PUBLISH, SPUBLISH, PUBSUB.
+//!
+//! Every (un)subscribe argument is confirmed by its own 3-element frame
+//! `[kind, name, count]` (a push in RESP3). The count is channels + patterns for
+//! SUBSCRIBE/PSUBSCRIBE and their UN- forms, shard channels only for the S- forms.
+//! An UN- command with no arguments leaves everything of its kind; with nothing
+//! to leave it still answers once, with a null name (pubsub.c).
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+
+use super::{Command, Ctx, Flags, Session};
+use crate::commands::connection::container_without_subcommand;
+use crate::flags;
+use crate::protocol::resp::Reply;
+use crate::pubsub::ChannelKind;
+use crate::shared::Shared;
+
+const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    summary: &'static str,
+    handler: super::Handler,
+) -> Command {
+    Command {
+        name,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        group: "pubsub",
+        summary,
+        since: "2.0.0",
+        handler,
+        subcommands: &[],
+    }
+}
+
+const SUB_FLAGS: Flags = flags![PUBSUB, NOSCRIPT, LOADING, STALE, SUBSCRIBED_OK];
+
+pub static COMMANDS: &[Command] = &[
+    cmd(
+        "subscribe",
+        -2,
+        SUB_FLAGS,
+        "Listens for messages published to channels.",
+        subscribe,
+    ),
+    cmd(
+        "unsubscribe",
+        -1,
+        SUB_FLAGS,
+        "Stops listening to messages posted to channels.",
+        unsubscribe,
+    ),
+    cmd(
+        "psubscribe",
+        -2,
+        SUB_FLAGS,
+        "Listens for messages published to channels that match one or more patterns.",
+        psubscribe,
+    ),
+    cmd(
+        "punsubscribe",
+        -1,
+        SUB_FLAGS,
+        "Stops listening to messages published to channels that match one or more patterns.",
+        punsubscribe,
+    ),
+    cmd(
+        "ssubscribe",
+        -2,
+        SUB_FLAGS,
+        "Listens for messages published to shard channels.",
+        ssubscribe,
+    ),
+    cmd(
+        "sunsubscribe",
+        -1,
+        SUB_FLAGS,
+        "Stops listening to messages posted to shard channels.",
+        sunsubscribe,
+    ),
+    cmd(
+        "publish",
+        3,
+        flags![PUBSUB, LOADING, STALE, FAST],
+        "Posts a message to a channel.",
+        publish,
+    ),
+    cmd(
+        "spublish",
+        3,
+        flags![PUBSUB, LOADING, STALE, FAST],
+        "Post a message to a shard channel",
+        spublish,
+    ),
+    Command {
+        subcommands: PUBSUB_SUBCOMMANDS,
+        ..cmd(
+            "pubsub",
+            -2,
+            flags![],
+            "A container for Pub/Sub commands.",
+            container_without_subcommand,
+        )
+    },
+];
+
+static PUBSUB_SUBCOMMANDS: &[Command] = &[
+    cmd(
+        "channels",
+        -2,
+        flags![PUBSUB, LOADING, STALE],
+        "Returns the active channels.",
+        pubsub_channels,
+    ),
+    cmd(
+        "numsub",
+        -2,
+        flags![PUBSUB, LOADING, STALE],
+        "Returns a count of subscribers to channels.",
+        pubsub_numsub,
+    ),
+    cmd(
+        "numpat",
+        2,
+        flags![PUBSUB, LOADING, STALE],
+        "Returns a count of unique pattern subscriptions.",
+        pubsub_numpat,
+    ),
+    cmd(
+        "shardchannels",
+        -2,
+        flags![PUBSUB, LOADING, STALE],
+        "Returns the active shard channels.",
+        pubsub_shardchannels,
+    ),
+    cmd(
+        "shardnumsub",
+        -2,
+        flags![PUBSUB, LOADING, STALE],
+        "Returns the count of subscribers of shard channels.",
+        pubsub_shardnumsub,
+    ),
+];
+
+/// Which of the three subscription kinds a command works on.
+#[derive(Clone, Copy)]
+enum Kind {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+impl Kind {
+    fn subscribe_word(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"subscribe",
+            Kind::Pattern => b"psubscribe",
+            Kind::Shard => b"ssubscribe",
+        }
+    }
+
+    fn unsubscribe_word(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"unsubscribe",
+            Kind::Pattern => b"punsubscribe",
+            Kind::Shard => b"sunsubscribe",
+        }
+    }
+
+    fn set(
+        self,
+        session: &mut Session,
+    ) -> &mut indexmap::IndexSet<Bytes, foldhash::fast::FixedState> {
+        let s = &mut session.subscriptions;
+        match self {
+            Kind::Channel => &mut s.channels,
+            Kind::Pattern => &mut s.patterns,
+            Kind::Shard => &mut s.shard_channels,
+        }
+    }
+
+    fn count(self, session: &Session) -> usize {
+        match self {
+            Kind::Shard => session.subscriptions.shard_channels.len(),
+            _ => session.subscriptions.count(),
+        }
+    }
+}
+
+/// Mirror the session's subscription counts where CLIENT LIST and the
+/// subscribed-context check read them.
+fn publish_counts(session: &Session) {
+    let c = &session.client;
+    let s = &session.subscriptions;
+    c.channels.store(s.channels.len() as u32, Relaxed);
+    c.patterns.store(s.patterns.len() as u32, Relaxed);
+    c.shard_channels
+        .store(s.shard_channels.len() as u32, Relaxed);
+}
+
+fn confirm(reply: &mut Reply, word: &[u8], name: Option<&[u8]>, count: usize) {
+    reply.push(3);
+    reply.bulk(word);
+    match name {
+        Some(n) => reply.bulk(n),
+        None => reply.null(),
+    }
+    reply.int(count as i64);
+}
+
+fn join(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) {
+    for name in names {
+        if kind.set(ctx.session).insert(name.clone()) {
+            let pubsub = &ctx.shared.pubsub;
+            let client = &ctx.session.client;
+            match kind {
+                Kind::Channel => pubsub.subscribe(ChannelKind::Channel, name, client),
+                Kind::Shard => pubsub.subscribe(ChannelKind::Shard, name, client),
+                Kind::Pattern => pubsub.psubscribe(name, client),
+            };
+        }
+        publish_counts(ctx.session);
+        confirm(
+            ctx.reply,
+            kind.subscribe_word(),
+            Some(name),
+            kind.count(ctx.session),
+        );
+    }
+}
+
+fn leave_one(shared: &Shared, session: &mut Session, kind: Kind, name: &[u8]) {
+    if kind.set(session).shift_remove(name) {
+        let id = session.client.id;
+        match kind {
+            Kind::Channel => shared.pubsub.unsubscribe(ChannelKind::Channel, name, id),
+            Kind::Shard => shared.pubsub.unsubscribe(ChannelKind::Shard, name, id),
+            Kind::Pattern => shared.pubsub.punsubscribe(name, id),
+        };
+    }
+    publish_counts(session);
+}
+
+fn leave(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) {
+    let names: Vec<Bytes> = if names.is_empty() {
+        kind.set(ctx.session).iter().cloned().collect()
+    } else {
+        names.to_vec()
+    };
+    if names.is_empty() {
+        confirm(
+            ctx.reply,
+            kind.unsubscribe_word(),
+            None,
+            kind.count(ctx.session),
+        );
+        return;
+    }
+    for name in &names {
+        leave_one(ctx.shared, ctx.session, kind, name);
+        confirm(
+            ctx.reply,
+            kind.unsubscribe_word(),
+            Some(name),
+            kind.count(ctx.session),
+        );
+    }
+}
+
+/// Leave every channel, pattern and shard channel without confirmations
+/// (RESET, and a connection closing).
+pub fn leave_all(shared: &Shared, session: &mut Session) {
+    for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+        let names: Vec<Bytes> = kind.set(session).iter().cloned().collect();
+        for name in names {
+            leave_one(shared, session, kind, &name);
+        }
+    }
+}
+
+/// SUBSCRIBE channel [channel ...]
+fn subscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    join(ctx, Kind::Channel, &args[1..]);
+}
+
+/// UNSUBSCRIBE [channel [channel ...]]
+fn unsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    leave(ctx, Kind::Channel, &args[1..]);
+}
+
+/// PSUBSCRIBE pattern [pattern ...]
+fn psubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    join(ctx, Kind::Pattern, &args[1..]);
+}
+
+/// PUNSUBSCRIBE [pattern [pattern ...]]
+fn punsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    leave(ctx, Kind::Pattern, &args[1..]);
+}
+
+/// SSUBSCRIBE shardchannel [shardchannel ...]
+fn ssubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    join(ctx, Kind::Shard, &args[1..]);
+}
+
+/// SUNSUBSCRIBE [shardchannel [shardchannel ...]]
+fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    leave(ctx, Kind::Shard, &args[1..]);
+}
+
+/// PUBLISH channel message: the number of deliveries.
+fn publish(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let n = ctx
+        .shared
+        .pubsub
+        .publish(&args[1], &args[2], ctx.shared.uptime_ms());
+    ctx.reply.int(n as i64);
+}
+
+/// SPUBLISH shardchannel message
+fn spublish(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let n = ctx
+        .shared
+        .pubsub
+        .spublish(&args[1], &args[2], ctx.shared.uptime_ms());
+    ctx.reply.int(n as i64);
+}
+
+fn list_channels(ctx: &mut Ctx<'_>, kind: ChannelKind, args: &[Bytes]) {
+    if args.len() > 3 {
+        ctx.reply.error(&crate::error::wrong_arity(match kind {
+            ChannelKind::Channel => "pubsub|channels",
+            ChannelKind::Shard => "pubsub|shardchannels",
+        }));
+        return;
+    }
+    let names = ctx
+        .shared
+        .pubsub
+        .channels(kind, args.get(2).map(|p| &p[..]));
+    ctx.reply.array(names.len());
+    for n in names {
+        ctx.reply.bulk(&n);
+    }
+}
+
+fn count_subscribers(ctx: &mut Ctx<'_>, kind: ChannelKind, args: &[Bytes]) {
+    ctx.reply.array((args.len() - 2) * 2);
+    for ch in &args[2..] {
+        ctx.reply.bulk(ch);
+        ctx.reply.int(ctx.shared.pubsub.numsub(kind, ch) as i64);
+    }
+}
+
+/// PUBSUB CHANNELS [pattern]
+fn pubsub_channels(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    list_channels(ctx, ChannelKind::Channel, args);
+}
+
+/// PUBSUB SHARDCHANNELS [pattern]
+fn pubsub_shardchannels(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    list_channels(ctx, ChannelKind::Shard, args);
+}
+
+/// PUBSUB NUMSUB [channel ...]: pattern subscribers are not counted.
+fn pubsub_numsub(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    count_subscribers(ctx, ChannelKind::Channel, args);
+}
+
+/// PUBSUB SHARDNUMSUB [shardchannel ...]
+fn pubsub_shardnumsub(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    count_subscribers(ctx, ChannelKind::Shard, args);
+}
+
+/// PUBSUB NUMPAT: distinct patterns, not pattern subscriptions.
+fn pubsub_numpat(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.reply.int(ctx.shared.pubsub.numpat() as i64);
+}
