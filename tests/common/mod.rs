@@ -125,9 +125,48 @@ impl Drop for Server {
     }
 }
 
-/// A raw TCP client that asserts exact bytes.
+/// A raw TCP client that asserts exact bytes or reads whole RESP frames.
 pub struct Raw {
     pub stream: TcpStream,
+    /// Bytes read from the socket but not consumed yet.
+    pending: Vec<u8>,
+}
+
+/// One RESP2/RESP3 value as read off the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Simple(String),
+    Error(String),
+    Int(i64),
+    Bulk(Vec<u8>),
+    Null,
+    Array(Vec<Frame>),
+    Push(Vec<Frame>),
+    Map(Vec<(Frame, Frame)>),
+    Other(String),
+}
+
+impl Frame {
+    /// A bulk (or simple) string's text; panics otherwise.
+    pub fn text(&self) -> String {
+        match self {
+            Frame::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+            Frame::Simple(s) => s.clone(),
+            other => panic!("not a string: {other:?}"),
+        }
+    }
+
+    /// The elements of an array or push frame.
+    pub fn items(&self) -> &[Frame] {
+        match self {
+            Frame::Array(v) | Frame::Push(v) => v,
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    pub fn bulk(s: &str) -> Frame {
+        Frame::Bulk(s.as_bytes().to_vec())
+    }
 }
 
 impl Raw {
@@ -137,31 +176,84 @@ impl Raw {
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         stream.set_nodelay(true).unwrap();
-        Raw { stream }
+        Raw {
+            stream,
+            pending: Vec::new(),
+        }
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("write");
     }
 
+    /// Read more from the socket into `pending`; false on EOF.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        let mut buf = [0u8; 65536];
+        let n = self.stream.read(&mut buf)?;
+        self.pending.extend_from_slice(&buf[..n]);
+        Ok(n > 0)
+    }
+
     /// Read exactly `n` bytes (or fail on timeout/EOF).
     pub fn read_n(&mut self, n: usize) -> Vec<u8> {
-        let mut buf = vec![0u8; n];
-        let mut got = 0;
-        while got < n {
-            match self.stream.read(&mut buf[got..]) {
-                Ok(0) => panic!(
-                    "connection closed after {got} of {n} bytes: {:?}",
-                    String::from_utf8_lossy(&buf[..got])
+        while self.pending.len() < n {
+            match self.fill() {
+                Ok(true) => {}
+                Ok(false) => panic!(
+                    "connection closed after {} of {n} bytes: {:?}",
+                    self.pending.len(),
+                    String::from_utf8_lossy(&self.pending)
                 ),
-                Ok(k) => got += k,
                 Err(e) => panic!(
-                    "read failed after {got} of {n} bytes ({e}): {:?}",
-                    String::from_utf8_lossy(&buf[..got])
+                    "read failed after {} of {n} bytes ({e}): {:?}",
+                    self.pending.len(),
+                    String::from_utf8_lossy(&self.pending)
                 ),
             }
         }
-        buf
+        self.pending.drain(..n).collect()
+    }
+
+    fn line(&mut self) -> String {
+        loop {
+            if let Some(pos) = self.pending.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.pending.drain(..pos + 2).collect();
+                return String::from_utf8_lossy(&line[..pos]).into_owned();
+            }
+            match self.fill() {
+                Ok(true) => {}
+                other => panic!(
+                    "no complete line ({other:?}): {:?}",
+                    String::from_utf8_lossy(&self.pending)
+                ),
+            }
+        }
+    }
+
+    /// Read one complete RESP frame.
+    pub fn frame(&mut self) -> Frame {
+        let line = self.line();
+        let (kind, rest) = line.split_at(1);
+        let count = || {
+            rest.parse::<i64>()
+                .unwrap_or_else(|_| panic!("bad header {line:?}"))
+        };
+        match kind {
+            "+" => Frame::Simple(rest.to_string()),
+            "-" => Frame::Error(rest.to_string()),
+            ":" => Frame::Int(count()),
+            "_" => Frame::Null,
+            "$" if count() < 0 => Frame::Null,
+            "$" | "=" => {
+                let data = self.read_n(count() as usize + 2);
+                Frame::Bulk(data[..data.len() - 2].to_vec())
+            }
+            "*" if count() < 0 => Frame::Null,
+            "*" | "~" => Frame::Array((0..count()).map(|_| self.frame()).collect()),
+            ">" => Frame::Push((0..count()).map(|_| self.frame()).collect()),
+            "%" => Frame::Map((0..count()).map(|_| (self.frame(), self.frame())).collect()),
+            _ => Frame::Other(line.clone()),
+        }
     }
 
     /// Read exactly as many bytes as `expected` and compare.
@@ -187,6 +279,11 @@ impl Raw {
 
     /// Assert the server closes the connection with nothing more to read.
     pub fn expect_closed(&mut self) {
+        assert!(
+            self.pending.is_empty(),
+            "unread: {:?}",
+            String::from_utf8_lossy(&self.pending)
+        );
         let mut buf = [0u8; 256];
         match self.stream.read(&mut buf) {
             Ok(0) => {}
@@ -202,7 +299,7 @@ impl Raw {
     /// Read whatever arrives until `idle` passes with nothing new.
     pub fn read_available(&mut self, idle: Duration) -> Vec<u8> {
         self.stream.set_read_timeout(Some(idle)).unwrap();
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.pending);
         let mut buf = [0u8; 65536];
         while let Ok(n) = self.stream.read(&mut buf) {
             if n == 0 {
