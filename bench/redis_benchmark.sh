@@ -39,7 +39,7 @@ for round in $(seq "$rounds"); do
     if [ "$side" = herald ]; then
       taskset -c 0 "$herald_bin" --port "$port" --threads "$threads" --log-level warn &
     else
-      taskset -c 0 redis-server --port "$port" --save "" --appendonly no --loglevel warning &
+      taskset -c 0 redis-server --port "$port" --save "" --appendonly no --loglevel warning >/dev/null &
     fi
     pid=$!
     wait_ping "$port" || { echo "$side did not start" >&2; kill "$pid"; exit 1; }

@@ -154,8 +154,8 @@ start_server() {
     while [ "$MPORT" = "$RPORT" ]; do MPORT=$(free_port) || return 1; done
     local -a cmd
     case "$kind/$MODE" in
-        herald/pubsub) cmd=("$HERALD_BIN" --port "$RPORT") ;;
-        herald/memcache) cmd=("$HERALD_BIN" --port "$RPORT" --memcache-port "$MPORT") ;;
+        herald/pubsub) cmd=("$HERALD_BIN" --port "$RPORT" --threads "${HERALD_THREADS:-1}" --log-level warn) ;;
+        herald/memcache) cmd=("$HERALD_BIN" --port "$RPORT" --memcache-port "$MPORT" --threads "${HERALD_THREADS:-1}" --log-level warn) ;;
         redis/pubsub) cmd=(redis-server --port "$RPORT" --save "" --appendonly no) ;;
         memcached/memcache)
             cmd=(memcached -p "$MPORT" -t 1 -U 0 -l 127.0.0.1)

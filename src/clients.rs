@@ -50,11 +50,23 @@ pub struct Outbox {
 
 impl Outbox {
     /// Queue one frame; returns the queued byte count after it.
+    ///
+    /// Only the push that makes the queue non-empty wakes the connection task:
+    /// the task drains until the queue is empty again before it waits, so later
+    /// pushes are picked up without a wake-up each (fan-out to N subscribers
+    /// costs N wake-ups per batch, not per message).
     pub fn push(&self, frame: Bytes) -> u64 {
         let len = frame.len() as u64;
-        self.queue.lock().push_back(frame);
+        let was_empty = {
+            let mut queue = self.queue.lock();
+            let was_empty = queue.is_empty();
+            queue.push_back(frame);
+            was_empty
+        };
         let queued = self.queued_bytes.fetch_add(len, Relaxed) + len;
-        self.notify.notify_one();
+        if was_empty {
+            self.notify.notify_one();
+        }
         queued
     }
 

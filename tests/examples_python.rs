@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -134,10 +134,7 @@ impl Script {
 
     /// The next stdout line within `within`, or `None` at timeout or end of output.
     fn next_line(&self, within: Duration) -> Option<String> {
-        match self.lines.recv_timeout(within) {
-            Ok(line) => Some(line),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.lines.recv_timeout(within).ok()
     }
 
     /// Read stdout until a line satisfies `pred`; panics after `within`.
