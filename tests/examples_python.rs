@@ -292,10 +292,19 @@ fn port_free(port: u16) -> bool {
 
 /// `memcache_addr=IP:PORT` from herald's ready line.
 fn memcache_addr(server: &Server) -> String {
-    let log = server.log_text();
-    let pos = log
-        .find("memcache_addr=")
-        .unwrap_or_else(|| panic!("no memcache_addr= in herald's log:\n{log}"));
+    // The harness returns as soon as it has seen resp_addr=, possibly just
+    // before it has appended that line to the log: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (log, pos) = loop {
+        let log = server.log_text();
+        if let Some(pos) = log.find("memcache_addr=") {
+            break (log, pos);
+        }
+        if Instant::now() > deadline {
+            panic!("no memcache_addr= in herald's log:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let value = log[pos + "memcache_addr=".len()..]
         .split_whitespace()
         .next()

@@ -664,7 +664,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.reply.error(error::SYNTAX);
         return;
     }
-    ctx.shared.store.db(ctx.session.db).clear();
+    ctx.shared.store.flush_db(ctx.session.db);
     ctx.reply.ok();
 }
 

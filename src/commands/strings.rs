@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::{Command, Ctx, Flags};
 use crate::flags;
-use crate::store::{unix_ms, Entry, Value};
+use crate::store::{unix_ms, Value};
 
 const fn cmd(
     name: &'static str,
@@ -48,14 +48,11 @@ pub static COMMANDS: &[Command] = &[
 
 /// GET key
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let db = ctx.shared.store.db(ctx.session.db);
-    let now = unix_ms();
-    let shard = db.shard(&args[1]);
-    match shard.map.get(&args[1]) {
-        Some(e) if !e.is_expired(now) => match &e.value {
-            Value::Str(v) => ctx.reply.bulk(v),
-        },
-        _ => ctx.reply.null(),
+    let mut slot = ctx.shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    match slot.get().map(|e| &e.value) {
+        Some(Value::Str(v)) => ctx.reply.bulk(v),
+        Some(_) => ctx.reply.error(crate::error::WRONGTYPE),
+        None => ctx.reply.null(),
     }
 }
 
@@ -65,16 +62,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.reply.error(crate::error::SYNTAX);
         return;
     }
-    let cas = ctx.shared.store.next_cas();
-    let db = ctx.shared.store.db(ctx.session.db);
-    db.shard(&args[1]).map.insert(
-        args[1].clone(),
-        Entry {
-            value: Value::Str(args[2].clone()),
-            expires_at_ms: 0,
-            cas,
-            flags: 0,
-        },
-    );
+    let mut slot = ctx.shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    slot.insert(Value::Str(args[2].clone()), 0, 0);
     ctx.reply.ok();
 }

@@ -2,4 +2,5 @@
 //!
 //! "Need more bytes" is `Ok(None)`; only corrupt input is an error.
 
+pub mod memcache;
 pub mod resp;

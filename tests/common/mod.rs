@@ -45,6 +45,13 @@ impl Server {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
+                // Logged before anyone is told the server is ready, so the
+                // ready line is always in `log_text()` once `start` returns.
+                {
+                    let mut l = log2.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
                 // Text logs say resp_addr=IP:PORT, JSON logs "resp_addr":"IP:PORT".
                 let found = line
                     .find("resp_addr=")
@@ -60,9 +67,6 @@ impl Server {
                         let _ = tx.send(addr);
                     }
                 }
-                let mut l = log2.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
             }
         });
         let addr = rx
