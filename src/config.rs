@@ -10,6 +10,9 @@
 use std::fmt;
 use std::path::Path;
 
+use crate::commands::notify;
+use crate::store::EvictionPolicy;
+
 /// The documented default configuration, embedded in the binary.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/herald.toml");
 
@@ -54,6 +57,13 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long graceful shutdown waits for connections to finish, in seconds.
     pub shutdown_timeout_secs: u64,
+    /// Bytes the keyspace may use (0 = unlimited).
+    pub maxmemory: u64,
+    pub maxmemory_policy: EvictionPolicy,
+    /// Keys sampled per eviction.
+    pub maxmemory_samples: u32,
+    /// Enabled keyspace notification classes (bits of `notify-keyspace-events`).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Config {
@@ -75,6 +85,10 @@ impl Default for Config {
             log_level: "info".into(),
             log_format: LogFormat::Text,
             shutdown_timeout_secs: 5,
+            maxmemory: 0,
+            maxmemory_policy: EvictionPolicy::NoEviction,
+            maxmemory_samples: 5,
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -319,6 +333,42 @@ pub static PARAMS: &[Param] = &[
         },
         mutable: true,
     },
+    Param {
+        name: "maxmemory",
+        get: |c| c.maxmemory.to_string(),
+        set: |c, v| {
+            c.maxmemory = parse_size(v)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "maxmemory-policy",
+        get: |c| c.maxmemory_policy.name().to_string(),
+        set: |c, v| {
+            c.maxmemory_policy = EvictionPolicy::parse(v.trim()).ok_or("argument(s) must be one of the following: volatile-lru, allkeys-lru, volatile-lfu, allkeys-lfu, volatile-random, allkeys-random, volatile-ttl, noeviction")?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "maxmemory-samples",
+        get: |c| c.maxmemory_samples.to_string(),
+        set: |c, v| {
+            c.maxmemory_samples = parse_bounded(v, 1, 64)? as u32;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "notify-keyspace-events",
+        get: |c| notify::render_flags(c.notify_keyspace_events),
+        set: |c, v| {
+            c.notify_keyspace_events = notify::parse_flags(v)?;
+            Ok(())
+        },
+        mutable: true,
+    },
     // Read by redis-benchmark and other tools; herald keeps no persistence files.
     Param {
         name: "save",
@@ -429,6 +479,10 @@ mod tests {
         from_file.log_format = LogFormat::Json;
         from_file.shutdown_timeout_secs = 1;
         from_file.bind = vec!["x".into()];
+        from_file.maxmemory = 1;
+        from_file.maxmemory_policy = EvictionPolicy::AllKeysLru;
+        from_file.maxmemory_samples = 1;
+        from_file.notify_keyspace_events = 1;
         from_file.apply_toml(DEFAULT_CONFIG_TOML).unwrap();
         assert_eq!(from_file, Config::default());
     }

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use herald::config::{Config, ConfigError, LogFormat};
@@ -167,7 +166,7 @@ async fn serve(config: Config, source: String) -> ExitCode {
         .iter()
         .filter_map(|l| l.local_addr().ok())
         .collect();
-    let shared = Arc::new(Shared::new(config, source.clone()));
+    let shared = Shared::new(config, source.clone());
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         resp_addr = %herald::server::describe(&addrs),

@@ -8,6 +8,7 @@ use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::ClientRegistry;
+use crate::commands::notify::NotifyConfig;
 use crate::commands::CommandTable;
 use crate::config::Config;
 use crate::pubsub::PubSub;
@@ -23,6 +24,7 @@ pub struct Shared {
     pub store: Store,
     pub clients: ClientRegistry,
     pub pubsub: PubSub,
+    pub notify: NotifyConfig,
     pub stats: Stats,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
@@ -35,7 +37,16 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: Config, config_source: String) -> Self {
+    pub fn new(config: Config, config_source: String) -> std::sync::Arc<Self> {
+        std::sync::Arc::new_cyclic(|weak| {
+            let shared = Shared::build(config, config_source);
+            let events = crate::commands::notify::StoreEvents(weak.clone());
+            shared.store.set_listener(std::sync::Arc::new(events));
+            shared
+        })
+    }
+
+    fn build(config: Config, config_source: String) -> Self {
         let store = Store::new(config.databases);
         let run_id: String = (0..40)
             .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
@@ -47,6 +58,7 @@ impl Shared {
             store,
             clients: ClientRegistry::default(),
             pubsub: PubSub::default(),
+            notify: NotifyConfig::default(),
             stats: Stats::default(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
@@ -66,6 +78,13 @@ impl Shared {
     pub fn config_changed(&self) {
         use std::sync::atomic::Ordering::Relaxed;
         let config = self.config.read();
+        let memory = &self.store.limits;
+        memory.maxmemory.store(config.maxmemory, Relaxed);
+        memory.set_policy(config.maxmemory_policy);
+        memory.samples.store(config.maxmemory_samples, Relaxed);
+        self.notify
+            .bits
+            .store(config.notify_keyspace_events, Relaxed);
         let limit = config.pubsub_output_limit;
         self.pubsub
             .limits

@@ -7,6 +7,7 @@
 //! RESP2 subscribed context — live once, in `dispatch`.
 
 pub mod connection;
+pub mod notify;
 pub mod pubsub;
 pub mod server;
 pub mod session;
@@ -28,6 +29,33 @@ pub struct Ctx<'a> {
     pub shared: &'a Shared,
     pub session: &'a mut Session,
     pub reply: &'a mut Reply,
+}
+
+impl Ctx<'_> {
+    /// Lock `key` in the selected database (expired lazily on the way in).
+    pub fn slot<'k>(&'k self, key: &'k [u8]) -> crate::store::Slot<'k> {
+        self.shared
+            .store
+            .slot(self.session.db, key, crate::store::unix_ms())
+    }
+
+    /// Count a read hit or miss for INFO keyspace_hits / keyspace_misses.
+    pub fn count_lookup(&self, hit: bool) {
+        let s = &self.shared.stats;
+        crate::stats::Stats::add(
+            if hit {
+                &s.keyspace_hits
+            } else {
+                &s.keyspace_misses
+            },
+            1,
+        );
+    }
+
+    /// Publish a keyspace event for `key` in the selected database.
+    pub fn notify(&self, class: notify::EventClass, event: &str, key: &[u8]) {
+        notify::notify(self.shared, self.session.db, class, event, key);
+    }
 }
 
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]);
@@ -55,6 +83,9 @@ impl Flags {
     /// Not queued inside MULTI (MULTI, EXEC, DISCARD, WATCH...).
     pub const NO_MULTI: Flags = Flags(1 << 12);
     pub const ALLOW_BUSY: Flags = Flags(1 << 13);
+    /// Runs with every other command held off (multi-key commands that must be
+    /// atomic across shards: MSETNX, RENAME, COPY, MOVE, SWAPDB, FLUSH*, EXEC).
+    pub const EXCLUSIVE: Flags = Flags(1 << 14);
 
     const NAMES: &'static [(Flags, &'static str)] = &[
         (Flags::WRITE, "write"),
