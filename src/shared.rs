@@ -26,6 +26,10 @@ pub struct Shared {
     pub pubsub: PubSub,
     pub notify: NotifyConfig,
     pub stats: Stats,
+    /// Every command runs holding this shared; EXEC and the multi-key commands
+    /// flagged EXCLUSIVE hold it exclusively, so they are atomic with respect to
+    /// every other client. Held only inside `dispatch`, never across `.await`.
+    pub exec_gate: RwLock<()>,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
     pub started: Instant,
@@ -60,6 +64,7 @@ impl Shared {
             pubsub: PubSub::default(),
             notify: NotifyConfig::default(),
             stats: Stats::default(),
+            exec_gate: RwLock::new(()),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             started_unix_secs: SystemTime::now()

@@ -11,8 +11,6 @@ pub struct Stats {
     pub total_net_output_bytes: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
-    pub expired_keys: AtomicU64,
-    pub evicted_keys: AtomicU64,
     pub total_error_replies: AtomicU64,
 }
 
@@ -31,8 +29,6 @@ impl Stats {
             &self.total_net_output_bytes,
             &self.keyspace_hits,
             &self.keyspace_misses,
-            &self.expired_keys,
-            &self.evicted_keys,
             &self.total_error_replies,
         ] {
             c.store(0, Relaxed);

@@ -76,7 +76,8 @@ pub static COMMANDS: &[Command] = &[
             STALE,
             FAST,
             NO_AUTH,
-            SUBSCRIBED_OK
+            SUBSCRIBED_OK,
+            NO_MULTI
         ],
         "Closes the connection.",
         quit,
@@ -91,7 +92,8 @@ pub static COMMANDS: &[Command] = &[
             FAST,
             NO_AUTH,
             ALLOW_BUSY,
-            SUBSCRIBED_OK
+            SUBSCRIBED_OK,
+            NO_MULTI
         ],
         "Resets the connection.",
         reset,

@@ -12,6 +12,7 @@ pub mod pubsub;
 pub mod server;
 pub mod session;
 pub mod strings;
+pub mod transactions;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -225,6 +226,7 @@ impl CommandTable {
             server::COMMANDS,
             pubsub::COMMANDS,
             strings::COMMANDS,
+            transactions::COMMANDS,
         ])
     }
 
@@ -285,77 +287,151 @@ impl CommandTable {
     }
 }
 
+/// How a request resolved against the table.
+enum Resolved {
+    Run(CommandId),
+    /// Answered already (a container's HELP).
+    Answered,
+    /// Refused before running; the id when the command was known.
+    Refused(Option<CommandId>, Vec<u8>),
+}
+
+/// Find the command (or subcommand) for `args` and check its arity.
+fn resolve(table: &CommandTable, args: &[Bytes], reply: &mut Reply) -> Resolved {
+    let Some(id) = table.lookup(&args[0]) else {
+        return Resolved::Refused(None, error::unknown_command(&args[0], &args[1..]));
+    };
+    let entry = table.entry(id);
+    if !entry.command.arity_ok(args.len()) {
+        return Resolved::Refused(Some(id), error::wrong_arity(&entry.full_name).into_bytes());
+    }
+    // A container reached with no subcommand (COMMAND) runs its own handler.
+    if entry.subs.is_empty() || args.len() < 2 {
+        return Resolved::Run(id);
+    }
+    match table.lookup_sub(id, &args[1]) {
+        Some(sub) => {
+            let sub_entry = table.entry(sub);
+            if sub_entry.command.arity_ok(args.len()) {
+                Resolved::Run(sub)
+            } else {
+                Resolved::Refused(
+                    Some(sub),
+                    error::wrong_arity(&sub_entry.full_name).into_bytes(),
+                )
+            }
+        }
+        None if args[1].eq_ignore_ascii_case(b"help") => {
+            let name = entry.command.name.to_ascii_uppercase();
+            reply.array(entry.subs.len() + 1);
+            reply.simple(&format!(
+                "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+            ));
+            for (sub, _) in &entry.subs {
+                reply.simple(&sub.to_ascii_uppercase());
+            }
+            Resolved::Answered
+        }
+        None => Resolved::Refused(
+            Some(id),
+            error::unknown_subcommand(&args[1], entry.command.name).into_bytes(),
+        ),
+    }
+}
+
 /// Execute one request and append its reply (if any) to `reply`.
 ///
 /// Order of checks, as Redis's `processCommand`: unknown command, arity,
-/// authentication, RESP2 subscribed context; then the handler runs.
+/// authentication, RESP2 subscribed context, then MULTI queueing; outside a
+/// transaction, memory (evict, or -OOM for commands that need memory), then the
+/// handler runs under the exclusive gate (see `Shared::exec_gate`).
 pub fn dispatch(shared: &Shared, session: &mut Session, reply: &mut Reply, args: &[Bytes]) {
-    let table = &shared.commands;
     let start_len = reply.buf.len();
-    let Some(mut id) = table.lookup(&args[0]) else {
-        reply.error(&error::unknown_command(&args[0], &args[1..]));
-        finish_reply(session, reply, start_len);
-        return;
-    };
-    let mut entry = table.entry(id);
-    let reject = |entry: &TableEntry, reply: &mut Reply, msg: &str| {
-        entry.stats.rejected_calls.fetch_add(1, Relaxed);
-        reply.error(msg);
-    };
-    if !entry.command.arity_ok(args.len()) {
-        reject(entry, reply, &error::wrong_arity(&entry.full_name));
-        finish_reply(session, reply, start_len);
-        return;
-    }
-    // A container reached with no subcommand (COMMAND) runs its own handler.
-    if !entry.subs.is_empty() && args.len() >= 2 {
-        match table.lookup_sub(id, &args[1]) {
-            Some(sub) => {
-                id = sub;
-                entry = table.entry(sub);
-                if !entry.command.arity_ok(args.len()) {
-                    reject(entry, reply, &error::wrong_arity(&entry.full_name));
-                    finish_reply(session, reply, start_len);
-                    return;
-                }
-            }
-            None if args[1].eq_ignore_ascii_case(b"help") => {
-                let name = entry.command.name.to_ascii_uppercase();
-                reply.array(entry.subs.len() + 1);
-                reply.simple(&format!(
-                    "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-                ));
-                for (sub, _) in &entry.subs {
-                    reply.simple(&sub.to_ascii_uppercase());
-                }
-                finish_reply(session, reply, start_len);
-                return;
-            }
-            None => {
-                reject(
-                    entry,
+    match resolve(&shared.commands, args, reply) {
+        Resolved::Answered => {}
+        Resolved::Refused(id, msg) => refuse(shared, session, reply, id, &msg),
+        Resolved::Run(id) => {
+            let flags = shared.commands.entry(id).command.flags;
+            if !session.authenticated && !flags.has(Flags::NO_AUTH) {
+                refuse(shared, session, reply, Some(id), error::NOAUTH.as_bytes());
+            } else if session.in_resp2_subscribed_context(reply) && !flags.has(Flags::SUBSCRIBED_OK)
+            {
+                let name = String::from_utf8_lossy(&args[0]).to_lowercase();
+                refuse(
+                    shared,
+                    session,
                     reply,
-                    &error::unknown_subcommand(&args[1], entry.command.name),
+                    Some(id),
+                    error::not_allowed_subscribed(&name).as_bytes(),
                 );
-                finish_reply(session, reply, start_len);
-                return;
+            } else if session.multi.is_some() && !flags.has(Flags::NO_MULTI) {
+                if flags.has(Flags::DENYOOM) && !shared.store.make_room() {
+                    refuse(shared, session, reply, Some(id), error::OOM.as_bytes());
+                } else if let Some(multi) = session.multi.as_mut() {
+                    multi.queued.push((id, args.to_vec()));
+                    reply.simple("QUEUED");
+                }
+            } else {
+                let _gate = if flags.has(Flags::EXCLUSIVE) {
+                    Gate::Exclusive(shared.exec_gate.write())
+                } else {
+                    Gate::Shared(shared.exec_gate.read())
+                };
+                execute(shared, session, reply, id, args);
             }
         }
     }
-    let flags = entry.command.flags;
-    if !session.authenticated && !flags.has(Flags::NO_AUTH) {
-        reject(entry, reply, error::NOAUTH);
-        finish_reply(session, reply, start_len);
-        return;
-    }
-    if session.in_resp2_subscribed_context(reply) && !flags.has(Flags::SUBSCRIBED_OK) {
-        let name = String::from_utf8_lossy(&args[0]).to_lowercase();
-        reject(entry, reply, &error::not_allowed_subscribed(&name));
-        finish_reply(session, reply, start_len);
-        return;
-    }
+    finish_reply(session, reply, start_len);
+}
 
+/// Held while a command runs: shared by ordinary commands, exclusive for
+/// EXEC and the multi-key commands that must be atomic.
+enum Gate<'a> {
+    Shared(#[allow(dead_code)] parking_lot::RwLockReadGuard<'a, ()>),
+    Exclusive(#[allow(dead_code)] parking_lot::RwLockWriteGuard<'a, ()>),
+}
+
+/// Refuse a request before it runs; inside MULTI this also dooms the transaction.
+fn refuse(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    id: Option<CommandId>,
+    msg: &[u8],
+) {
+    if let Some(id) = id {
+        shared
+            .commands
+            .entry(id)
+            .stats
+            .rejected_calls
+            .fetch_add(1, Relaxed);
+    }
+    if let Some(multi) = session.multi.as_mut() {
+        multi.dirty = true;
+    }
+    reply.error(msg);
+}
+
+/// Run a resolved command: make room under `maxmemory` (refusing commands that
+/// need memory when none can be made), then the handler, counted in commandstats.
+/// The caller holds the gate (EXEC runs its queue through here).
+pub fn execute(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    id: CommandId,
+    args: &[Bytes],
+) {
+    let entry = shared.commands.entry(id);
+    let flags = entry.command.flags;
+    if flags.has(Flags::WRITE) && !shared.store.make_room() && flags.has(Flags::DENYOOM) {
+        entry.stats.rejected_calls.fetch_add(1, Relaxed);
+        reply.error(error::OOM);
+        return;
+    }
     session.client.last_command.store(id.0, Relaxed);
+    let start_len = reply.buf.len();
     let started = Instant::now();
     let mut ctx = Ctx {
         shared,
@@ -369,7 +445,6 @@ pub fn dispatch(shared: &Shared, session: &mut Session, reply: &mut Reply, args:
     if reply.buf.get(start_len) == Some(&b'-') {
         entry.stats.failed_calls.fetch_add(1, Relaxed);
     }
-    finish_reply(session, reply, start_len);
 }
 
 /// Apply CLIENT REPLY OFF|SKIP to what the command just appended, and count errors.

@@ -450,13 +450,17 @@ pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
             };
             let _ = write!(
                 out,
-                "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n",
+                "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_dataset:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n",
                 m.used,
                 human_bytes(m.used),
                 m.rss,
                 human_bytes(m.rss),
                 m.peak_rss,
                 human_bytes(m.peak_rss),
+                shared.store.used_bytes(),
+                config.maxmemory,
+                human_bytes(config.maxmemory),
+                config.maxmemory_policy.name(),
                 ratio,
             );
         }
@@ -474,8 +478,8 @@ pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
                 s.total_net_input_bytes.load(Relaxed),
                 s.total_net_output_bytes.load(Relaxed),
                 s.rejected_connections.load(Relaxed),
-                s.expired_keys.load(Relaxed),
-                s.evicted_keys.load(Relaxed),
+                shared.store.expired_keys.load(Relaxed),
+                shared.store.evicted_keys.load(Relaxed),
                 s.keyspace_hits.load(Relaxed),
                 s.keyspace_misses.load(Relaxed),
                 shared.pubsub.channel_count(crate::pubsub::ChannelKind::Channel),
@@ -526,18 +530,34 @@ pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
             title(out, "Keyspace");
             for i in 0..shared.store.databases() {
                 let db = shared.store.db(i);
-                let keys = db.len();
+                let (keys, expires, avg_ttl) = db_keyspace_figures(db, crate::store::unix_ms());
                 if keys > 0 {
                     let _ = write!(
                         out,
-                        "db{i}:keys={keys},expires={},avg_ttl=0\r\n",
-                        db.volatile_len()
+                        "db{i}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n"
                     );
                 }
             }
         }
         _ => {}
     }
+}
+
+/// Keys, keys with a TTL, and the average remaining TTL in ms of those
+/// (estimated from up to 32 entries per shard, as Redis estimates it by sampling).
+fn db_keyspace_figures(db: &crate::store::Db, now_ms: u64) -> (usize, usize, u64) {
+    let (mut keys, mut expires, mut ttl_sum, mut ttl_n) = (0usize, 0usize, 0u64, 0u64);
+    for shard in db.shards() {
+        keys += shard.map.len();
+        expires += shard.volatile;
+        if shard.volatile > 0 {
+            for e in shard.map.values().filter(|e| e.expires_at_ms != 0).take(32) {
+                ttl_sum += e.expires_at_ms.saturating_sub(now_ms);
+                ttl_n += 1;
+            }
+        }
+    }
+    (keys, expires, ttl_sum.checked_div(ttl_n).unwrap_or(0))
 }
 
 /// User and system CPU seconds of this process, from /proc/self/stat.
@@ -639,6 +659,8 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
     ctx.shared.stats.reset();
     ctx.shared.pubsub.limit_disconnections.store(0, Relaxed);
+    ctx.shared.store.expired_keys.store(0, Relaxed);
+    ctx.shared.store.evicted_keys.store(0, Relaxed);
     ctx.shared.commands.reset_stats();
     ctx.reply.ok();
 }

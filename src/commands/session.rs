@@ -30,6 +30,21 @@ impl Subscriptions {
     }
 }
 
+/// Commands queued by MULTI.
+#[derive(Default)]
+pub struct MultiState {
+    pub queued: Vec<(super::CommandId, Vec<bytes::Bytes>)>,
+    /// A command was refused while queueing: EXEC will answer EXECABORT.
+    pub dirty: bool,
+}
+
+/// A key under WATCH, with the CAS it had (None = absent) when watched.
+pub struct Watched {
+    pub db: usize,
+    pub key: bytes::Bytes,
+    pub cas: Option<u64>,
+}
+
 pub struct Session {
     pub client: Arc<ClientHandle>,
     /// Selected logical database.
@@ -42,6 +57,9 @@ pub struct Session {
     /// Error replies sent, for INFO total_error_replies (flushed per batch).
     pub errors_replied: u64,
     pub subscriptions: Subscriptions,
+    /// Some between MULTI and EXEC/DISCARD.
+    pub multi: Option<MultiState>,
+    pub watched: Vec<Watched>,
 }
 
 impl Session {
@@ -54,6 +72,8 @@ impl Session {
             close_after_reply: false,
             errors_replied: 0,
             subscriptions: Subscriptions::default(),
+            multi: None,
+            watched: Vec::new(),
         }
     }
 
@@ -61,6 +81,8 @@ impl Session {
     pub fn reset_state(&mut self, shared: &crate::shared::Shared) {
         use std::sync::atomic::Ordering::Relaxed;
         super::pubsub::leave_all(shared, self);
+        self.multi = None;
+        self.watched.clear();
         self.db = 0;
         self.client.db.store(0, Relaxed);
         self.reply_mode = ReplyMode::On;

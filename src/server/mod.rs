@@ -123,7 +123,7 @@ async fn reject(mut socket: TcpStream) {
     let _ = socket.shutdown().await;
 }
 
-/// Periodic housekeeping: idle-client timeouts.
+/// Periodic housekeeping: idle-client timeouts, subscriber soft limits, active expiry.
 async fn cron(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(Duration::from_millis(CRON_PERIOD_MS));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -134,6 +134,11 @@ async fn cron(shared: Arc<Shared>) {
         }
         close_idle_clients(&shared);
         check_subscriber_limits(&shared);
+        // Active expiry gets a quarter of each period (Redis: 25% of a slow cycle).
+        shared.store.active_expire_cycle(
+            Duration::from_millis(CRON_PERIOD_MS / 4),
+            crate::store::unix_ms(),
+        );
     }
 }
 

@@ -26,6 +26,21 @@ impl Value {
         }
     }
 
+    /// The value with its own allocations. Arguments arrive as zero-copy slices
+    /// of a connection's read buffer; storing such a slice would pin the whole
+    /// buffer for as long as the key lives, so the store keeps copies.
+    pub fn detached(self) -> Value {
+        match self {
+            Value::Str(b) => Value::Str(Bytes::copy_from_slice(&b)),
+            Value::List(items) => Value::List(
+                items
+                    .into_iter()
+                    .map(|i| Bytes::copy_from_slice(&i))
+                    .collect(),
+            ),
+        }
+    }
+
     /// Bytes charged for the value (lists: data plus per-element overhead).
     pub fn charged_bytes(&self) -> usize {
         match self {

@@ -343,9 +343,16 @@ impl<'a> Slot<'a> {
     }
 
     /// Store `value` under the key, replacing any entry; returns the new CAS.
+    /// The value is copied out of whatever buffer it points into (`Value::detached`).
     pub fn insert(&mut self, value: Value, expires_at_ms: u64, flags: u32) -> u64 {
         let cas = self.store.next_cas();
-        let mut entry = Entry::new(value, expires_at_ms, cas, flags, self.store.clock_ms());
+        let mut entry = Entry::new(
+            value.detached(),
+            expires_at_ms,
+            cas,
+            flags,
+            self.store.clock_ms(),
+        );
         entry.charged = Entry::charge_for(self.key, &entry.value);
         self.put(entry);
         cas
@@ -380,7 +387,9 @@ impl<'a> Slot<'a> {
     }
 
     /// Modify the entry in place; the CAS changes and the charge is recomputed.
-    /// Returns None when the key does not exist.
+    /// Returns None when the key does not exist. Data the closure stores must be
+    /// owned (built fresh, or `Bytes::copy_from_slice` of an argument), never a
+    /// slice of a request: see `Value::detached`.
     pub fn update<R>(&mut self, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
         let cas = self.store.next_cas();
         let clock = self.store.clock_ms();
