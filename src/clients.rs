@@ -124,7 +124,9 @@ pub struct ClientHandle {
     pub shard_channels: AtomicU32,
     /// Bytes waiting in the read buffer (qbuf) as of the last read.
     pub query_buffer_bytes: AtomicU64,
-    /// Cancelled to close the connection (CLIENT KILL, output buffer limit, timeout).
+    /// Cancelled to close the connection (CLIENT KILL, output buffer limit,
+    /// timeout); a child of the shutdown token, so shutdown cancels it too and a
+    /// connection waits on this one token only.
     pub kill: CancellationToken,
     pub outbox: Outbox,
 }
@@ -166,6 +168,7 @@ impl ClientRegistry {
         laddr: SocketAddr,
         now_ms: u64,
         maxclients: usize,
+        kill: CancellationToken,
     ) -> Option<Arc<ClientHandle>> {
         let mut clients = self.clients.lock();
         if clients.len() >= maxclients {
@@ -187,7 +190,7 @@ impl ClientRegistry {
             patterns: AtomicU32::new(0),
             shard_channels: AtomicU32::new(0),
             query_buffer_bytes: AtomicU64::new(0),
-            kill: CancellationToken::new(),
+            kill,
             outbox: Outbox::default(),
         });
         clients.insert(id, handle.clone());
@@ -239,11 +242,19 @@ mod tests {
     fn registry_enforces_maxclients() {
         let r = ClientRegistry::default();
         let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let first = r.register(ClientKind::Resp, a, a, 0, 2).unwrap();
-        let second = r.register(ClientKind::Resp, a, a, 0, 2).unwrap();
-        assert!(r.register(ClientKind::Resp, a, a, 0, 2).is_none());
+        let first = r
+            .register(ClientKind::Resp, a, a, 0, 2, CancellationToken::new())
+            .unwrap();
+        let second = r
+            .register(ClientKind::Resp, a, a, 0, 2, CancellationToken::new())
+            .unwrap();
+        assert!(r
+            .register(ClientKind::Resp, a, a, 0, 2, CancellationToken::new())
+            .is_none());
         assert_eq!(second.id, first.id + 1);
         r.unregister(first.id);
-        assert!(r.register(ClientKind::Resp, a, a, 0, 2).is_some());
+        assert!(r
+            .register(ClientKind::Resp, a, a, 0, 2, CancellationToken::new())
+            .is_some());
     }
 }

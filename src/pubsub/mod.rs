@@ -450,7 +450,15 @@ mod tests {
 
     fn client(r: &ClientRegistry) -> Arc<ClientHandle> {
         let a = "127.0.0.1:1".parse().unwrap();
-        r.register(ClientKind::Resp, a, a, 0, 100).unwrap()
+        r.register(
+            ClientKind::Resp,
+            a,
+            a,
+            0,
+            100,
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .unwrap()
     }
 
     fn drained(c: &ClientHandle) -> Vec<u8> {

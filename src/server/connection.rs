@@ -47,13 +47,26 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
     let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut parser = RequestParser::new();
 
+    // Both futures live across iterations: re-creating them each time would
+    // register and unregister a waiter under a lock on every wake-up.
+    let killed = client.kill.cancelled();
+    tokio::pin!(killed);
+    let notified = client.outbox.notify.notified();
+    tokio::pin!(notified);
+    let closing = || {
+        if shared.shutdown.is_cancelled() {
+            Close::Shutdown
+        } else {
+            Close::Killed
+        }
+    };
+
     let why = loop {
         // 1. Wait for input, a push, or the end (no wait while pushes are queued).
         let pushes_pending = !client.outbox.is_empty();
         tokio::select! {
             biased;
-            _ = client.kill.cancelled() => break Close::Killed,
-            _ = shared.shutdown.cancelled() => break Close::Shutdown,
+            _ = &mut killed => break closing(),
             read = socket.read_buf(&mut input) => match read {
                 Ok(0) => break Close::Eof,
                 Ok(n) => {
@@ -62,7 +75,7 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
                 }
                 Err(_) => break Close::Io,
             },
-            _ = client.outbox.notify.notified() => {}
+            _ = &mut notified => notified.set(client.outbox.notify.notified()),
             _ = std::future::ready(()), if pushes_pending => {}
         }
 
@@ -113,7 +126,7 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
             let written = reply.buf.len() as u64;
             let result = tokio::select! {
                 biased;
-                _ = client.kill.cancelled() => break Close::Killed,
+                _ = &mut killed => break closing(),
                 r = socket.write_all(&reply.buf) => r,
             };
             client.outbox.written(pushed);

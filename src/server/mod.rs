@@ -84,6 +84,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTr
             laddr,
             shared.uptime_ms(),
             maxclients,
+            shared.shutdown.child_token(),
         ) {
             Some(client) => {
                 let shared = shared.clone();
