@@ -128,10 +128,24 @@ pub struct ClientHandle {
     /// timeout); a child of the shutdown token, so shutdown cancels it too and a
     /// connection waits on this one token only.
     pub kill: CancellationToken,
+    /// Set by `close`: read on every delivery, where the token's own check
+    /// (a mutex in tokio-util) would cost too much.
+    closing: std::sync::atomic::AtomicBool,
     pub outbox: Outbox,
 }
 
 impl ClientHandle {
+    /// Close this connection (CLIENT KILL, output buffer limit, idle timeout).
+    pub fn close(&self) {
+        self.closing.store(true, Relaxed);
+        self.kill.cancel();
+    }
+
+    /// Whether `close` was called: nothing more should be queued for it.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Relaxed)
+    }
+
     pub fn idle_ms(&self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(self.last_interaction_ms.load(Relaxed))
     }
@@ -191,6 +205,7 @@ impl ClientRegistry {
             shard_channels: AtomicU32::new(0),
             query_buffer_bytes: AtomicU64::new(0),
             kill,
+            closing: std::sync::atomic::AtomicBool::new(false),
             outbox: Outbox::default(),
         });
         clients.insert(id, handle.clone());

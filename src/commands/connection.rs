@@ -596,7 +596,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             // Our own connection: reply first, then close.
             ctx.session.close_after_reply = true;
         } else {
-            c.kill.cancel();
+            c.close();
         }
         killed += 1;
     }

@@ -346,7 +346,7 @@ impl PubSub {
     /// already being disconnected still counts as a receiver (as in Redis) but
     /// gets nothing more queued.
     fn deliver(&self, client: &ClientHandle, frame: Bytes, now_ms: u64) {
-        if client.kill.is_cancelled() {
+        if client.is_closing() {
             return;
         }
         let queued = client.outbox.push(frame);
@@ -366,10 +366,10 @@ impl PubSub {
     }
 
     fn disconnect_slow(&self, client: &ClientHandle, queued: u64, which: &str) {
-        if client.kill.is_cancelled() {
+        if client.is_closing() {
             return;
         }
-        client.kill.cancel();
+        client.close();
         self.limit_disconnections.fetch_add(1, Relaxed);
         tracing::warn!(
             client = client.id,
@@ -546,7 +546,7 @@ mod tests {
         for _ in 0..10 {
             ps.publish(b"c", &[b'x'; 30], 0);
         }
-        assert!(c.kill.is_cancelled());
+        assert!(c.is_closing());
         assert!(c.outbox.queued_bytes() < 200, "{}", c.outbox.queued_bytes());
         assert_eq!(ps.limit_disconnections.load(Relaxed), 1);
     }
@@ -561,19 +561,16 @@ mod tests {
         ps.subscribe(ChannelKind::Channel, &Bytes::from_static(b"c"), &c);
         ps.publish(b"c", &[b'x'; 60], 1000);
         ps.check_soft_limit(&c, 2500);
-        assert!(!c.kill.is_cancelled());
+        assert!(!c.is_closing());
         // Drained below the soft limit: the timer resets.
         let n = c.outbox.drain_into(&mut BytesMut::new(), usize::MAX);
         c.outbox.written(n);
         ps.check_soft_limit(&c, 2600);
         ps.publish(b"c", &[b'x'; 60], 2700);
         ps.check_soft_limit(&c, 3100);
-        assert!(
-            !c.kill.is_cancelled(),
-            "timer should have restarted at 2700"
-        );
+        assert!(!c.is_closing(), "timer should have restarted at 2700");
         ps.check_soft_limit(&c, 4701);
-        assert!(c.kill.is_cancelled());
+        assert!(c.is_closing());
     }
 
     #[test]

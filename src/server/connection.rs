@@ -148,7 +148,7 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
     };
     tracing::debug!(client = client.id, addr = %client.addr, reason = ?why, "connection closed");
     // Publishers skip a cancelled client; then leave every channel and pattern.
-    client.kill.cancel();
+    client.close();
     crate::commands::pubsub::leave_all(&shared, &mut session);
     let _ = socket.shutdown().await;
 }

@@ -163,7 +163,7 @@ fn close_idle_clients(shared: &Shared) {
     for c in shared.clients.snapshot() {
         if !c.is_subscriber() && c.idle_ms(now) > timeout_secs * 1000 {
             tracing::debug!(client = c.id, "closing idle client");
-            c.kill.cancel();
+            c.close();
         }
     }
 }
