@@ -38,6 +38,10 @@ pub struct Config {
     pub bind: Vec<String>,
     /// RESP port; 0 picks a free port (tests).
     pub port: u16,
+    /// memcached text-protocol port; 0 disables the memcached listener.
+    pub memcache_port: u16,
+    /// Largest value the memcached side stores, in bytes.
+    pub item_size_max: u64,
     /// Number of logical databases (SELECT 0..databases-1).
     pub databases: usize,
     /// Connections accepted at once, over every listener.
@@ -71,6 +75,8 @@ impl Default for Config {
         Config {
             bind: vec!["127.0.0.1".into()],
             port: 6379,
+            memcache_port: 11211,
+            item_size_max: 1024 * 1024,
             databases: 16,
             maxclients: 10000,
             requirepass: None,
@@ -221,6 +227,28 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
         mutable: false,
+    },
+    Param {
+        name: "memcache-port",
+        get: |c| c.memcache_port.to_string(),
+        set: |c, v| {
+            c.memcache_port = parse_bounded(v, 0, 65535)? as u16;
+            Ok(())
+        },
+        mutable: false,
+    },
+    Param {
+        name: "item-size-max",
+        get: |c| c.item_size_max.to_string(),
+        set: |c, v| {
+            let n = parse_size(v)?;
+            if !(1024..=1024 * 1024 * 1024).contains(&n) {
+                return Err("argument must be between 1kb and 1gb".into());
+            }
+            c.item_size_max = n;
+            Ok(())
+        },
+        mutable: true,
     },
     Param {
         name: "databases",
@@ -468,6 +496,8 @@ mod tests {
         // Start from values that differ from every default, so a key missing from
         // the file is caught too.
         from_file.port = 1;
+        from_file.memcache_port = 1;
+        from_file.item_size_max = 1;
         from_file.databases = 1;
         from_file.maxclients = 1;
         from_file.requirepass = Some("x".into());

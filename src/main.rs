@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use herald::config::{Config, ConfigError, LogFormat};
+use herald::server::Listeners;
 use herald::shared::Shared;
 
 #[global_allocator]
@@ -29,6 +30,9 @@ struct Cli {
     /// RESP port (0 = pick a free one).
     #[arg(long)]
     port: Option<u16>,
+    /// memcached text-protocol port (0 = disabled).
+    #[arg(long)]
+    memcache_port: Option<u16>,
     /// Number of logical databases.
     #[arg(long)]
     databases: Option<usize>,
@@ -73,6 +77,9 @@ impl Cli {
         }
         if let Some(v) = self.port {
             c.port = v;
+        }
+        if let Some(v) = self.memcache_port {
+            c.memcache_port = v;
         }
         if let Some(v) = self.databases {
             c.apply("databases", &v.to_string())?;
@@ -155,21 +162,19 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config, source: String) -> ExitCode {
-    let listeners = match herald::server::bind_all(&config.bind, config.port).await {
+    let listeners = match Listeners::bind(&config.bind, config.port, config.memcache_port).await {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!(error = %e, bind = ?config.bind, port = config.port, "cannot listen");
+            tracing::error!(error = %e, bind = ?config.bind, port = config.port, memcache_port = config.memcache_port, "cannot listen");
             return ExitCode::FAILURE;
         }
     };
-    let addrs: Vec<_> = listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .collect();
+    let memcache = listeners.memcache_addrs();
     let shared = Shared::new(config, source.clone());
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        resp_addr = %herald::server::describe(&addrs),
+        resp_addr = %herald::server::describe(&listeners.resp_addrs()),
+        memcache_addr = %if memcache.is_empty() { "disabled".to_string() } else { herald::server::describe(&memcache) },
         config = %source,
         "herald ready"
     );

@@ -702,7 +702,7 @@ fn memcache_fetch_square() {
     let Some(py) = python(&["memcache"]) else {
         return;
     };
-    let server = Server::start(&["--memcache-port", "0"]);
+    let server = Server::start(&[]);
     let addr = memcache_addr(&server);
     let lines = run_ok(
         &py,
@@ -732,7 +732,7 @@ fn pymemcache_sharding() {
         return;
     };
     let servers: Vec<Server> = (0..3)
-        .map(|_| Server::start(&["--memcache-port", "0"]))
+        .map(|_| Server::start(&[]))
         .collect();
     let list = servers
         .iter()

@@ -7,6 +7,7 @@
 //! RESP2 subscribed context — live once, in `dispatch`.
 
 pub mod connection;
+pub mod memcache;
 pub mod notify;
 pub mod pubsub;
 pub mod server;

@@ -6,6 +6,7 @@
 //! waits for them at most `shutdown-timeout` seconds, then returns.
 
 pub mod connection;
+pub mod memcache;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,15 +38,63 @@ pub async fn bind_all(bind: &[String], port: u16) -> std::io::Result<Vec<TcpList
     Ok(listeners)
 }
 
-/// Serve RESP on `listeners` until `shared.shutdown` is cancelled, then drain.
-pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
+/// The bound sockets: RESP, and memcached unless `memcache-port` is 0.
+pub struct Listeners {
+    pub resp: Vec<TcpListener>,
+    pub memcache: Vec<TcpListener>,
+}
+
+impl Listeners {
+    /// Bind every address of `bind` for RESP on `port` and, when `memcache_port`
+    /// is not 0, for memcached on it.
+    pub async fn bind(
+        bind: &[String],
+        port: u16,
+        memcache_port: u16,
+    ) -> std::io::Result<Listeners> {
+        let resp = bind_all(bind, port).await?;
+        let memcache = if memcache_port == 0 {
+            Vec::new()
+        } else {
+            bind_all(bind, memcache_port).await?
+        };
+        Ok(Listeners { resp, memcache })
+    }
+
+    pub fn resp_addrs(&self) -> Vec<SocketAddr> {
+        self.resp
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    pub fn memcache_addrs(&self) -> Vec<SocketAddr> {
+        self.memcache
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+}
+
+/// Serve on `listeners` until `shared.shutdown` is cancelled, then drain.
+pub async fn run(shared: Arc<Shared>, listeners: Listeners) {
     let tracker = TaskTracker::new();
-    *shared.resp_addrs.write() = listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .collect();
-    for listener in listeners {
-        tracker.spawn(accept_loop(shared.clone(), listener, tracker.clone()));
+    *shared.resp_addrs.write() = listeners.resp_addrs();
+    for listener in listeners.resp {
+        tracker.spawn(accept_loop(
+            shared.clone(),
+            listener,
+            ClientKind::Resp,
+            tracker.clone(),
+        ));
+    }
+    for listener in listeners.memcache {
+        tracker.spawn(accept_loop(
+            shared.clone(),
+            listener,
+            ClientKind::Memcache,
+            tracker.clone(),
+        ));
     }
     tracker.spawn(cron(shared.clone()));
     shared.shutdown.cancelled().await;
@@ -59,7 +108,12 @@ pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
     }
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTracker) {
+async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    kind: ClientKind,
+    tracker: TaskTracker,
+) {
     loop {
         let accepted = tokio::select! {
             _ = shared.shutdown.cancelled() => return,
@@ -79,7 +133,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTr
         let laddr = socket.local_addr().unwrap_or(addr);
         let maxclients = shared.config.read().maxclients;
         match shared.clients.register(
-            ClientKind::Resp,
+            kind,
             addr,
             laddr,
             shared.uptime_ms(),
@@ -94,12 +148,15 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTr
                         shared: shared.clone(),
                         id: client.id,
                     };
-                    connection::serve(socket, shared, client).await;
+                    match kind {
+                        ClientKind::Resp => connection::serve(socket, shared, client).await,
+                        ClientKind::Memcache => memcache::serve(socket, shared, client).await,
+                    }
                 });
             }
             None => {
                 Stats::add(&shared.stats.rejected_connections, 1);
-                tracker.spawn(reject(socket));
+                tracker.spawn(reject(socket, kind));
             }
         }
     }
@@ -117,9 +174,12 @@ impl Drop for Registered {
     }
 }
 
-/// Over `maxclients`: say so and close, as Redis does.
-async fn reject(mut socket: TcpStream) {
-    let msg = format!("-{}\r\n", error::MAX_CLIENTS);
+/// Over `maxclients`: say so and close, as Redis (and memcached) do.
+async fn reject(mut socket: TcpStream, kind: ClientKind) {
+    let msg = match kind {
+        ClientKind::Resp => format!("-{}\r\n", error::MAX_CLIENTS),
+        ClientKind::Memcache => "SERVER_ERROR Too many open connections\r\n".to_string(),
+    };
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.write_all(msg.as_bytes())).await;
     let _ = socket.shutdown().await;
 }

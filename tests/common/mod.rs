@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The memcached listener (every test server gets a free port for it).
+    pub memcache_addr: SocketAddr,
     /// Everything the server logged so far.
     pub log: Arc<Mutex<String>>,
 }
@@ -24,6 +26,10 @@ impl Server {
     pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
         cmd.args(["--port", "0"]);
+        // Parallel tests must not fight over 11211: pick a free port unless the test chose.
+        if !extra.contains(&"--memcache-port") {
+            cmd.args(["--memcache-port", &free_port().to_string()]);
+        }
         if !extra.contains(&"--log-format") {
             cmd.args(["--log-format", "text"]);
         }
@@ -63,8 +69,18 @@ impl Server {
                         .next()
                         .unwrap_or("")
                         .to_string();
+                    let memcache = line
+                        .find("memcache_addr=")
+                        .map(|p| &line[p + 14..])
+                        .or_else(|| line.find("\"memcache_addr\":\"").map(|p| &line[p + 17..]))
+                        .and_then(|rest| {
+                            rest.split(|c: char| c.is_whitespace() || c == '"' || c == ',')
+                                .next()
+                        })
+                        .unwrap_or("")
+                        .to_string();
                     if let Some(tx) = tx.take() {
-                        let _ = tx.send(addr);
+                        let _ = tx.send((addr, memcache));
                     }
                 }
             }
@@ -72,8 +88,18 @@ impl Server {
         let addr = rx
             .recv_timeout(Duration::from_secs(20))
             .unwrap_or_else(|_| panic!("herald did not start; log:\n{}", log.lock().unwrap()));
+        let (addr, memcache) = addr;
         let addr = addr.split(',').next().unwrap().parse().expect("addr");
-        Server { child, addr, log }
+        // "disabled" when the test turned the memcached port off.
+        let memcache_addr = memcache
+            .parse()
+            .unwrap_or_else(|_| "127.0.0.1:0".parse().unwrap());
+        Server {
+            child,
+            addr,
+            memcache_addr,
+            log,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -316,6 +342,14 @@ impl Raw {
             .unwrap();
         out
     }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 pub fn multibulk(args: &[&[u8]]) -> Vec<u8> {
