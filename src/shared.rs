@@ -25,6 +25,7 @@ pub struct Shared {
     pub clients: ClientRegistry,
     pub pubsub: PubSub,
     pub notify: NotifyConfig,
+    pub memcache: crate::commands::memcache::McStats,
     pub stats: Stats,
     /// Every command runs holding this shared; EXEC and the multi-key commands
     /// flagged EXCLUSIVE hold it exclusively, so they are atomic with respect to
@@ -63,6 +64,7 @@ impl Shared {
             clients: ClientRegistry::default(),
             pubsub: PubSub::default(),
             notify: NotifyConfig::default(),
+            memcache: Default::default(),
             stats: Stats::default(),
             exec_gate: RwLock::new(()),
             shutdown: CancellationToken::new(),

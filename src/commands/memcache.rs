@@ -21,6 +21,17 @@ pub enum Flow {
     Close,
 }
 
+/// memcached `stats` counters (names as memcached's, for memcached_exporter).
+/// Owned by this family; held in `Shared::memcache`.
+#[derive(Default)]
+pub struct McStats {
+    pub cmd_get: std::sync::atomic::AtomicU64,
+    pub cmd_set: std::sync::atomic::AtomicU64,
+    pub get_hits: std::sync::atomic::AtomicU64,
+    pub get_misses: std::sync::atomic::AtomicU64,
+    pub total_items: std::sync::atomic::AtomicU64,
+}
+
 /// Per-connection state of a memcached client.
 #[derive(Default)]
 pub struct McSession {}
