@@ -7,12 +7,14 @@
 //! - `protocol`   pure codecs: RESP request parser and reply encoder
 //! - `commands`   the command table, dispatcher and one file per command family
 //! - `store`      the sharded keyspace shared by both protocols
+//! - `blocking`   clients blocked on list keys (BLPOP ...), woken in FIFO order
 //! - `clients`    connected clients as other clients see them (CLIENT LIST/KILL, pushes)
 //! - `pubsub`     channel/pattern registry, encode-once fan-out, slow-subscriber limits
 //! - `glob`       Redis glob matching (KEYS, PSUBSCRIBE, CONFIG GET, ...)
 //! - `server`     listeners, connection tasks, cron, shutdown: every `.await`
 //! - `shared`     state shared by all connections; `stats` its counters
 
+pub mod blocking;
 pub mod clients;
 pub mod commands;
 pub mod config;

@@ -25,6 +25,7 @@ pub struct Shared {
     pub clients: ClientRegistry,
     pub pubsub: PubSub,
     pub notify: NotifyConfig,
+    pub blocking: crate::blocking::BlockingRegistry,
     pub memcache: crate::commands::memcache::McStats,
     pub stats: Stats,
     /// Every command runs holding this shared; EXEC and the multi-key commands
@@ -64,6 +65,7 @@ impl Shared {
             clients: ClientRegistry::default(),
             pubsub: PubSub::default(),
             notify: NotifyConfig::default(),
+            blocking: Default::default(),
             memcache: Default::default(),
             stats: Stats::default(),
             exec_gate: RwLock::new(()),

@@ -54,6 +54,21 @@ impl Ctx<'_> {
         );
     }
 
+    /// A blocking command found no data: wait on `keys` for up to `timeout`
+    /// (None = forever) and run again when one of them gets data. Inside MULTI
+    /// this returns false: the caller answers as if the timeout passed.
+    pub fn block(&mut self, keys: &[Bytes], timeout: Option<std::time::Duration>) -> bool {
+        if self.session.multi.is_some() || self.session.in_exec {
+            return false;
+        }
+        self.session.block = Some(crate::blocking::BlockRequest {
+            db: self.session.db,
+            keys: keys.to_vec(),
+            deadline: timeout.map(|t| std::time::Instant::now() + t),
+        });
+        true
+    }
+
     /// Publish a keyspace event for `key` in the selected database.
     pub fn notify(&self, class: notify::EventClass, event: &str, key: &[u8]) {
         notify::notify(self.shared, self.session.db, class, event, key);

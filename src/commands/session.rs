@@ -60,6 +60,11 @@ pub struct Session {
     /// Some between MULTI and EXEC/DISCARD.
     pub multi: Option<MultiState>,
     pub watched: Vec<Watched>,
+    /// Set by a blocking command that found no data: the connection waits
+    /// (see `blocking`) and then runs the same command again.
+    pub block: Option<crate::blocking::BlockRequest>,
+    /// True while EXEC runs its queue (blocking commands must not block there).
+    pub in_exec: bool,
 }
 
 impl Session {
@@ -74,6 +79,8 @@ impl Session {
             subscriptions: Subscriptions::default(),
             multi: None,
             watched: Vec::new(),
+            block: None,
+            in_exec: false,
         }
     }
 

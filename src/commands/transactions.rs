@@ -120,9 +120,11 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
         return;
     }
     ctx.reply.array(multi.queued.len());
+    ctx.session.in_exec = true;
     for (id, args) in &multi.queued {
         execute(ctx.shared, ctx.session, ctx.reply, *id, args);
     }
+    ctx.session.in_exec = false;
 }
 
 /// DISCARD
