@@ -347,7 +347,7 @@ fn client_help_lists_subcommands() {
     let help = String::from_utf8(c.read_available(std::time::Duration::from_millis(200))).unwrap();
     assert!(
         help.starts_with(
-            "*11\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+ID\r\n"
+            "*12\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+ID\r\n"
         ),
         "{help}"
     );

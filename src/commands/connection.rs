@@ -181,6 +181,13 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
         client_on_off,
     ),
+    cmd(
+        "unblock",
+        -3,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        client_unblock,
+    ),
 ];
 
 /// Containers reached with no subcommand only when their arity allows it.
@@ -663,4 +670,28 @@ fn client_on_off(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         b"on" | b"off" => ctx.reply.ok(),
         _ => ctx.reply.error(error::SYNTAX),
     }
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let how = match args.get(3).map(|a| a.to_ascii_lowercase()) {
+        None => crate::blocking::Unblocked::Timeout,
+        Some(a) if a == b"timeout" => crate::blocking::Unblocked::Timeout,
+        Some(a) if a == b"error" => crate::blocking::Unblocked::Error,
+        Some(_) => {
+            ctx.reply
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    };
+    if args.len() > 4 {
+        ctx.reply.error(error::SYNTAX);
+        return;
+    }
+    let Some(id) = parse_i64(&args[2]) else {
+        ctx.reply.error(error::NOT_INTEGER);
+        return;
+    };
+    let unblocked = id > 0 && ctx.shared.blocking.force_unblock(id as u64, how);
+    ctx.reply.int(unblocked as i64);
 }

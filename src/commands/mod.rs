@@ -58,7 +58,7 @@ impl Ctx<'_> {
     /// (None = forever) and run again when one of them gets data. Inside MULTI
     /// this returns false: the caller answers as if the timeout passed.
     pub fn block(&mut self, keys: &[Bytes], timeout: Option<std::time::Duration>) -> bool {
-        if self.session.multi.is_some() || self.session.in_exec {
+        if self.session.multi.is_some() || self.session.in_exec || self.session.no_block {
             return false;
         }
         self.session.block = Some(crate::blocking::BlockRequest {

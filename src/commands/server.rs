@@ -432,12 +432,14 @@ pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
                 .unwrap_or(0);
             let _ = write!(
                 out,
-                "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\npubsub_clients:{}\r\nwatching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\ntotal_blocking_keys:0\r\n",
+                "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\npubsub_clients:{}\r\nwatching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\ntotal_blocking_keys:{}\r\n",
                 clients.len(),
                 config.maxclients,
                 max_in,
                 max_out,
+                shared.blocking.blocked_clients(),
                 pubsub,
+                shared.blocking.blocking_keys(),
             );
         }
         "memory" => {

@@ -65,6 +65,8 @@ pub struct Session {
     pub block: Option<crate::blocking::BlockRequest>,
     /// True while EXEC runs its queue (blocking commands must not block there).
     pub in_exec: bool,
+    /// Set while a timed-out blocked command runs again to give its timeout reply.
+    pub no_block: bool,
 }
 
 impl Session {
@@ -81,6 +83,7 @@ impl Session {
             watched: Vec::new(),
             block: None,
             in_exec: false,
+            no_block: false,
         }
     }
 

@@ -13,6 +13,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::blocking::{BlockRequest, Unblocked};
 use crate::clients::ClientHandle;
 use crate::commands::{dispatch, Session};
 use crate::protocol::resp::{ParseLimits, Protocol, Reply, RequestParser};
@@ -61,9 +62,14 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
         }
     };
 
+    // Set after a blocked command finished: requests pipelined behind it are
+    // already in `input` and must run without waiting for more bytes.
+    let mut parse_pending = false;
+
     let why = loop {
         // 1. Wait for input, a push, or the end (no wait while pushes are queued).
-        let pushes_pending = !client.outbox.is_empty();
+        let pushes_pending = !client.outbox.is_empty() || parse_pending;
+        parse_pending = false;
         tokio::select! {
             biased;
             _ = &mut killed => break closing(),
@@ -83,6 +89,7 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
         let max_bulk_len = shared.config.read().proto_max_bulk_len as usize;
         let mut commands = 0u64;
         let mut protocol_error = false;
+        let mut blocked = None;
         while !session.close_after_reply {
             // AUTH inside the batch lifts the pre-auth limits for what follows it.
             let limits = ParseLimits {
@@ -93,6 +100,11 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
                 Ok(Some(args)) => {
                     commands += 1;
                     dispatch(&shared, &mut session, &mut reply, &args);
+                    if session.block.is_some() {
+                        // Later requests wait until this one is answered.
+                        blocked = Some(args);
+                        break;
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -142,6 +154,22 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
         if protocol_error {
             break Close::Protocol;
         }
+        if let Some(args) = blocked {
+            match wait_blocked(
+                &mut socket,
+                &shared,
+                &mut session,
+                &mut reply,
+                &mut input,
+                &args,
+                killed.as_mut(),
+            )
+            .await
+            {
+                Ok(()) => parse_pending = true,
+                Err(why) => break why,
+            }
+        }
         if session.close_after_reply {
             break Close::Quit;
         }
@@ -151,4 +179,126 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
     client.close();
     crate::commands::pubsub::leave_all(&shared, &mut session);
     let _ = socket.shutdown().await;
+}
+
+/// Wait while the command in `args` is blocked (its handler recorded a
+/// `BlockRequest`), then leave its reply in `reply`. Returns Err when the
+/// connection must close (killed, shutdown, disconnected).
+///
+/// While blocked, the socket is still watched: a client that disconnects is
+/// removed from every queue at once, and bytes it pipelines behind the blocked
+/// command wait in `input`.
+async fn wait_blocked(
+    socket: &mut TcpStream,
+    shared: &Arc<Shared>,
+    session: &mut Session,
+    reply: &mut Reply,
+    input: &mut BytesMut,
+    args: &[bytes::Bytes],
+    mut killed: std::pin::Pin<&mut tokio_util::sync::WaitForCancellationFuture<'_>>,
+) -> Result<(), Close> {
+    let Some(request) = session.block.take() else {
+        return Ok(());
+    };
+    let waiter = shared.blocking.block(session.client.id, &request);
+    // Leaves the queues however this function ends.
+    let _queued = Queued {
+        shared,
+        waiter: waiter.clone(),
+        request: request.clone(),
+    };
+    let deadline = request.deadline.map(tokio::time::Instant::from_std);
+    loop {
+        tokio::select! {
+            biased;
+            _ = killed.as_mut() => {
+                return Err(if shared.shutdown.is_cancelled() { Close::Shutdown } else { Close::Killed });
+            }
+            _ = waiter.wake.notified() => {
+                match waiter.unblocked() {
+                    Some(Unblocked::Error) => {
+                        reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                        return Ok(());
+                    }
+                    Some(Unblocked::Timeout) => return answer_timeout(shared, session, reply, args),
+                    None => {}
+                }
+                dispatch(shared, session, reply, args);
+                if session.block.take().is_none() {
+                    pass_wake_on(shared, &request);
+                    return Ok(());
+                }
+                // Someone else took the data first: back to sleep, same place in line.
+                waiter.rearm();
+            }
+            _ = sleep_until_or_forever(deadline) => return answer_timeout(shared, session, reply, args),
+            ready = socket.readable() => {
+                if ready.is_err() {
+                    return Err(Close::Io);
+                }
+                match socket.try_read_buf(input) {
+                    Ok(0) => return Err(Close::Eof),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Err(Close::Io),
+                }
+                if input.len() > MAX_BUFFERED_WHILE_BLOCKED_BYTES {
+                    return Err(Close::Protocol);
+                }
+            }
+        }
+    }
+}
+
+/// Most bytes a blocked client may pipeline behind its blocked command.
+const MAX_BUFFERED_WHILE_BLOCKED_BYTES: usize = 64 * 1024 * 1024;
+
+async fn sleep_until_or_forever(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Run the command once more with blocking turned off, so it gives its own
+/// timeout reply (null array for BLPOP, null bulk for BLMOVE, ...).
+fn answer_timeout(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    args: &[bytes::Bytes],
+) -> Result<(), Close> {
+    session.no_block = true;
+    dispatch(shared, session, reply, args);
+    session.no_block = false;
+    session.block = None;
+    Ok(())
+}
+
+/// A served waiter hands the wake-up on: if its keys still hold data, the next
+/// waiter in line tries (one push wakes one waiter, so leftovers must travel on).
+fn pass_wake_on(shared: &Shared, request: &BlockRequest) {
+    for key in &request.keys {
+        let has_data = shared
+            .store
+            .slot(request.db, key, crate::store::unix_ms())
+            .peek()
+            .is_some();
+        if has_data {
+            shared.blocking.wake(request.db, key, 1);
+        }
+    }
+}
+
+/// Removes a waiter from the blocking queues when dropped.
+struct Queued<'a> {
+    shared: &'a Shared,
+    waiter: Arc<crate::blocking::Waiter>,
+    request: BlockRequest,
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.shared.blocking.unblock(&self.waiter, &self.request);
+    }
 }

@@ -7,7 +7,8 @@ use bytes::Bytes;
 /// Bytes charged per entry beyond key and value: the map slot, the entry
 /// header and allocator rounding (measured: RSS / keys for small values).
 pub const ENTRY_OVERHEAD_BYTES: usize = 64;
-/// Bytes charged per list element beyond its data.
+/// Bytes charged per list element beyond its data (use with
+/// `Slot::update_with_charge`: an element of n bytes charges n + this).
 pub const LIST_ELEMENT_OVERHEAD_BYTES: usize = 24;
 
 /// What a key holds.

@@ -414,6 +414,32 @@ impl<'a> Slot<'a> {
         Some(r)
     }
 
+    /// Like `update`, for changes whose charge difference the closure reports
+    /// (list pushes and pops return the bytes they added or removed): O(1)
+    /// instead of re-measuring the whole value.
+    pub fn update_with_charge<R>(&mut self, f: impl FnOnce(&mut Entry) -> (R, isize)) -> Option<R> {
+        let cas = self.store.next_cas();
+        let clock = self.store.clock_ms();
+        let shard = &mut *self.shard;
+        let e = shard.map.get_mut(self.key)?;
+        let had_ttl = e.expires_at_ms != 0;
+        let before = e.charged;
+        let (r, delta) = f(e);
+        e.cas = cas;
+        e.access_ms = clock;
+        e.charged = (before as isize + delta).max(0) as usize;
+        let after = e.charged;
+        let has_ttl = e.expires_at_ms != 0;
+        shard.charged = shard.charged + after - before;
+        match (had_ttl, has_ttl) {
+            (false, true) => shard.volatile += 1,
+            (true, false) => shard.volatile -= 1,
+            _ => {}
+        }
+        self.store.charge(after as i64 - before as i64);
+        Some(r)
+    }
+
     /// Set or clear (0) the expiry without changing the value; false if no key.
     pub fn set_expiry(&mut self, expires_at_ms: u64) -> bool {
         self.update(|e| e.expires_at_ms = expires_at_ms).is_some()
