@@ -223,9 +223,15 @@ async fn wait_blocked(
                     Some(Unblocked::Timeout) => return answer_timeout(shared, session, reply, args),
                     None => {}
                 }
+                // A client that hung up must not take the data: look before popping.
+                match socket.try_read_buf(input) {
+                    Ok(0) => return Err(Close::Eof),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Err(Close::Io),
+                }
                 dispatch(shared, session, reply, args);
                 if session.block.take().is_none() {
-                    pass_wake_on(shared, &request);
                     return Ok(());
                 }
                 // Someone else took the data first: back to sleep, same place in line.
@@ -298,7 +304,11 @@ struct Queued<'a> {
 }
 
 impl Drop for Queued<'_> {
+    /// Leave the queues, then hand any wake-up on: whether this client was
+    /// served, timed out, or disconnected after being woken, data still in its
+    /// keys must reach the next client in line.
     fn drop(&mut self) {
         self.shared.blocking.unblock(&self.waiter, &self.request);
+        pass_wake_on(self.shared, &self.request);
     }
 }
