@@ -11,9 +11,9 @@
 //! Mechanism: the command handler, finding nothing, records a `BlockRequest` in
 //! the session instead of replying. The connection then registers a `Waiter`
 //! on every key and awaits it; `signal_ready` (called by every command that
-//! adds to a list) wakes waiters in FIFO order, and the woken connection runs
-//! the same command again. A waiter that finds data leaves the queue and, if
-//! data remains, passes the wake-up on to the next waiter.
+//! adds to a list) wakes the longest-waiting client, and the woken connection
+//! runs the same command again. A waiter that leaves the queue (served, timed
+//! out, gone) passes the wake-up on to the next waiter while data remains.
 //!
 //! Locking rule: the registry lock is taken after, never while holding, a shard lock.
 
@@ -163,10 +163,16 @@ impl BlockingRegistry {
     }
 }
 
-/// Called by every command that adds `count` elements to list `key` in `db`
-/// (after it released the shard lock): wakes that many blocked clients.
-pub fn signal_ready(shared: &Shared, db: usize, key: &[u8], count: usize) {
+/// Called by every command that adds elements to list `key` in `db` (after it
+/// released the shard lock).
+///
+/// Only the longest-waiting client is woken, whatever `_count` was: if several
+/// were woken at once, whichever task ran first would win, and a 5-element
+/// push would not reach the five waiters in the order they blocked. The served
+/// client passes the wake-up on while data remains, so each element still
+/// reaches a waiter, in order.
+pub fn signal_ready(shared: &Shared, db: usize, key: &[u8], _count: usize) {
     if shared.blocking.has_waiters(db, key) {
-        shared.blocking.wake(db, key, count);
+        shared.blocking.wake(db, key, 1);
     }
 }

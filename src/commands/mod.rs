@@ -7,6 +7,7 @@
 //! RESP2 subscribed context — live once, in `dispatch`.
 
 pub mod connection;
+pub mod lists;
 pub mod memcache;
 pub mod notify;
 pub mod pubsub;
@@ -243,6 +244,7 @@ impl CommandTable {
             pubsub::COMMANDS,
             strings::COMMANDS,
             transactions::COMMANDS,
+            lists::COMMANDS,
         ])
     }
 

@@ -1,0 +1,1248 @@
+//! List commands: pushes and pops at both ends, ranges, in-place edits, moves
+//! between lists, and the blocking pops work queues are built on (BLPOP, BRPOP,
+//! BLMOVE, BRPOPLPUSH, BLMPOP). Semantics, replies and errors as Redis's `t_list.c`.
+//!
+//! A list is a `Value::List(VecDeque<Bytes>)`: O(1) at both ends and by index.
+//! Rules every handler keeps:
+//! - A list is never empty: the command that removes the last element removes
+//!   the key (and publishes the generic "del" event after its own).
+//! - A command that adds elements calls `blocking::signal_ready` once the shard
+//!   lock is released, so blocked clients wake in the order they blocked.
+//! - A blocking command that finds data answers exactly like its non-blocking
+//!   twin. Otherwise it records a wait with `Ctx::block` and writes no reply (the
+//!   connection runs it again when a key gets data), or, where it may not block
+//!   (inside MULTI), gives its timeout reply at once.
+//! - Moves and multi-key pops are EXCLUSIVE: the dispatcher holds every other
+//!   command off, so they lock one key at a time (never two shard locks at once)
+//!   and still look atomic.
+//! - Pushes and pops tell the store how much the entry's charge changed, so
+//!   memory accounting costs O(1), not a walk of the list.
+
+use std::collections::VecDeque;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::args::parse_i64;
+use super::notify::EventClass;
+use super::{Command, Ctx, Flags};
+use crate::error;
+use crate::flags;
+use crate::store::{unix_ms, Slot, Value};
+
+const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    keys: (i32, i32, i32),
+    summary: &'static str,
+    since: &'static str,
+    handler: super::Handler,
+) -> Command {
+    Command {
+        name,
+        arity,
+        flags,
+        keys,
+        group: "list",
+        summary,
+        since,
+        handler,
+        subcommands: &[],
+    }
+}
+
+pub static COMMANDS: &[Command] = &[
+    cmd(
+        "lpush",
+        -3,
+        flags![WRITE, DENYOOM, FAST],
+        (1, 1, 1),
+        "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+        "1.0.0",
+        lpush,
+    ),
+    cmd(
+        "rpush",
+        -3,
+        flags![WRITE, DENYOOM, FAST],
+        (1, 1, 1),
+        "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+        "1.0.0",
+        rpush,
+    ),
+    cmd(
+        "lpushx",
+        -3,
+        flags![WRITE, DENYOOM, FAST],
+        (1, 1, 1),
+        "Prepends one or more elements to a list only when the list exists.",
+        "2.2.0",
+        lpushx,
+    ),
+    cmd(
+        "rpushx",
+        -3,
+        flags![WRITE, DENYOOM, FAST],
+        (1, 1, 1),
+        "Appends an element to a list only when the list exists.",
+        "2.2.0",
+        rpushx,
+    ),
+    cmd(
+        "lpop",
+        -2,
+        flags![WRITE, FAST],
+        (1, 1, 1),
+        "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
+        "1.0.0",
+        lpop,
+    ),
+    cmd(
+        "rpop",
+        -2,
+        flags![WRITE, FAST],
+        (1, 1, 1),
+        "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
+        "1.0.0",
+        rpop,
+    ),
+    cmd(
+        "llen",
+        2,
+        flags![READONLY, FAST],
+        (1, 1, 1),
+        "Returns the length of a list.",
+        "1.0.0",
+        llen,
+    ),
+    cmd(
+        "lrange",
+        4,
+        flags![READONLY],
+        (1, 1, 1),
+        "Returns a range of elements from a list.",
+        "1.0.0",
+        lrange,
+    ),
+    cmd(
+        "lindex",
+        3,
+        flags![READONLY],
+        (1, 1, 1),
+        "Returns an element from a list by its index.",
+        "1.0.0",
+        lindex,
+    ),
+    cmd(
+        "lset",
+        4,
+        flags![WRITE, DENYOOM],
+        (1, 1, 1),
+        "Sets the value of an element in a list by its index.",
+        "1.0.0",
+        lset,
+    ),
+    cmd(
+        "linsert",
+        5,
+        flags![WRITE, DENYOOM],
+        (1, 1, 1),
+        "Inserts an element before or after another element in a list.",
+        "2.2.0",
+        linsert,
+    ),
+    cmd(
+        "lrem",
+        4,
+        flags![WRITE],
+        (1, 1, 1),
+        "Removes elements from a list. Deletes the list if the last element was removed.",
+        "1.0.0",
+        lrem,
+    ),
+    cmd(
+        "ltrim",
+        4,
+        flags![WRITE],
+        (1, 1, 1),
+        "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+        "1.0.0",
+        ltrim,
+    ),
+    cmd(
+        "lpos",
+        -3,
+        flags![READONLY],
+        (1, 1, 1),
+        "Returns the index of matching elements in a list.",
+        "6.0.6",
+        lpos,
+    ),
+    cmd(
+        "lmove",
+        5,
+        flags![WRITE, DENYOOM, EXCLUSIVE],
+        (1, 2, 1),
+        "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+        "6.2.0",
+        lmove,
+    ),
+    cmd(
+        "rpoplpush",
+        3,
+        flags![WRITE, DENYOOM, EXCLUSIVE],
+        (1, 2, 1),
+        "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+        "1.2.0",
+        rpoplpush,
+    ),
+    // LMPOP and BLMPOP have movable keys (after numkeys): no fixed positions.
+    cmd(
+        "lmpop",
+        -4,
+        flags![WRITE, EXCLUSIVE],
+        (0, 0, 0),
+        "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
+        "7.0.0",
+        lmpop,
+    ),
+    cmd(
+        "blpop",
+        -3,
+        flags![WRITE, NOSCRIPT, BLOCKING],
+        (1, -2, 1),
+        "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "2.0.0",
+        blpop,
+    ),
+    cmd(
+        "brpop",
+        -3,
+        flags![WRITE, NOSCRIPT, BLOCKING],
+        (1, -2, 1),
+        "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "2.0.0",
+        brpop,
+    ),
+    cmd(
+        "blmove",
+        6,
+        flags![WRITE, DENYOOM, NOSCRIPT, BLOCKING, EXCLUSIVE],
+        (1, 2, 1),
+        "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+        "6.2.0",
+        blmove,
+    ),
+    cmd(
+        "brpoplpush",
+        4,
+        flags![WRITE, DENYOOM, NOSCRIPT, BLOCKING, EXCLUSIVE],
+        (1, 2, 1),
+        "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
+        "2.2.0",
+        brpoplpush,
+    ),
+    cmd(
+        "blmpop",
+        -5,
+        flags![WRITE, BLOCKING, EXCLUSIVE],
+        (0, 0, 0),
+        "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "7.0.0",
+        blmpop,
+    ),
+];
+
+// ---------------------------------------------------------------------------
+// Ends, lengths, accounting
+// ---------------------------------------------------------------------------
+
+/// Which end of a list a command works on (Redis LEFT = head, RIGHT = tail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    Left,
+    Right,
+}
+
+impl End {
+    /// `LEFT` or `RIGHT`, any case.
+    fn parse(arg: &[u8]) -> Result<End, &'static str> {
+        if arg.eq_ignore_ascii_case(b"left") {
+            Ok(End::Left)
+        } else if arg.eq_ignore_ascii_case(b"right") {
+            Ok(End::Right)
+        } else {
+            Err(error::SYNTAX)
+        }
+    }
+
+    fn push_event(self) -> &'static str {
+        match self {
+            End::Left => "lpush",
+            End::Right => "rpush",
+        }
+    }
+
+    fn pop_event(self) -> &'static str {
+        match self {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        }
+    }
+
+    fn push(self, list: &mut VecDeque<Bytes>, value: Bytes) {
+        match self {
+            End::Left => list.push_front(value),
+            End::Right => list.push_back(value),
+        }
+    }
+
+    fn pop(self, list: &mut VecDeque<Bytes>) -> Option<Bytes> {
+        match self {
+            End::Left => list.pop_front(),
+            End::Right => list.pop_back(),
+        }
+    }
+}
+
+/// The length of the list at `slot`: None when the key is missing,
+/// WRONGTYPE when it holds something else.
+fn list_len(slot: &Slot<'_>) -> Result<Option<usize>, &'static str> {
+    match slot.peek().map(|e| &e.value) {
+        None => Ok(None),
+        Some(Value::List(l)) => Ok(Some(l.len())),
+        Some(_) => Err(error::WRONGTYPE),
+    }
+}
+
+/// Bytes the store charges per list element beyond its data, read once from
+/// `Value::charged_bytes` (`store::entry` keeps its constant private).
+fn element_overhead_bytes() -> usize {
+    static OVERHEAD_BYTES: OnceLock<usize> = OnceLock::new();
+    *OVERHEAD_BYTES.get_or_init(|| Value::List(VecDeque::from([Bytes::new()])).charged_bytes())
+}
+
+/// Bytes charged for one element holding `data_len` bytes.
+fn element_charge(data_len: usize) -> isize {
+    (data_len + element_overhead_bytes()) as isize
+}
+
+/// Bytes charged for `elements`.
+fn elements_charge<'a>(elements: impl IntoIterator<Item = &'a Bytes>) -> isize {
+    elements.into_iter().map(|e| element_charge(e.len())).sum()
+}
+
+/// Apply `f` to the list at `slot`; `f` returns its result and the change in
+/// charged bytes, so accounting is O(1) (`Slot::update_with_charge`) rather
+/// than a walk of the list. None when the key holds no list. The caller has
+/// checked the type: a change of CAS on a non-list never happens.
+fn update_list<R>(
+    slot: &mut Slot<'_>,
+    f: impl FnOnce(&mut VecDeque<Bytes>) -> (R, isize),
+) -> Option<R> {
+    slot.update_with_charge(|e| match &mut e.value {
+        Value::List(l) => {
+            let (r, delta) = f(l);
+            (Some(r), delta)
+        }
+        _ => (None, 0),
+    })
+    .flatten()
+}
+
+/// Redis's inclusive index range: negative indexes count from the tail, the
+/// range is clamped to the list; None when it selects nothing.
+fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
+/// A list index (negative from the tail) as a position, if inside the list.
+fn position(index: i64, len: usize) -> Option<usize> {
+    let i = if index < 0 { len as i64 + index } else { index };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+fn reply_elements(ctx: &mut Ctx<'_>, elements: &[Bytes]) {
+    ctx.reply.array(elements.len());
+    for e in elements {
+        ctx.reply.bulk(e);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Argument parsing
+// ---------------------------------------------------------------------------
+
+/// An integer in `min..=max`; `msg` for anything else (Redis
+/// `getRangeLongFromObjectOrReply` with a message).
+fn int_in(arg: &[u8], min: i64, max: i64, msg: &'static str) -> Result<i64, &'static str> {
+    parse_i64(arg)
+        .filter(|n| (min..=max).contains(n))
+        .ok_or(msg)
+}
+
+fn int_arg(arg: &[u8]) -> Result<i64, &'static str> {
+    parse_i64(arg).ok_or(error::NOT_INTEGER)
+}
+
+/// Longest timeout text Redis parses (MAX_LONG_DOUBLE_CHARS).
+const MAX_TIMEOUT_CHARS: usize = 5 * 1024;
+
+/// A blocking timeout in seconds, fractional allowed; None = wait forever (0).
+/// As Redis 7.2+: milliseconds rounded up, so 0.0001 waits 1 ms rather than forever.
+fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, &'static str> {
+    let secs = std::str::from_utf8(arg)
+        .ok()
+        .filter(|s| s.len() < MAX_TIMEOUT_CHARS)
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|v| !v.is_nan())
+        .ok_or(error::TIMEOUT_NOT_FLOAT)?;
+    let ms = (secs * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
+        return Err(error::TIMEOUT_OUT_OF_RANGE);
+    }
+    if ms < 0.0 {
+        return Err(error::TIMEOUT_NEGATIVE);
+    }
+    let ms = ms as i64;
+    if ms == 0 {
+        return Ok(None);
+    }
+    // Redis stores the deadline as Unix milliseconds; it must not overflow.
+    if ms > i64::MAX - unix_ms() as i64 {
+        return Err(error::TIMEOUT_OUT_OF_RANGE);
+    }
+    Ok(Some(Duration::from_millis(ms as u64)))
+}
+
+/// `numkeys key [key ...] LEFT|RIGHT [COUNT count]` of LMPOP and BLMPOP, with
+/// `args[0]` the numkeys argument. Returns the keys, the end and the count.
+fn parse_mpop(args: &[Bytes]) -> Result<(&[Bytes], End, usize), &'static str> {
+    let numkeys = int_in(&args[0], 1, i64::MAX, error::NUMKEYS_NOT_POSITIVE)? as u64;
+    let where_at = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(1)) {
+        Some(i) if i < args.len() => i,
+        _ => return Err(error::SYNTAX),
+    };
+    let end = End::parse(&args[where_at])?;
+    let mut count = None;
+    let mut i = where_at + 1;
+    while i < args.len() {
+        if count.is_none() && args[i].eq_ignore_ascii_case(b"count") && i + 1 < args.len() {
+            i += 1;
+            count = Some(int_in(&args[i], 1, i64::MAX, error::COUNT_NOT_POSITIVE)?);
+        } else {
+            return Err(error::SYNTAX);
+        }
+        i += 1;
+    }
+    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    Ok((&args[1..where_at], end, count))
+}
+
+// ---------------------------------------------------------------------------
+// The operations every command shares
+// ---------------------------------------------------------------------------
+
+/// Push `elements` (in argument order) at `end` of the list at `key`, creating
+/// it unless `only_existing`. Returns the new length (0 when `only_existing` and
+/// the key is missing). Notifies and signals blocked clients.
+fn push(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    end: End,
+    elements: &[Bytes],
+    only_existing: bool,
+) -> Result<usize, &'static str> {
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let len = match list_len(&slot)? {
+        None if only_existing => return Ok(0),
+        None => {
+            let mut list = VecDeque::with_capacity(elements.len());
+            for e in elements {
+                end.push(&mut list, e.clone());
+            }
+            // `insert` copies the elements out of the request buffer.
+            slot.insert(Value::List(list), 0, 0);
+            elements.len()
+        }
+        Some(_) => update_list(&mut slot, |l| {
+            l.reserve(elements.len());
+            for e in elements {
+                end.push(l, Bytes::copy_from_slice(e));
+            }
+            (l.len(), elements_charge(elements))
+        })
+        .unwrap_or(0),
+    };
+    drop(slot);
+    ctx.notify(EventClass::LIST, end.push_event(), key);
+    crate::blocking::signal_ready(ctx.shared, ctx.session.db, key, elements.len());
+    Ok(len)
+}
+
+/// Pop one element from `end` of the list of length `len` at `slot`, removing
+/// the key when it empties. Returns the element and whether the key was removed.
+fn pop_one(slot: &mut Slot<'_>, end: End, len: usize) -> Option<(Bytes, bool)> {
+    if len <= 1 {
+        let Value::List(mut l) = slot.remove()?.value else {
+            return None;
+        };
+        return l.pop_front().map(|v| (v, true));
+    }
+    let value = update_list(slot, |l| {
+        let v = end.pop(l);
+        let delta = v.as_ref().map_or(0, |v| -element_charge(v.len()));
+        (v, delta)
+    })
+    .flatten()?;
+    Some((value, false))
+}
+
+/// Pop up to `count` elements from `end` of the list of length `len` at `slot`,
+/// in pop order, removing the key when it empties.
+fn pop_many(slot: &mut Slot<'_>, end: End, count: usize, len: usize) -> Option<(Vec<Bytes>, bool)> {
+    if count >= len {
+        let Value::List(l) = slot.remove()?.value else {
+            return None;
+        };
+        let mut popped: Vec<Bytes> = l.into();
+        if end == End::Right {
+            popped.reverse();
+        }
+        return Some((popped, true));
+    }
+    let popped = update_list(slot, |l| {
+        let n = count.min(l.len());
+        let popped: Vec<Bytes> = match end {
+            End::Left => l.drain(..n).collect(),
+            End::Right => {
+                let at = l.len() - n;
+                l.drain(at..).rev().collect()
+            }
+        };
+        let delta = -elements_charge(&popped);
+        (popped, delta)
+    })?;
+    Some((popped, false))
+}
+
+/// Publish what a pop did to `key`: the pop event, then "del" if it emptied.
+fn notify_popped(ctx: &Ctx<'_>, key: &[u8], end: End, removed: bool) {
+    ctx.notify(EventClass::LIST, end.pop_event(), key);
+    if removed {
+        ctx.notify(EventClass::GENERIC, "del", key);
+    }
+}
+
+/// Pop one element from the first of `keys` holding a list (argument order).
+/// Ok(None) when none does; WRONGTYPE when a non-list key comes first.
+fn pop_first(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    end: End,
+) -> Result<Option<(usize, Bytes)>, &'static str> {
+    let shared = ctx.shared;
+    for (i, key) in keys.iter().enumerate() {
+        let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+        let Some(len) = list_len(&slot)? else {
+            continue;
+        };
+        let Some((value, removed)) = pop_one(&mut slot, end, len) else {
+            continue;
+        };
+        drop(slot);
+        notify_popped(ctx, key, end, removed);
+        return Ok(Some((i, value)));
+    }
+    Ok(None)
+}
+
+/// Pop up to `count` elements from the first of `keys` holding a list.
+fn pop_first_many(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    end: End,
+    count: usize,
+) -> Result<Option<(usize, Vec<Bytes>)>, &'static str> {
+    let shared = ctx.shared;
+    for (i, key) in keys.iter().enumerate() {
+        let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+        let Some(len) = list_len(&slot)? else {
+            continue;
+        };
+        let Some((values, removed)) = pop_many(&mut slot, end, count, len) else {
+            continue;
+        };
+        drop(slot);
+        notify_popped(ctx, key, end, removed);
+        return Ok(Some((i, values)));
+    }
+    Ok(None)
+}
+
+/// Move one element from `from` of `src` to `to` of `dst` (LMOVE and kin).
+/// Ok(None) when `src` is missing. Type errors on either key change nothing.
+///
+/// Runs EXCLUSIVE, so the two keys are locked one after the other. A memcached
+/// client (which does not take the gate) could still turn `dst` into a string
+/// between the check and the push; then the element goes back where it was.
+fn move_element(
+    ctx: &mut Ctx<'_>,
+    src: &Bytes,
+    dst: &Bytes,
+    from: End,
+    to: End,
+) -> Result<Option<Bytes>, &'static str> {
+    let shared = ctx.shared;
+    let db = ctx.session.db;
+    let now = unix_ms();
+    let mut source = shared.store.slot(db, src, now);
+    if list_len(&source)?.is_none() {
+        return Ok(None);
+    }
+    if src == dst {
+        // Rotate in place: same key, same charge, TTL kept.
+        let value = update_list(&mut source, |l| {
+            let v = from.pop(l);
+            if let Some(v) = &v {
+                to.push(l, v.clone());
+            }
+            (v, 0)
+        })
+        .flatten();
+        drop(source);
+        let Some(value) = value else { return Ok(None) };
+        ctx.notify(EventClass::LIST, to.push_event(), dst);
+        ctx.notify(EventClass::LIST, from.pop_event(), src);
+        crate::blocking::signal_ready(shared, db, dst, 1);
+        return Ok(Some(value));
+    }
+    drop(source);
+    // A destination of the wrong type fails the command before anything moves.
+    list_len(&shared.store.slot(db, dst, now))?;
+    let popped = {
+        let mut source = shared.store.slot(db, src, now);
+        match list_len(&source)? {
+            Some(len) => pop_one(&mut source, from, len),
+            None => None,
+        }
+    };
+    let Some((value, removed)) = popped else {
+        return Ok(None);
+    };
+    let mut target = shared.store.slot(db, dst, now);
+    match list_len(&target) {
+        Ok(None) => {
+            target.insert(Value::List(VecDeque::from([value.clone()])), 0, 0);
+        }
+        Ok(Some(_)) => {
+            update_list(&mut target, |l| {
+                to.push(l, value.clone());
+                ((), element_charge(value.len()))
+            });
+        }
+        Err(_) => {
+            drop(target);
+            let _ = push(ctx, src, from, std::slice::from_ref(&value), false);
+            return Err(error::WRONGTYPE);
+        }
+    }
+    drop(target);
+    ctx.notify(EventClass::LIST, to.push_event(), dst);
+    notify_popped(ctx, src, from, removed);
+    crate::blocking::signal_ready(shared, db, dst, 1);
+    Ok(Some(value))
+}
+
+// ---------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------
+
+/// LPUSH key element [element ...]
+fn lpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    push_command(ctx, args, End::Left, false);
+}
+
+/// RPUSH key element [element ...]
+fn rpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    push_command(ctx, args, End::Right, false);
+}
+
+/// LPUSHX key element [element ...]
+fn lpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    push_command(ctx, args, End::Left, true);
+}
+
+/// RPUSHX key element [element ...]
+fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    push_command(ctx, args, End::Right, true);
+}
+
+fn push_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) {
+    match push(ctx, &args[1], end, &args[2..], only_existing) {
+        Ok(len) => ctx.reply.int(len as i64),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// LPOP key [count]
+fn lpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    pop_command(ctx, args, End::Left);
+}
+
+/// RPOP key [count]
+fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    pop_command(ctx, args, End::Right);
+}
+
+/// Without a count: one element or a null bulk. With one: an array of up to
+/// `count` elements, a null array when the key is missing, an empty array for 0.
+fn pop_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
+    if args.len() > 3 {
+        let name = if end == End::Left { "lpop" } else { "rpop" };
+        ctx.reply.error(&error::wrong_arity(name));
+        return;
+    }
+    let count = match args.get(2) {
+        None => None,
+        Some(arg) => match int_in(arg, 0, i64::MAX, error::NOT_POSITIVE) {
+            Ok(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            Err(e) => return ctx.reply.error(e),
+        },
+    };
+    let key = &args[1];
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let len = match (list_len(&slot), count) {
+        (Err(e), _) => return ctx.reply.error(e),
+        (Ok(None), None) => return ctx.reply.null(),
+        (Ok(None), Some(_)) => return ctx.reply.null_array(),
+        (Ok(Some(_)), Some(0)) => return ctx.reply.array(0),
+        (Ok(Some(len)), _) => len,
+    };
+    match count {
+        None => {
+            let popped = pop_one(&mut slot, end, len);
+            drop(slot);
+            match popped {
+                Some((value, removed)) => {
+                    ctx.reply.bulk(&value);
+                    notify_popped(ctx, key, end, removed);
+                }
+                None => ctx.reply.null(),
+            }
+        }
+        Some(count) => {
+            let popped = pop_many(&mut slot, end, count, len);
+            drop(slot);
+            match popped {
+                Some((values, removed)) => {
+                    reply_elements(ctx, &values);
+                    notify_popped(ctx, key, end, removed);
+                }
+                None => ctx.reply.null_array(),
+            }
+        }
+    }
+}
+
+/// LLEN key
+fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let found = match slot.get().map(|e| &e.value) {
+        None => Ok(0),
+        Some(Value::List(l)) => Ok(l.len()),
+        Some(_) => Err(error::WRONGTYPE),
+    };
+    let hit = slot.exists();
+    drop(slot);
+    ctx.count_lookup(hit);
+    match found {
+        Ok(n) => ctx.reply.int(n as i64),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// LRANGE key start stop
+fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let (start, stop) = match (int_arg(&args[2]), int_arg(&args[3])) {
+        (Ok(start), Ok(stop)) => (start, stop),
+        (Err(e), _) | (_, Err(e)) => return ctx.reply.error(e),
+    };
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let hit = slot.exists();
+    // Elements are written straight from the list, under the shard lock.
+    match slot.get().map(|e| &e.value) {
+        None => ctx.reply.array(0),
+        Some(Value::List(l)) => match clamp_range(start, stop, l.len()) {
+            None => ctx.reply.array(0),
+            Some((first, last)) => {
+                ctx.reply.array(last - first + 1);
+                for e in l.range(first..=last) {
+                    ctx.reply.bulk(e);
+                }
+            }
+        },
+        Some(_) => ctx.reply.error(error::WRONGTYPE),
+    }
+    drop(slot);
+    ctx.count_lookup(hit);
+}
+
+/// LINDEX key index
+///
+/// As Redis, the key is looked up before the index is parsed: a missing key
+/// answers null and a string WRONGTYPE whatever the index says.
+fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let hit = slot.exists();
+    match slot.get().map(|e| &e.value) {
+        None => ctx.reply.null(),
+        Some(Value::List(l)) => match int_arg(&args[2]) {
+            Ok(index) => match position(index, l.len()).and_then(|i| l.get(i)) {
+                Some(v) => ctx.reply.bulk(v),
+                None => ctx.reply.null(),
+            },
+            Err(e) => ctx.reply.error(e),
+        },
+        Some(_) => ctx.reply.error(error::WRONGTYPE),
+    }
+    drop(slot);
+    ctx.count_lookup(hit);
+}
+
+/// LSET key index element
+///
+/// Key checks (`no such key`, WRONGTYPE) come before the index is parsed, as in Redis.
+fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let (key, element) = (&args[1], &args[3]);
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let found = match slot.peek().map(|e| &e.value) {
+        None => Err(error::NO_SUCH_KEY),
+        Some(Value::List(l)) => int_arg(&args[2]).and_then(|index| {
+            position(index, l.len())
+                .map(|at| (at, l[at].len()))
+                .ok_or(error::INDEX_OUT_OF_RANGE)
+        }),
+        Some(_) => Err(error::WRONGTYPE),
+    };
+    let (at, old_len) = match found {
+        Ok(found) => found,
+        Err(e) => return ctx.reply.error(e),
+    };
+    update_list(&mut slot, |l| {
+        if let Some(v) = l.get_mut(at) {
+            *v = Bytes::copy_from_slice(element);
+        }
+        ((), element.len() as isize - old_len as isize)
+    });
+    drop(slot);
+    ctx.reply.ok();
+    ctx.notify(EventClass::LIST, "lset", key);
+}
+
+/// LINSERT key BEFORE|AFTER pivot element
+fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let after = if args[2].eq_ignore_ascii_case(b"after") {
+        true
+    } else if args[2].eq_ignore_ascii_case(b"before") {
+        false
+    } else {
+        return ctx.reply.error(error::SYNTAX);
+    };
+    let (key, pivot, element) = (&args[1], &args[3], &args[4]);
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let at = match slot.peek().map(|e| &e.value) {
+        None => return ctx.reply.int(0),
+        Some(Value::List(l)) => l.iter().position(|e| e == pivot),
+        Some(_) => return ctx.reply.error(error::WRONGTYPE),
+    };
+    // No pivot: nothing changes (and a WATCH on the key stays valid).
+    let Some(at) = at else {
+        return ctx.reply.int(-1);
+    };
+    let len = update_list(&mut slot, |l| {
+        l.insert(at + after as usize, Bytes::copy_from_slice(element));
+        (l.len(), element_charge(element.len()))
+    })
+    .unwrap_or(0);
+    drop(slot);
+    ctx.reply.int(len as i64);
+    ctx.notify(EventClass::LIST, "linsert", key);
+    crate::blocking::signal_ready(ctx.shared, ctx.session.db, key, 1);
+}
+
+/// LREM key count element
+///
+/// count > 0: the first `count` matches from the head; < 0: from the tail; 0: all.
+fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let count = match int_arg(&args[2]) {
+        Ok(n) => n,
+        Err(e) => return ctx.reply.error(e),
+    };
+    let (key, element) = (&args[1], &args[3]);
+    let limit = match count.unsigned_abs() {
+        0 => usize::MAX,
+        n => usize::try_from(n).unwrap_or(usize::MAX),
+    };
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let (matches, len) = match slot.peek().map(|e| &e.value) {
+        None => return ctx.reply.int(0),
+        Some(Value::List(l)) => (l.iter().filter(|e| *e == element).count(), l.len()),
+        Some(_) => return ctx.reply.error(error::WRONGTYPE),
+    };
+    let removed = matches.min(limit);
+    if removed == 0 {
+        return ctx.reply.int(0);
+    }
+    let emptied = removed == len;
+    if emptied {
+        slot.remove();
+    } else {
+        let delta = -(removed as isize) * element_charge(element.len());
+        update_list(&mut slot, |l| {
+            let mut left = removed;
+            let mut keep = |e: &Bytes| {
+                if left > 0 && e == element {
+                    left -= 1;
+                    false
+                } else {
+                    true
+                }
+            };
+            if count >= 0 {
+                l.retain(|e| keep(e));
+            } else {
+                // Matches nearest the tail go first.
+                l.make_contiguous().reverse();
+                l.retain(|e| keep(e));
+                l.make_contiguous().reverse();
+            }
+            ((), delta)
+        });
+    }
+    drop(slot);
+    ctx.reply.int(removed as i64);
+    ctx.notify(EventClass::LIST, "lrem", key);
+    if emptied {
+        ctx.notify(EventClass::GENERIC, "del", key);
+    }
+}
+
+/// LTRIM key start stop
+fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let (start, stop) = match (int_arg(&args[2]), int_arg(&args[3])) {
+        (Ok(start), Ok(stop)) => (start, stop),
+        (Err(e), _) | (_, Err(e)) => return ctx.reply.error(e),
+    };
+    let key = &args[1];
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let keep = match list_len(&slot) {
+        Ok(None) => return ctx.reply.ok(),
+        Ok(Some(len)) => clamp_range(start, stop, len),
+        Err(e) => return ctx.reply.error(e),
+    };
+    let emptied = keep.is_none();
+    match keep {
+        None => {
+            slot.remove();
+        }
+        // Even a trim that removes nothing counts as a change (as Redis: WATCH fails).
+        Some((first, last)) => {
+            update_list(&mut slot, |l| {
+                let dropped =
+                    elements_charge(l.range(last + 1..)) + elements_charge(l.range(..first));
+                l.truncate(last + 1);
+                l.drain(..first);
+                ((), -dropped)
+            });
+        }
+    }
+    drop(slot);
+    ctx.reply.ok();
+    ctx.notify(EventClass::LIST, "ltrim", key);
+    if emptied {
+        ctx.notify(EventClass::GENERIC, "del", key);
+    }
+}
+
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+///
+/// RANK n: start from the n-th match (negative: from the tail). COUNT n: an
+/// array of up to n positions (0 = all). MAXLEN n: compare at most n elements.
+fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let (rank, count, maxlen) = match parse_lpos(&args[3..]) {
+        Ok(options) => options,
+        Err(e) => return ctx.reply.error(e),
+    };
+    let element = &args[2];
+    let shared = ctx.shared;
+    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let hit = slot.exists();
+    let found = match slot.get().map(|e| &e.value) {
+        None => Ok(Vec::new()),
+        Some(Value::List(l)) => {
+            let len = l.len();
+            let scan = if maxlen == 0 { len } else { maxlen.min(len) };
+            // Matches before the rank-th are passed over.
+            let skip = usize::try_from(rank.unsigned_abs() - 1).unwrap_or(usize::MAX);
+            let wanted = match count {
+                None => 1,
+                Some(0) => usize::MAX,
+                Some(n) => n,
+            };
+            let hits = |(i, e): (usize, &Bytes)| (e == element).then_some(i);
+            let positions: Vec<usize> = if rank > 0 {
+                let it = l.iter().take(scan).enumerate().filter_map(hits);
+                it.skip(skip).take(wanted).collect()
+            } else {
+                let it = l.iter().rev().take(scan).enumerate().filter_map(hits);
+                it.skip(skip).take(wanted).map(|i| len - 1 - i).collect()
+            };
+            Ok(positions)
+        }
+        Some(_) => Err(error::WRONGTYPE),
+    };
+    drop(slot);
+    ctx.count_lookup(hit);
+    match (found, count) {
+        (Err(e), _) => ctx.reply.error(e),
+        (Ok(positions), Some(_)) => {
+            ctx.reply.array(positions.len());
+            for p in positions {
+                ctx.reply.int(p as i64);
+            }
+        }
+        (Ok(positions), None) => match positions.first() {
+            Some(&p) => ctx.reply.int(p as i64),
+            None => ctx.reply.null(),
+        },
+    }
+}
+
+/// LPOS options: (rank, count, maxlen). Errors as Redis, in argument order.
+fn parse_lpos(options: &[Bytes]) -> Result<(i64, Option<usize>, usize), &'static str> {
+    let (mut rank, mut count, mut maxlen) = (1, None, 0);
+    let mut i = 0;
+    while i < options.len() {
+        let (opt, more) = (&options[i], i + 1 < options.len());
+        if opt.eq_ignore_ascii_case(b"rank") && more {
+            i += 1;
+            rank = int_arg(&options[i])?;
+            if rank == i64::MIN {
+                return Err(error::RANK_OUT_OF_RANGE);
+            }
+            if rank == 0 {
+                return Err(error::RANK_ZERO);
+            }
+        } else if opt.eq_ignore_ascii_case(b"count") && more {
+            i += 1;
+            let n = int_in(&options[i], 0, i64::MAX, error::COUNT_NEGATIVE)?;
+            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
+        } else if opt.eq_ignore_ascii_case(b"maxlen") && more {
+            i += 1;
+            let n = int_in(&options[i], 0, i64::MAX, error::MAXLEN_NEGATIVE)?;
+            maxlen = usize::try_from(n).unwrap_or(usize::MAX);
+        } else {
+            return Err(error::SYNTAX);
+        }
+        i += 1;
+    }
+    Ok((rank, count, maxlen))
+}
+
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
+fn lmove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let ends = End::parse(&args[3]).and_then(|from| Ok((from, End::parse(&args[4])?)));
+    match ends {
+        Ok((from, to)) => move_command(ctx, args, from, to, None),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// RPOPLPUSH source destination
+fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    move_command(ctx, args, End::Right, End::Left, None);
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let parsed = End::parse(&args[3]).and_then(|from| {
+        let to = End::parse(&args[4])?;
+        Ok((from, to, parse_timeout(&args[5])?))
+    });
+    match parsed {
+        Ok((from, to, timeout)) => move_command(ctx, args, from, to, Some(timeout)),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// BRPOPLPUSH source destination timeout
+fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    match parse_timeout(&args[3]) {
+        Ok(timeout) => move_command(ctx, args, End::Right, End::Left, Some(timeout)),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// The moved element, or null when the source is empty: at once for LMOVE and
+/// RPOPLPUSH, after blocking on the source (`blocking` = its timeout) for BLMOVE
+/// and BRPOPLPUSH.
+fn move_command(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    from: End,
+    to: End,
+    blocking: Option<Option<Duration>>,
+) {
+    let (src, dst) = (&args[1], &args[2]);
+    match move_element(ctx, src, dst, from, to) {
+        Ok(Some(value)) => ctx.reply.bulk(&value),
+        Ok(None) => {
+            if let Some(timeout) = blocking {
+                if ctx.block(std::slice::from_ref(src), timeout) {
+                    return;
+                }
+            }
+            ctx.reply.null();
+        }
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
+fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    match parse_mpop(&args[1..]) {
+        Ok((keys, end, count)) => mpop_command(ctx, keys, end, count, None),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+///
+/// The timeout is checked after the other arguments, as Redis does.
+fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let parsed = parse_mpop(&args[2..])
+        .and_then(|(keys, end, count)| Ok((keys, end, count, parse_timeout(&args[1])?)));
+    match parsed {
+        Ok((keys, end, count, timeout)) => mpop_command(ctx, keys, end, count, Some(timeout)),
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// `[key, [element ...]]` from the first non-empty list, or a null array.
+fn mpop_command(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    end: End,
+    count: usize,
+    blocking: Option<Option<Duration>>,
+) {
+    match pop_first_many(ctx, keys, end, count) {
+        Ok(Some((i, values))) => {
+            ctx.reply.array(2);
+            ctx.reply.bulk(&keys[i]);
+            reply_elements(ctx, &values);
+        }
+        Ok(None) => {
+            if let Some(timeout) = blocking {
+                if ctx.block(keys, timeout) {
+                    return;
+                }
+            }
+            ctx.reply.null_array();
+        }
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+/// BLPOP key [key ...] timeout
+fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    blocking_pop(ctx, args, End::Left);
+}
+
+/// BRPOP key [key ...] timeout
+fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    blocking_pop(ctx, args, End::Right);
+}
+
+/// `[key, element]` from the first non-empty list, else block on every key.
+fn blocking_pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
+    let keys = &args[1..args.len() - 1];
+    let timeout = match parse_timeout(&args[args.len() - 1]) {
+        Ok(t) => t,
+        Err(e) => return ctx.reply.error(e),
+    };
+    match pop_first(ctx, keys, end) {
+        Ok(Some((i, value))) => {
+            ctx.reply.array(2);
+            ctx.reply.bulk(&keys[i]);
+            ctx.reply.bulk(&value);
+        }
+        Ok(None) => {
+            if !ctx.block(keys, timeout) {
+                ctx.reply.null_array();
+            }
+        }
+        Err(e) => ctx.reply.error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_redis_index_rules() {
+        assert_eq!(clamp_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(clamp_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(clamp_range(2, 1, 3), None);
+        assert_eq!(clamp_range(3, 5, 3), None);
+        assert_eq!(clamp_range(0, -4, 3), None);
+        assert_eq!(clamp_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+        assert_eq!(clamp_range(i64::MAX, i64::MIN, 3), None);
+        assert_eq!(clamp_range(0, 0, 0), None);
+        assert_eq!(position(-1, 3), Some(2));
+        assert_eq!(position(-4, 3), None);
+        assert_eq!(position(3, 3), None);
+        assert_eq!(position(i64::MIN, 3), None);
+    }
+
+    #[test]
+    fn timeouts_parse_like_redis() {
+        assert_eq!(parse_timeout(b"0"), Ok(None));
+        assert_eq!(parse_timeout(b"-0"), Ok(None));
+        assert_eq!(parse_timeout(b"1.5"), Ok(Some(Duration::from_millis(1500))));
+        assert_eq!(parse_timeout(b"0.0001"), Ok(Some(Duration::from_millis(1))));
+        assert_eq!(parse_timeout(b"1e1"), Ok(Some(Duration::from_secs(10))));
+        assert_eq!(parse_timeout(b"-1"), Err(error::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"-inf"), Err(error::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"inf"), Err(error::TIMEOUT_OUT_OF_RANGE));
+        assert_eq!(parse_timeout(b"1e300"), Err(error::TIMEOUT_OUT_OF_RANGE));
+        for bad in [&b"abc"[..], b"", b" 1", b"1 ", b"nan", b"\xff"] {
+            assert_eq!(parse_timeout(bad), Err(error::TIMEOUT_NOT_FLOAT), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn element_overhead_matches_the_store() {
+        let one = Value::List(VecDeque::from([Bytes::from_static(b"abc")]));
+        assert_eq!(element_charge(3), one.charged_bytes() as isize);
+    }
+}

@@ -1,0 +1,269 @@
+//! Blocking list pops at the wire: FIFO wake-ups, timeouts, CLIENT UNBLOCK,
+//! disconnects while blocked, and a many-producer, many-worker queue.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use common::{multibulk, Frame, Raw, Server};
+
+fn client_id(c: &mut Raw) -> i64 {
+    c.send(b"CLIENT ID\r\n");
+    match c.frame() {
+        Frame::Int(n) => n,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Wait until INFO reports `n` blocked clients.
+fn wait_blocked(c: &mut Raw, n: usize) {
+    let started = Instant::now();
+    loop {
+        c.send(b"INFO clients\r\n");
+        let info = c.frame().text();
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{info}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn five_blocked_clients_are_served_in_the_order_they_blocked() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut waiters: Vec<Raw> = Vec::new();
+    for i in 0..5 {
+        let mut w = server.raw();
+        w.send(b"BLPOP jobs 0\r\n");
+        wait_blocked(&mut control, i + 1);
+        waiters.push(w);
+    }
+    // One element at a time, each to the next client in line.
+    for (i, w) in waiters.iter_mut().enumerate() {
+        control.cmd(&[b"RPUSH", b"jobs", format!("job{i}").as_bytes()]);
+        assert_eq!(control.frame(), Frame::Int(1));
+        assert_eq!(
+            w.frame(),
+            Frame::Array(vec![Frame::bulk("jobs"), Frame::bulk(&format!("job{i}"))]),
+            "client {i}"
+        );
+    }
+    wait_blocked(&mut control, 0);
+    // Five elements in one push go to the five clients in order.
+    let mut again: Vec<Raw> = Vec::new();
+    for i in 0..5 {
+        let mut w = server.raw();
+        w.send(b"BRPOP q2 0\r\n");
+        wait_blocked(&mut control, i + 1);
+        again.push(w);
+    }
+    control.roundtrip(b"LPUSH q2 a b c d e\r\n", b":5\r\n");
+    let got: Vec<String> = again
+        .iter_mut()
+        .map(|w| w.frame().items()[1].text())
+        .collect();
+    // BRPOP takes from the tail: the first in line gets "a", the next "b", ...
+    assert_eq!(got, ["a", "b", "c", "d", "e"]);
+    control.roundtrip(b"EXISTS q2\r\n", b":0\r\n");
+}
+
+#[test]
+fn timeouts_answer_null_and_fractions_work() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let started = Instant::now();
+    c.roundtrip(b"BLPOP none 0.1\r\n", b"*-1\r\n");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(90) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
+    c.roundtrip(b"BLMOVE none dst LEFT RIGHT 0.05\r\n", b"$-1\r\n");
+    c.roundtrip(b"BLPOP k -1\r\n", b"-ERR timeout is negative\r\n");
+    c.roundtrip(
+        b"BLPOP k abc\r\n",
+        b"-ERR timeout is not a float or out of range\r\n",
+    );
+    // Requests pipelined behind a blocked one run after it.
+    c.roundtrip(b"BLPOP none 0.05\r\nPING\r\n", b"*-1\r\n+PONG\r\n");
+    // Data present: no waiting at all.
+    c.roundtrip(
+        b"RPUSH k x\r\nBLPOP k 0\r\n",
+        b":1\r\n*2\r\n$1\r\nk\r\n$1\r\nx\r\n",
+    );
+    // Inside MULTI a blocking pop does not block.
+    c.roundtrip(
+        b"MULTI\r\nBLPOP none 0\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n*1\r\n*-1\r\n",
+    );
+}
+
+#[test]
+fn client_unblock_timeout_and_error() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut w = server.raw();
+    let id = client_id(&mut w);
+    w.send(b"BLPOP k 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(format!("CLIENT UNBLOCK {id}\r\n").as_bytes(), b":1\r\n");
+    w.expect(b"*-1\r\n");
+    w.send(b"BRPOP k 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(
+        format!("CLIENT UNBLOCK {id} ERROR\r\n").as_bytes(),
+        b":1\r\n",
+    );
+    w.expect(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    control.roundtrip(format!("CLIENT UNBLOCK {id}\r\n").as_bytes(), b":0\r\n");
+    control.roundtrip(
+        b"CLIENT UNBLOCK 1 MAYBE\r\n",
+        b"-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n",
+    );
+    w.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn a_pop_racing_a_disconnect_loses_nothing() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    for round in 0..50 {
+        let mut gone = server.raw();
+        gone.send(b"BLPOP race 0\r\n");
+        wait_blocked(&mut control, 1);
+        let mut stays = server.raw();
+        stays.send(b"BLPOP race 0\r\n");
+        wait_blocked(&mut control, 2);
+        // Disconnect the first in line and push at the same moment.
+        drop(gone);
+        control.cmd(&[b"RPUSH", b"race", format!("v{round}").as_bytes()]);
+        let _ = control.frame();
+        // The element is either delivered to the remaining client or still in the list.
+        stays
+            .stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let got = stays.read_available(Duration::from_millis(300));
+        if got.is_empty() {
+            control.cmd(&[b"LPOP", b"race"]);
+            assert_eq!(
+                control.frame(),
+                Frame::bulk(&format!("v{round}")),
+                "round {round}: element lost"
+            );
+            drop(stays);
+        } else {
+            let text = String::from_utf8_lossy(&got).into_owned();
+            assert!(text.contains(&format!("v{round}")), "round {round}: {text}");
+        }
+        wait_blocked(&mut control, 0);
+        control.roundtrip(b"EXISTS race\r\n", b":0\r\n");
+    }
+}
+
+#[test]
+fn a_disconnected_waiter_leaves_nothing_behind() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    {
+        let mut w = server.raw();
+        w.send(b"BLPOP a b c 0\r\n");
+        wait_blocked(&mut control, 1);
+    }
+    wait_blocked(&mut control, 0);
+    control.send(b"INFO clients\r\n");
+    let info = control.frame().text();
+    assert!(info.contains("total_blocking_keys:0\r\n"), "{info}");
+    control.roundtrip(b"RPUSH a x\r\nLLEN a\r\n", b":1\r\n:1\r\n");
+}
+
+#[test]
+fn shutdown_releases_blocked_clients() {
+    let mut server = Server::start(&[]);
+    let mut w = server.raw();
+    w.send(b"BLPOP k 0\r\n");
+    let mut control = server.raw();
+    wait_blocked(&mut control, 1);
+    control.send(b"SHUTDOWN\r\n");
+    w.expect_closed();
+    assert_eq!(server.wait_exit(Duration::from_secs(6)), Some(0));
+}
+
+#[test]
+fn four_producers_eight_workers_hundred_thousand_tasks() {
+    const PRODUCERS: usize = 4;
+    const WORKERS: usize = 8;
+    const TASKS: usize = 100_000;
+    let server = Server::start(&[]);
+    let addr = server.addr;
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(addr);
+                let mut seen = Vec::new();
+                loop {
+                    c.send(b"BRPOP tasks 2\r\n");
+                    match c.frame() {
+                        Frame::Array(items) => {
+                            let task = items[1].text();
+                            if task == "stop" {
+                                return seen;
+                            }
+                            seen.push(task);
+                        }
+                        Frame::Null => continue,
+                        other => panic!("{other:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(addr);
+                let per = TASKS / PRODUCERS;
+                for chunk in (0..per).collect::<Vec<_>>().chunks(100) {
+                    let mut req = Vec::new();
+                    for i in chunk {
+                        req.extend(multibulk(&[
+                            b"LPUSH",
+                            b"tasks",
+                            format!("p{p}-{i}").as_bytes(),
+                        ]));
+                    }
+                    c.send(&req);
+                    for _ in chunk {
+                        let _ = c.frame();
+                    }
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    let mut c = server.raw();
+    let mut stops = Vec::new();
+    for _ in 0..WORKERS {
+        stops.extend(multibulk(&[b"LPUSH", b"tasks", b"stop"]));
+    }
+    c.send(&stops);
+    let mut all = Vec::new();
+    let mut per_worker = Vec::new();
+    for w in workers {
+        let seen = w.join().unwrap();
+        per_worker.push(seen.len());
+        all.extend(seen);
+    }
+    assert_eq!(all.len(), TASKS, "tasks received: {per_worker:?}");
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), TASKS, "a task was received twice");
+    assert!(
+        per_worker.iter().filter(|&&n| n > 0).count() >= 2,
+        "load not spread: {per_worker:?}"
+    );
+}
