@@ -59,3 +59,51 @@ pub fn unknown_subcommand(sub: &[u8], command: &str) -> String {
 pub fn not_allowed_subscribed(name: &str) -> String {
     format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 }
+
+// String family (t_string.c).
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+
+/// `-ERR invalid expire time in 'set' command` (`command` is the lower-case full name).
+pub fn invalid_expire_time(command: &str) -> String {
+    format!("ERR invalid expire time in '{command}' command")
+}
+
+// Lists (t_list.c, and the timeout parser of blocking commands).
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
+pub const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_NOT_POSITIVE: &str = "ERR count should be greater than 0";
+pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+/// LPOS RANK -9223372036854775808 (its negation would overflow).
+pub const RANK_OUT_OF_RANGE: &str = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+
+// The generic key family (src/commands/keys.rs).
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+/// `getIntFromObjectOrReply` on an integer outside C `int` (MOVE, COPY ... DB).
+pub const INT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+pub const EXPIRE_NX_CONFLICT: &str =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
+pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// `-ERR Unsupported option foo` (EXPIRE family). Redis formats the option with
+/// `%s`, so it is echoed raw up to its first NUL byte.
+pub fn unsupported_option(option: &[u8]) -> Vec<u8> {
+    let shown = option.split(|&b| b == 0).next().unwrap_or_default();
+    let mut msg = b"ERR Unsupported option ".to_vec();
+    msg.extend_from_slice(shown);
+    msg
+}

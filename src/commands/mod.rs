@@ -7,6 +7,7 @@
 //! RESP2 subscribed context — live once, in `dispatch`.
 
 pub mod connection;
+pub mod keys;
 pub mod lists;
 pub mod memcache;
 pub mod notify;
@@ -241,6 +242,7 @@ impl CommandTable {
         CommandTable::new(&[
             connection::COMMANDS,
             server::COMMANDS,
+            keys::COMMANDS,
             pubsub::COMMANDS,
             strings::COMMANDS,
             transactions::COMMANDS,
