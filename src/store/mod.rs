@@ -30,7 +30,7 @@ use foldhash::fast::FixedState;
 use indexmap::IndexMap;
 use parking_lot::{Mutex, MutexGuard};
 
-pub use entry::{Entry, Value, ENTRY_OVERHEAD_BYTES, LFU_INIT};
+pub use entry::{Entry, Value, ENTRY_OVERHEAD_BYTES, LFU_INIT, LIST_ELEMENT_OVERHEAD_BYTES};
 pub use evict::{EvictionPolicy, MemoryLimits};
 
 /// Shards per logical database (a power of two).
@@ -359,24 +359,14 @@ impl<'a> Slot<'a> {
     }
 
     /// Put a whole entry (RENAME, MOVE, COPY keep metadata); charges it.
-    pub fn put(&mut self, mut entry: Entry) {
-        self.remove_entry();
-        entry.charged = Entry::charge_for(self.key, &entry.value);
-        self.shard.charged += entry.charged;
-        if entry.expires_at_ms != 0 {
-            self.shard.volatile += 1;
-        }
-        self.store.charge(entry.charged as i64);
-        self.shard
-            .map
-            .insert(Bytes::copy_from_slice(self.key), entry);
+    pub fn put(&mut self, entry: Entry) {
+        self.put_owned(Bytes::copy_from_slice(self.key), entry);
     }
 
     /// Like `put`, reusing an owned key (no copy).
-    pub fn put_owned(&mut self, key: Bytes, entry: Entry) {
+    pub fn put_owned(&mut self, key: Bytes, mut entry: Entry) {
         debug_assert_eq!(&key[..], self.key);
         self.remove_entry();
-        let mut entry = entry;
         entry.charged = Entry::charge_for(&key, &entry.value);
         self.shard.charged += entry.charged;
         if entry.expires_at_ms != 0 {
@@ -391,6 +381,22 @@ impl<'a> Slot<'a> {
     /// owned (built fresh, or `Bytes::copy_from_slice` of an argument), never a
     /// slice of a request: see `Value::detached`.
     pub fn update<R>(&mut self, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        self.modify(|e| (f(e), None))
+    }
+
+    /// Like `update`, for changes whose charge difference the closure reports
+    /// (list pushes and pops return the bytes they added or removed): O(1)
+    /// instead of re-measuring the whole value.
+    pub fn update_with_charge<R>(&mut self, f: impl FnOnce(&mut Entry) -> (R, isize)) -> Option<R> {
+        self.modify(|e| {
+            let (r, delta) = f(e);
+            (r, Some(delta))
+        })
+    }
+
+    /// The bookkeeping of every in-place change: new CAS, access time, charge
+    /// (the closure's delta, or re-measured when it gives none), TTL count.
+    fn modify<R>(&mut self, f: impl FnOnce(&mut Entry) -> (R, Option<isize>)) -> Option<R> {
         let cas = self.store.next_cas();
         let clock = self.store.clock_ms();
         let key_len = self.key.len();
@@ -398,36 +404,13 @@ impl<'a> Slot<'a> {
         let e = shard.map.get_mut(self.key)?;
         let had_ttl = e.expires_at_ms != 0;
         let before = e.charged;
-        let r = f(e);
-        e.cas = cas;
-        e.access_ms = clock;
-        e.charged = key_len + e.value.charged_bytes() + ENTRY_OVERHEAD_BYTES;
-        let after = e.charged;
-        let has_ttl = e.expires_at_ms != 0;
-        shard.charged = shard.charged + after - before;
-        match (had_ttl, has_ttl) {
-            (false, true) => shard.volatile += 1,
-            (true, false) => shard.volatile -= 1,
-            _ => {}
-        }
-        self.store.charge(after as i64 - before as i64);
-        Some(r)
-    }
-
-    /// Like `update`, for changes whose charge difference the closure reports
-    /// (list pushes and pops return the bytes they added or removed): O(1)
-    /// instead of re-measuring the whole value.
-    pub fn update_with_charge<R>(&mut self, f: impl FnOnce(&mut Entry) -> (R, isize)) -> Option<R> {
-        let cas = self.store.next_cas();
-        let clock = self.store.clock_ms();
-        let shard = &mut *self.shard;
-        let e = shard.map.get_mut(self.key)?;
-        let had_ttl = e.expires_at_ms != 0;
-        let before = e.charged;
         let (r, delta) = f(e);
         e.cas = cas;
         e.access_ms = clock;
-        e.charged = (before as isize + delta).max(0) as usize;
+        e.charged = match delta {
+            Some(d) => (before as isize + d).max(0) as usize,
+            None => key_len + e.value.charged_bytes() + ENTRY_OVERHEAD_BYTES,
+        };
         let after = e.charged;
         let has_ttl = e.expires_at_ms != 0;
         shard.charged = shard.charged + after - before;
