@@ -107,3 +107,10 @@ pub fn unsupported_option(option: &[u8]) -> Vec<u8> {
     msg.extend_from_slice(shown);
     msg
 }
+
+/// memcached replies sent by `commands::memcache` (the codec owns the parse-time ones).
+pub const MC_OUT_OF_MEMORY_STORING: &str = "SERVER_ERROR out of memory storing object";
+pub const MC_OUT_OF_MEMORY: &str = "SERVER_ERROR out of memory";
+pub const MC_NON_NUMERIC: &str = "CLIENT_ERROR cannot increment or decrement non-numeric value";
+pub const MC_STATS_DETAIL_USAGE: &str = "CLIENT_ERROR usage: stats detail on|off|dump";
+pub const MC_CACHEDUMP_NOT_ALLOWED: &str = "CLIENT_ERROR stats cachedump not allowed";

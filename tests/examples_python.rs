@@ -492,7 +492,6 @@ fn weather_topic_prefix() {
 /// Ventilator -> 3 workers -> sink over lists with BRPOP: every task done
 /// exactly once, by all three workers, faster than one worker would.
 #[test]
-#[ignore = "needs list commands (issue 6)"]
 fn pipeline_work_queue() {
     let Some(py) = python(&["redis"]) else { return };
     let server = Server::start(&[]);
@@ -587,7 +586,6 @@ fn pipeline_work_queue() {
 
 /// Request/reply over lists: a unique reply key per request, BRPOP with a timeout.
 #[test]
-#[ignore = "needs list commands (issue 6)"]
 fn reqrep_round_trip() {
     let Some(py) = python(&["redis"]) else { return };
     let server = Server::start(&[]);
@@ -646,7 +644,6 @@ fn reqrep_round_trip() {
 
 /// BLMOVE into a processing list, LREM when done, recovery after a crash.
 #[test]
-#[ignore = "needs list commands (issue 6)"]
 fn reliable_worker_recovers() {
     let Some(py) = python(&["redis"]) else { return };
     let server = Server::start(&[]);
@@ -667,7 +664,6 @@ fn reliable_worker_recovers() {
 
 /// Pi from PSUBSCRIBE prefixes + request/reply + a tally list, all at once.
 #[test]
-#[ignore = "needs list commands (issue 6)"]
 fn pi_montecarlo_estimate() {
     let Some(py) = python(&["redis"]) else { return };
     let server = Server::start(&[]);
@@ -697,7 +693,6 @@ fn pi_montecarlo_estimate() {
 /// python-memcached's fetch_square demo: ints round-trip through the flags,
 /// and the rounds have fewer misses as the cache fills.
 #[test]
-#[ignore = "needs the memcached port (issue 5)"]
 fn memcache_fetch_square() {
     let Some(py) = python(&["memcache"]) else {
         return;
@@ -726,14 +721,11 @@ fn memcache_fetch_square() {
 /// pymemcache's HashClient over three herald memcached ports: every server
 /// holds some of the 10,000 keys, each key is on exactly one.
 #[test]
-#[ignore = "needs the memcached port (issue 5)"]
 fn pymemcache_sharding() {
     let Some(py) = python(&["pymemcache"]) else {
         return;
     };
-    let servers: Vec<Server> = (0..3)
-        .map(|_| Server::start(&[]))
-        .collect();
+    let servers: Vec<Server> = (0..3).map(|_| Server::start(&[])).collect();
     let list = servers
         .iter()
         .map(memcache_addr)

@@ -26,7 +26,7 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
     let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut out = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut parser = McParser::new();
-    let mut session = McSession::default();
+    let mut session = McSession::connected(&shared);
     let killed = client.kill.cancelled();
     tokio::pin!(killed);
     loop {

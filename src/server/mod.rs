@@ -200,6 +200,8 @@ async fn cron(shared: Arc<Shared>) {
             Duration::from_millis(CRON_PERIOD_MS / 4),
             crate::store::unix_ms(),
         );
+        // A delayed memcached flush_all takes effect on time, for RESP readers too.
+        crate::commands::memcache::cron(&shared, crate::store::unix_ms());
     }
 }
 

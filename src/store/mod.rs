@@ -423,6 +423,23 @@ impl<'a> Slot<'a> {
         Some(r)
     }
 
+    /// Change an entry's metadata (expiry, fetched bit, LRU clock, or an explicit
+    /// CAS) keeping its CAS unless the closure sets one: for memcached's touch,
+    /// gat and fetch bookkeeping, which memcached does not count as a change.
+    /// The closure must not change the value (its charge is not re-measured).
+    pub fn modify_meta<R>(&mut self, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        let shard = &mut *self.shard;
+        let e = shard.map.get_mut(self.key)?;
+        let had_ttl = e.expires_at_ms != 0;
+        let r = f(e);
+        match (had_ttl, e.expires_at_ms != 0) {
+            (false, true) => shard.volatile += 1,
+            (true, false) => shard.volatile -= 1,
+            _ => {}
+        }
+        Some(r)
+    }
+
     /// Set or clear (0) the expiry without changing the value; false if no key.
     pub fn set_expiry(&mut self, expires_at_ms: u64) -> bool {
         self.update(|e| e.expires_at_ms = expires_at_ms).is_some()
