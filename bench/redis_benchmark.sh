@@ -46,7 +46,7 @@ for round in $(seq "$rounds"); do
     timeout 300 taskset -c 1 redis-benchmark -p "$port" -t "$tests" -P "$pipeline" -c "$clients" \
       -n "$requests" -r 100000 --csv "${extra[@]}" 2>/dev/null | tail -n +2 |
       while IFS=, read -r name rps _; do
-        name=${name//\"/}; rps=${rps//\"/}
+        name=${name//\"/}; name=${name// /_}; rps=${rps//\"/}
         echo "round=$round side=$side test=$name rps=$rps" | tee -a "$results"
       done
     kill "$pid"; wait "$pid" 2>/dev/null || true

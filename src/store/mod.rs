@@ -121,6 +121,9 @@ pub struct Slot<'a> {
     shard: MutexGuard<'a, Shard>,
     key: &'a [u8],
     now_ms: u64,
+    /// Where the key sits in its shard (found once, kept current by every
+    /// method that inserts or removes), so one command hashes and probes once.
+    index: Option<usize>,
 }
 
 impl Store {
@@ -174,12 +177,14 @@ impl Store {
     pub fn slot<'a>(&'a self, db: usize, key: &'a [u8], now_ms: u64) -> Slot<'a> {
         let db = db.min(self.dbs.len() - 1);
         let shard = self.dbs[db].lock(shard_index(key));
+        let index = shard.map.get_index_of(key);
         let mut slot = Slot {
             store: self,
             db,
             shard,
             key,
             now_ms,
+            index,
         };
         slot.expire_if_due();
         slot
@@ -295,12 +300,13 @@ impl Store {
 }
 
 impl<'a> Slot<'a> {
-    fn index(&self) -> Option<usize> {
-        self.shard.map.get_index_of(self.key)
+    fn entry_mut(&mut self) -> Option<&mut Entry> {
+        let i = self.index?;
+        self.shard.map.get_index_mut(i).map(|(_, e)| e)
     }
 
     fn expire_if_due(&mut self) {
-        let due = matches!(self.shard.map.get(self.key), Some(e) if e.is_expired(self.now_ms));
+        let due = matches!(self.peek(), Some(e) if e.is_expired(self.now_ms));
         if due {
             self.remove_entry();
             self.store.notify_expired(self.db, self.key);
@@ -308,7 +314,8 @@ impl<'a> Slot<'a> {
     }
 
     fn remove_entry(&mut self) -> Option<Entry> {
-        let (_, entry) = self.shard.map.swap_remove_entry(self.key)?;
+        let i = self.index.take()?;
+        let (_, entry) = self.shard.map.swap_remove_index(i)?;
         self.shard.charged -= entry.charged;
         if entry.expires_at_ms != 0 {
             self.shard.volatile -= 1;
@@ -326,18 +333,18 @@ impl<'a> Slot<'a> {
     }
 
     pub fn exists(&self) -> bool {
-        self.index().is_some()
+        self.index.is_some()
     }
 
     /// The entry, without counting an access.
     pub fn peek(&self) -> Option<&Entry> {
-        self.shard.map.get(self.key)
+        self.shard.map.get_index(self.index?).map(|(_, e)| e)
     }
 
     /// The entry, counting an access (LRU clock, LFU counter).
     pub fn get(&mut self) -> Option<&Entry> {
         let clock = self.store.clock_ms();
-        let e = self.shard.map.get_mut(self.key)?;
+        let e = self.entry_mut()?;
         e.touch(clock);
         Some(e)
     }
@@ -373,7 +380,8 @@ impl<'a> Slot<'a> {
             self.shard.volatile += 1;
         }
         self.store.charge(entry.charged as i64);
-        self.shard.map.insert(key, entry);
+        let (i, _) = self.shard.map.insert_full(key, entry);
+        self.index = Some(i);
     }
 
     /// Modify the entry in place; the CAS changes and the charge is recomputed.
@@ -400,8 +408,9 @@ impl<'a> Slot<'a> {
         let cas = self.store.next_cas();
         let clock = self.store.clock_ms();
         let key_len = self.key.len();
+        let i = self.index?;
         let shard = &mut *self.shard;
-        let e = shard.map.get_mut(self.key)?;
+        let (_, e) = shard.map.get_index_mut(i)?;
         let had_ttl = e.expires_at_ms != 0;
         let before = e.charged;
         let (r, delta) = f(e);
@@ -428,8 +437,9 @@ impl<'a> Slot<'a> {
     /// gat and fetch bookkeeping, which memcached does not count as a change.
     /// The closure must not change the value (its charge is not re-measured).
     pub fn modify_meta<R>(&mut self, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        let i = self.index?;
         let shard = &mut *self.shard;
-        let e = shard.map.get_mut(self.key)?;
+        let (_, e) = shard.map.get_index_mut(i)?;
         let had_ttl = e.expires_at_ms != 0;
         let r = f(e);
         match (had_ttl, e.expires_at_ms != 0) {
