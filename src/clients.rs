@@ -57,13 +57,16 @@ impl Outbox {
     /// costs N wake-ups per batch, not per message).
     pub fn push(&self, frame: Bytes) -> u64 {
         let len = frame.len() as u64;
-        let was_empty = {
+        // Counted while the queue is locked: the draining task takes frames under
+        // the same lock and subtracts them only after writing them, so the count
+        // can never go below zero (counting after unlocking let a fast reader
+        // subtract first and wrap it, which tripped the hard limit).
+        let (was_empty, queued) = {
             let mut queue = self.queue.lock();
             let was_empty = queue.is_empty();
             queue.push_back(frame);
-            was_empty
+            (was_empty, self.queued_bytes.fetch_add(len, Relaxed) + len)
         };
-        let queued = self.queued_bytes.fetch_add(len, Relaxed) + len;
         if was_empty {
             self.notify.notify_one();
         }
@@ -250,6 +253,32 @@ mod tests {
         assert_eq!(&out[..], b"abcde");
         assert_eq!(outbox.queued_bytes(), 5);
         outbox.written(5);
+        assert_eq!(outbox.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn queued_count_never_wraps_under_a_racing_reader() {
+        let outbox = std::sync::Arc::new(Outbox::default());
+        let reader = {
+            let outbox = outbox.clone();
+            std::thread::spawn(move || {
+                let mut out = bytes::BytesMut::new();
+                for _ in 0..200_000 {
+                    let moved = outbox.drain_into(&mut out, usize::MAX);
+                    outbox.written(moved);
+                    out.clear();
+                }
+            })
+        };
+        let frame = Bytes::from_static(b"0123456789");
+        for _ in 0..200_000 {
+            let queued = outbox.push(frame.clone());
+            // Wrapped below zero, this would read as an enormous backlog.
+            assert!(queued <= 200_000 * 10, "queued bytes wrapped: {queued}");
+        }
+        reader.join().unwrap();
+        let moved = outbox.drain_into(&mut bytes::BytesMut::new(), usize::MAX);
+        outbox.written(moved);
         assert_eq!(outbox.queued_bytes(), 0);
     }
 

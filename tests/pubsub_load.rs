@@ -164,7 +164,10 @@ async fn every_subscriber_gets_every_message_in_publisher_order() {
 
     let mut total_deliveries = 0;
     for p in publishers {
-        total_deliveries += p.await.unwrap();
+        match p.await {
+            Ok(n) => total_deliveries += n,
+            Err(e) => panic!("publisher failed: {e}; server log:\n{}", server.log_text()),
+        }
     }
     let expected_total: usize = expected.iter().flat_map(|m| m.values()).map(Vec::len).sum();
     assert_eq!(
