@@ -72,9 +72,12 @@ impl Waiter {
 }
 
 /// Waiters by (database, key), oldest first.
+/// Waiters by (database, key), oldest first.
+type Queues = HashMap<(usize, Bytes), VecDeque<Arc<Waiter>>>;
+
 #[derive(Default)]
 pub struct BlockingRegistry {
-    queues: Mutex<HashMap<(usize, Bytes), VecDeque<Arc<Waiter>>>>,
+    queues: Mutex<Queues>,
     by_client: Mutex<HashMap<u64, Arc<Waiter>>>,
 }
 

@@ -170,7 +170,7 @@ fn set_output_limit(c: &mut Config, v: &str) -> Result<(), String> {
         || words.len() == 3 && parse_size(words[0]).is_ok()
     {
         vec![&words[..]]
-    } else if !words.is_empty() && words.len() % 4 == 0 {
+    } else if !words.is_empty() && words.len().is_multiple_of(4) {
         words.chunks(4).collect()
     } else {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
@@ -491,6 +491,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::field_reassign_with_default)]
     fn documented_file_equals_code_defaults() {
         let mut from_file = Config::default();
         // Start from values that differ from every default, so a key missing from

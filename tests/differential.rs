@@ -35,9 +35,11 @@ impl Redis {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server");
+        // Owned by the guard at once, so it is killed and reaped on every path.
+        let redis = Redis { child, port };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Redis { child, port };
+                return redis;
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -162,7 +162,7 @@ fn message_shapes_and_delivery_counts() {
         assert_eq!(publish(&mut p, "news.tech", "hello"), 3);
         // Exact-channel message first, then the pattern messages (pattern first).
         assert_eq!(s.frame(), msg(resp3, &["message", "news.tech", "hello"]));
-        let mut pm = vec![s.frame(), s.frame()];
+        let mut pm = [s.frame(), s.frame()];
         pm.sort_by_key(|f| f.items()[1].text());
         assert_eq!(
             pm[0],

@@ -27,11 +27,7 @@ fn command_count_info_docs_list() {
     );
     c.roundtrip(
         b"COMMAND DOCS echo\r\n",
-        b"*2\r\n$4\r\necho\r\n*6\r\n$7\r\nsummary\r\n$25\r\nReturns the given string.\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n"
-            .iter()
-            .copied()
-            .collect::<Vec<u8>>()
-            .as_slice(),
+        b"*2\r\n$4\r\necho\r\n*6\r\n$7\r\nsummary\r\n$25\r\nReturns the given string.\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n",
     );
     c.send(b"COMMAND LIST\r\n");
     let list = read_text(&mut c);

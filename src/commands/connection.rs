@@ -530,7 +530,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if old_form {
         f.addr = Some(text(&args[2]));
     } else {
-        if args.len() % 2 != 0 {
+        if !args.len().is_multiple_of(2) {
             ctx.reply.error(error::SYNTAX);
             return;
         }

@@ -626,7 +626,7 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 /// CONFIG SET parameter value [parameter value ...]: all or nothing.
 fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         ctx.reply.error(error::SYNTAX);
         return;
     }

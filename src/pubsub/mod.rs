@@ -22,7 +22,7 @@
 //! holding an outbox lock.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -181,9 +181,8 @@ impl Default for PubSub {
 }
 
 fn shard_of(channel: &[u8]) -> usize {
-    let mut h = FixedState::with_seed(0x7075_6273_7562).build_hasher();
-    channel.hash(&mut h);
-    (h.finish() >> 40) as usize & (CHANNEL_SHARDS - 1)
+    let h = FixedState::with_seed(0x7075_6273_7562).hash_one(channel);
+    (h >> 40) as usize & (CHANNEL_SHARDS - 1)
 }
 
 /// Encode a message frame: `[kind, (pattern,) channel, payload]` as a RESP2 array

@@ -20,7 +20,7 @@ mod entry;
 pub mod evict;
 pub mod expire;
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -72,9 +72,8 @@ impl Default for Db {
 }
 
 pub fn shard_index(key: &[u8]) -> usize {
-    let mut h = FixedState::with_seed(0x6865_7261_6c64).build_hasher();
-    key.hash(&mut h);
-    (h.finish() >> 32) as usize & (SHARDS_PER_DB - 1)
+    let h = FixedState::with_seed(0x6865_7261_6c64).hash_one(key);
+    (h >> 32) as usize & (SHARDS_PER_DB - 1)
 }
 
 impl Db {

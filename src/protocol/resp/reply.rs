@@ -204,6 +204,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn frames_per_protocol() {
         use Protocol::*;
         let cases: Vec<(Protocol, Box<dyn Fn(&mut Reply)>, &[u8])> = vec![
