@@ -106,6 +106,22 @@ impl Cli {
     }
 }
 
+/// Standard error for logs, dropping write errors: when whatever reads our
+/// stderr has gone away, logging must neither panic nor stop the server.
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
 fn init_tracing(config: &Config) -> Result<(), ConfigError> {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&config.log_level).map_err(|e| ConfigError {
@@ -116,7 +132,7 @@ fn init_tracing(config: &Config) -> Result<(), ConfigError> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr);
+        .with_writer(|| LossyStderr);
     match config.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -181,8 +197,10 @@ async fn serve(config: Config, source: String) -> ExitCode {
     let signals = shared.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("signal received, shutting down");
+        // Cancel before logging: if stderr is gone (a log reader that died), a
+        // failing log write must not keep the server from shutting down.
         signals.shutdown.cancel();
+        tracing::info!("signal received, shutting down");
     });
     herald::server::run(shared, listeners).await;
     tracing::info!("bye");

@@ -216,3 +216,44 @@ fn ping_tool_for_health_checks() {
         .unwrap();
     assert_eq!(down.code(), Some(1));
 }
+
+#[test]
+fn sigterm_shuts_down_even_when_stderr_is_gone() {
+    use std::io::{BufRead, BufReader};
+    let mut child = herald()
+        .args(["--port", "0", "--memcache-port", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the ready line, then drop the only reader of herald's stderr,
+    // as when a log collector dies: every later log write fails.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("herald ready") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "herald exited early"
+        );
+    }
+    drop(stderr);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(6);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("herald ignored SIGTERM once its stderr was gone");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
