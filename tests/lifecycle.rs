@@ -133,9 +133,21 @@ fn maxclients_rejects_the_extra_client() {
     c.expect(b"-ERR max number of clients reached\r\n");
     c.expect_closed();
     drop(a);
-    std::thread::sleep(Duration::from_millis(100));
-    let mut d = server.raw();
-    d.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    // Once the server has noticed the closed client, a new one is accepted.
+    let started = Instant::now();
+    let mut d = loop {
+        let mut d = server.raw();
+        d.send(b"PING\r\n");
+        if d.read_n(5) == b"+PONG" {
+            d.expect(b"\r\n");
+            break d;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the freed slot never came back"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     d.send(b"INFO stats\r\n");
     let stats = String::from_utf8(d.read_available(Duration::from_millis(200))).unwrap();
     assert!(stats.contains("rejected_connections:1\r\n"), "{stats}");
@@ -207,9 +219,9 @@ fn ping_tool_for_health_checks() {
         .unwrap();
     assert!(ok.success());
     drop(server);
+    // A listener that never answers (kept bound, so no other server can take the port).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    drop(listener);
     let down = herald()
         .args(["ping", "--port", &port.to_string()])
         .status()
