@@ -1041,8 +1041,8 @@ fn other_types_answer_wrongtype() {
             .store
             .slot(0, b"l", unix_ms())
             .peek()
-            .map(|e| &e.value),
-        Some(Value::List(_))
+            .map(|e| e.value().type_name()),
+        Some("list")
     ));
     // SET, SETEX, GETSET's siblings and MSET overwrite any type.
     for (command, key) in [

@@ -27,7 +27,7 @@ use crate::error;
 use crate::flags;
 use crate::glob::glob_match;
 use crate::shared::Shared;
-use crate::store::{unix_ms, Entry, EvictionPolicy, Value};
+use crate::store::{unix_ms, Entry, EvictionPolicy, ValueRef};
 
 const fn cmd(
     name: &'static str,
@@ -380,7 +380,7 @@ fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         .store
         .slot(ctx.session.db, &args[1], unix_ms())
         .peek()
-        .map(|e| e.value.type_name());
+        .map(|e| e.value().type_name());
     read_lookup(ctx, &args[1], name.is_some());
     ctx.reply.simple(name.unwrap_or("none"));
 }
@@ -469,7 +469,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         .store
         .slot(src_db, src, now)
         .get()
-        .map(|e| (e.value.clone(), e.expires_at_ms, e.flags));
+        .map(|e| (e.value().to_value(), e.expires_at_ms, e.flags));
     read_lookup(ctx, src, source.is_some());
     let Some((value, expires_at_ms, flags)) = source else {
         ctx.reply.int(0);
@@ -485,6 +485,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         // A new object: fresh CAS, access time and LFU counter; same value and TTL.
         let cas = shared.store.next_cas();
         target.put(Entry::new(
+            dst,
             value,
             expires_at_ms,
             cas,
@@ -562,9 +563,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// are matched afterwards, with no lock held.
 fn all_keys(shared: &Shared, db: usize, now: u64) -> Vec<Bytes> {
     let mut keys = Vec::with_capacity(shared.store.db(db).len());
-    shared
-        .store
-        .scan(db, 0, usize::MAX, now, |k, _| keys.push(k.clone()));
+    shared.store.scan(db, 0, usize::MAX, now, |e| {
+        keys.push(Bytes::copy_from_slice(e.key()))
+    });
     keys
 }
 
@@ -660,7 +661,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         cursor,
         usize::try_from(count).unwrap_or(usize::MAX),
         unix_ms(),
-        |k, e| visited.push((k.clone(), e.value.type_name())),
+        |e| visited.push((Bytes::copy_from_slice(e.key()), e.value().type_name())),
     );
     let mut keys = Vec::with_capacity(visited.len());
     for (key, kind) in visited {
@@ -704,10 +705,10 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
 fn any_live_key(shared: &Shared, db: usize, now: u64) -> Option<Bytes> {
     let mut seen = 0u64;
     let mut chosen = None;
-    shared.store.scan(db, 0, usize::MAX, now, |k, _| {
+    shared.store.scan(db, 0, usize::MAX, now, |e| {
         seen += 1;
         if fastrand::u64(..seen) == 0 {
-            chosen = Some(k.clone());
+            chosen = Some(Bytes::copy_from_slice(e.key()));
         }
     });
     chosen
@@ -923,7 +924,7 @@ fn lfu_policy(ctx: &Ctx<'_>) -> bool {
 
 /// OBJECT ENCODING key
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if let Some(encoding) = object_lookup(ctx, &args[2], |e| encoding(&e.value)) {
+    if let Some(encoding) = object_lookup(ctx, &args[2], |e| encoding(e.value())) {
         ctx.reply.bulk(encoding.as_bytes());
     }
 }
@@ -944,7 +945,7 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 /// OBJECT IDLETIME key: seconds since the last access; not under an LFU policy.
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let clock = ctx.shared.store.clock_ms();
-    let Some(idle_ms) = object_lookup(ctx, &args[2], |e| clock.saturating_sub(e.access_ms)) else {
+    let Some(idle_ms) = object_lookup(ctx, &args[2], |e| e.idle_ms(clock)) else {
         return;
     };
     if lfu_policy(ctx) {
@@ -964,11 +965,11 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// (0..9999 stored while sharing is allowed: no `maxmemory`, or a policy that
 /// is neither LRU nor LFU, since those need a per-object access clock).
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let small_int = |v: &Value| match v {
-        Value::Str(s) => parse_i64(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)),
-        Value::List(_) => false,
+    let small_int = |v: ValueRef<'_>| match v {
+        ValueRef::Str(s) => parse_i64(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)),
+        ValueRef::List(_) => false,
     };
-    let Some(is_small_int) = object_lookup(ctx, &args[2], |e| small_int(&e.value)) else {
+    let Some(is_small_int) = object_lookup(ctx, &args[2], |e| small_int(e.value())) else {
         return;
     };
     let limits = &ctx.shared.store.limits;
@@ -1027,12 +1028,12 @@ const LISTPACK_OVERHEAD_BYTES: usize = 4 + 2 + 1;
 /// herald does not (an APPENDed string stays `raw`; a quicklist that shrinks
 /// goes back to a listpack only below half the limit): herald answers from the
 /// current contents.
-fn encoding(value: &Value) -> &'static str {
+fn encoding(value: ValueRef<'_>) -> &'static str {
     match value {
-        Value::Str(s) if parse_i64(s).is_some() => "int",
-        Value::Str(s) if s.len() <= EMBSTR_MAX_BYTES => "embstr",
-        Value::Str(_) => "raw",
-        Value::List(items) => {
+        ValueRef::Str(s) if parse_i64(s).is_some() => "int",
+        ValueRef::Str(s) if s.len() <= EMBSTR_MAX_BYTES => "embstr",
+        ValueRef::Str(_) => "raw",
+        ValueRef::List(items) => {
             let bytes = items.iter().fold(LISTPACK_OVERHEAD_BYTES, |sum, item| {
                 sum + listpack_entry_bytes(item)
             });
@@ -1073,6 +1074,7 @@ fn listpack_entry_bytes(item: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Value;
 
     #[test]
     fn cursor_parses_like_string2ull() {
@@ -1107,7 +1109,7 @@ mod tests {
 
     #[test]
     fn string_encodings() {
-        let enc = |s: &str| encoding(&Value::Str(Bytes::copy_from_slice(s.as_bytes())));
+        let enc = |s: &str| encoding(ValueRef::Str(s.as_bytes()));
         assert_eq!(enc("0"), "int");
         assert_eq!(enc("-9223372036854775808"), "int");
         assert_eq!(enc("12345678901234567890"), "embstr");
@@ -1128,8 +1130,8 @@ mod tests {
             Value::List((0..n).map(|_| Bytes::from(vec![b'x'; len])).collect())
         };
         // 7 + 1000 * (1 + 6 + 1) = 8007 bytes: still one listpack.
-        assert_eq!(encoding(&list(1000, 6)), "listpack");
-        assert_eq!(encoding(&list(1100, 6)), "quicklist");
-        assert_eq!(encoding(&list(1, 9000)), "quicklist");
+        assert_eq!(encoding(list(1000, 6).as_ref()), "listpack");
+        assert_eq!(encoding(list(1100, 6).as_ref()), "quicklist");
+        assert_eq!(encoding(list(1, 9000).as_ref()), "quicklist");
     }
 }

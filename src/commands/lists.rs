@@ -29,7 +29,7 @@ use super::notify::EventClass;
 use super::{Command, Ctx, Flags};
 use crate::error;
 use crate::flags;
-use crate::store::{unix_ms, Slot, Value};
+use crate::store::{unix_ms, Slot, Value, ValueRef};
 
 const fn cmd(
     name: &'static str,
@@ -310,9 +310,9 @@ impl End {
 /// The length of the list at `slot`: None when the key is missing,
 /// WRONGTYPE when it holds something else.
 fn list_len(slot: &Slot<'_>) -> Result<Option<usize>, &'static str> {
-    match slot.peek().map(|e| &e.value) {
+    match slot.peek().map(|e| e.value()) {
         None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l.len())),
+        Some(ValueRef::List(l)) => Ok(Some(l.len())),
         Some(_) => Err(error::WRONGTYPE),
     }
 }
@@ -342,12 +342,12 @@ fn update_list<R>(
     slot: &mut Slot<'_>,
     f: impl FnOnce(&mut VecDeque<Bytes>) -> (R, isize),
 ) -> Option<R> {
-    slot.update_with_charge(|e| match &mut e.value {
-        Value::List(l) => {
+    slot.update_with_charge(|e| match e.list_mut() {
+        Some(l) => {
             let (r, delta) = f(l);
             (Some(r), delta)
         }
-        _ => (None, 0),
+        None => (None, 0),
     })
     .flatten()
 }
@@ -493,7 +493,7 @@ fn push(
 /// the key when it empties. Returns the element and whether the key was removed.
 fn pop_one(slot: &mut Slot<'_>, end: End, len: usize) -> Option<(Bytes, bool)> {
     if len <= 1 {
-        let Value::List(mut l) = slot.remove()?.value else {
+        let Value::List(mut l) = slot.remove()?.into_value() else {
             return None;
         };
         return l.pop_front().map(|v| (v, true));
@@ -511,7 +511,7 @@ fn pop_one(slot: &mut Slot<'_>, end: End, len: usize) -> Option<(Bytes, bool)> {
 /// in pop order, removing the key when it empties.
 fn pop_many(slot: &mut Slot<'_>, end: End, count: usize, len: usize) -> Option<(Vec<Bytes>, bool)> {
     if count >= len {
-        let Value::List(l) = slot.remove()?.value else {
+        let Value::List(l) = slot.remove()?.into_value() else {
             return None;
         };
         let mut popped: Vec<Bytes> = l.into();
@@ -759,9 +759,9 @@ fn pop_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
 fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
-    let found = match slot.get().map(|e| &e.value) {
+    let found = match slot.get().map(|e| e.value()) {
         None => Ok(0),
-        Some(Value::List(l)) => Ok(l.len()),
+        Some(ValueRef::List(l)) => Ok(l.len()),
         Some(_) => Err(error::WRONGTYPE),
     };
     let hit = slot.exists();
@@ -783,9 +783,9 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
     let hit = slot.exists();
     // Elements are written straight from the list, under the shard lock.
-    match slot.get().map(|e| &e.value) {
+    match slot.get().map(|e| e.value()) {
         None => ctx.reply.array(0),
-        Some(Value::List(l)) => match clamp_range(start, stop, l.len()) {
+        Some(ValueRef::List(l)) => match clamp_range(start, stop, l.len()) {
             None => ctx.reply.array(0),
             Some((first, last)) => {
                 ctx.reply.array(last - first + 1);
@@ -808,9 +808,9 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
     let hit = slot.exists();
-    match slot.get().map(|e| &e.value) {
+    match slot.get().map(|e| e.value()) {
         None => ctx.reply.null(),
-        Some(Value::List(l)) => match int_arg(&args[2]) {
+        Some(ValueRef::List(l)) => match int_arg(&args[2]) {
             Ok(index) => match position(index, l.len()).and_then(|i| l.get(i)) {
                 Some(v) => ctx.reply.bulk(v),
                 None => ctx.reply.null(),
@@ -830,9 +830,9 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let (key, element) = (&args[1], &args[3]);
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
-    let found = match slot.peek().map(|e| &e.value) {
+    let found = match slot.peek().map(|e| e.value()) {
         None => Err(error::NO_SUCH_KEY),
-        Some(Value::List(l)) => int_arg(&args[2]).and_then(|index| {
+        Some(ValueRef::List(l)) => int_arg(&args[2]).and_then(|index| {
             position(index, l.len())
                 .map(|at| (at, l[at].len()))
                 .ok_or(error::INDEX_OUT_OF_RANGE)
@@ -866,9 +866,9 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let (key, pivot, element) = (&args[1], &args[3], &args[4]);
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
-    let at = match slot.peek().map(|e| &e.value) {
+    let at = match slot.peek().map(|e| e.value()) {
         None => return ctx.reply.int(0),
-        Some(Value::List(l)) => l.iter().position(|e| e == pivot),
+        Some(ValueRef::List(l)) => l.iter().position(|e| e == pivot),
         Some(_) => return ctx.reply.error(error::WRONGTYPE),
     };
     // No pivot: nothing changes (and a WATCH on the key stays valid).
@@ -901,9 +901,9 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
-    let (matches, len) = match slot.peek().map(|e| &e.value) {
+    let (matches, len) = match slot.peek().map(|e| e.value()) {
         None => return ctx.reply.int(0),
-        Some(Value::List(l)) => (l.iter().filter(|e| *e == element).count(), l.len()),
+        Some(ValueRef::List(l)) => (l.iter().filter(|e| *e == element).count(), l.len()),
         Some(_) => return ctx.reply.error(error::WRONGTYPE),
     };
     let removed = matches.min(limit);
@@ -995,9 +995,9 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
     let hit = slot.exists();
-    let found = match slot.get().map(|e| &e.value) {
+    let found = match slot.get().map(|e| e.value()) {
         None => Ok(Vec::new()),
-        Some(Value::List(l)) => {
+        Some(ValueRef::List(l)) => {
             let len = l.len();
             let scan = if maxlen == 0 { len } else { maxlen.min(len) };
             // Matches before the rank-th are passed over.

@@ -58,7 +58,7 @@ use crate::protocol::memcache::{
     MetaStatus, StoreMode,
 };
 use crate::shared::Shared;
-use crate::store::{unix_ms, Entry, Slot, Value};
+use crate::store::{unix_ms, Entry, Header, Slot, Value, ValueRef};
 
 /// The RESP database the memcached side works on.
 pub const MEMCACHE_DB: usize = 0;
@@ -325,7 +325,7 @@ fn ttl_secs(expires_at_ms: u64, now_ms: u64) -> i64 {
 
 /// Rewrite the entry keeping its CAS: for what memcached does not count as a
 /// modification (the fetched bit, a touch). `Slot::update` would give a new CAS.
-fn rewrite_keep_cas(slot: &mut Slot<'_>, f: impl FnOnce(&mut Entry)) -> bool {
+fn rewrite_keep_cas(slot: &mut Slot<'_>, f: impl FnOnce(&mut Header)) -> bool {
     slot.modify_meta(f).is_some()
 }
 
@@ -351,7 +351,7 @@ fn touch_entry(slot: &mut Slot<'_>, expiry: Expiry, clock_ms: u64) -> bool {
     if expiry == Expiry::Past {
         return slot.expire_now();
     }
-    if matches!(slot.peek(), Some(e) if !matches!(e.value, Value::Str(_))) {
+    if matches!(slot.peek(), Some(e) if !matches!(e.value(), ValueRef::Str(_))) {
         // Not a memcached item (a RESP list): as RESP EXPIRE, without copying it.
         return slot.set_expiry(expiry.deadline_ms());
     }
@@ -497,16 +497,14 @@ fn get(
     for key in keys {
         let mut slot = shared.store.slot(MEMCACHE_DB, key, now);
         let hit = match slot.peek() {
-            Some(Entry {
-                value: Value::Str(v),
-                flags,
-                cas,
-                ..
-            }) => {
-                response::value(out, key, *flags, v, with_cas.then_some(*cas));
-                true
-            }
-            _ => false,
+            Some(e) => match e.value() {
+                ValueRef::Str(v) => {
+                    response::value(out, key, e.flags, v, with_cas.then_some(e.cas));
+                    true
+                }
+                ValueRef::List(_) => false,
+            },
+            None => false,
         };
         match (touch, hit) {
             (None, true) => {
@@ -672,7 +670,7 @@ fn store_item(
             if req.compare_cas.is_some_and(|c| c != 0 && c != cas) {
                 return (Outcome::Exists, false);
             }
-            let Some(Value::Str(current)) = slot.peek().map(|e| &e.value) else {
+            let Some(ValueRef::Str(current)) = slot.peek().map(|e| e.value()) else {
                 return (Outcome::NotStored, false);
             };
             if current.len() + req.data.len() > item_size_max {
@@ -704,6 +702,7 @@ fn store_item(
     }
     let value = value.unwrap_or_else(|| Bytes::copy_from_slice(req.data));
     let entry = Entry::new(
+        req.key,
         Value::Str(value),
         expiry.deadline_ms(),
         cas,
@@ -758,7 +757,7 @@ fn add_delta(
     let Some(e) = slot.peek() else {
         return Arith::NotFound;
     };
-    let Value::Str(v) = &e.value else {
+    let ValueRef::Str(v) = e.value() else {
         return Arith::NonNumeric;
     };
     if v.is_empty() {
@@ -776,7 +775,7 @@ fn add_delta(
         current.saturating_sub(delta)
     };
     let text = Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    slot.update(|e| e.value = Value::Str(text));
+    slot.update(|e| e.set_value(Value::Str(text)));
     if let Some(cas) = new_cas {
         rewrite_keep_cas(slot, |e| e.cas = cas);
     }
@@ -887,19 +886,23 @@ fn apply_due_flush(shared: &Shared, now: u64) {
         }
     };
     let Some(due) = due else { return };
+    let clock = shared.store.clock_ms();
     let mut doomed = Vec::new();
     for shard in shared.store.db(MEMCACHE_DB).shards() {
         doomed.extend(
             shard
                 .map
                 .iter()
-                .filter(|(_, e)| e.access_ms <= due.at_clock_ms)
-                .map(|(k, _)| k.clone()),
+                .filter(|e| e.access_ms(clock) <= due.at_clock_ms)
+                .map(|e| e.key().to_vec()),
         );
     }
     for key in doomed {
         let mut slot = shared.store.slot(MEMCACHE_DB, &key, now);
-        if slot.peek().is_some_and(|e| e.access_ms <= due.at_clock_ms) {
+        if slot
+            .peek()
+            .is_some_and(|e| e.access_ms(clock) <= due.at_clock_ms)
+        {
             slot.remove();
         }
     }
@@ -933,6 +936,7 @@ fn meta_get(shared: &Shared, key: &Bytes, f: &MetaFlags, out: &mut BytesMut, now
         // N: a miss creates an empty item and this client wins the recache.
         let cas = f.new_cas.unwrap_or_else(|| store.next_cas());
         slot.put(Entry::new(
+            key,
             Value::Str(Bytes::new()),
             expiry.deadline_ms(),
             cas,
@@ -948,23 +952,17 @@ fn meta_get(shared: &Shared, key: &Bytes, f: &MetaFlags, out: &mut BytesMut, now
     };
     count(cmd);
     let hit = match slot.peek() {
-        Some(Entry {
-            value: Value::Str(v),
-            cas,
-            flags,
-            expires_at_ms,
-            access_ms,
-            fetched,
-            ..
-        }) => Some((
-            v.clone(),
-            *cas,
-            *flags,
-            *expires_at_ms,
-            *access_ms,
-            *fetched,
-        )),
-        _ => None,
+        Some(e) => e.str_bytes().map(|v| {
+            (
+                v,
+                e.cas,
+                e.flags,
+                e.expires_at_ms,
+                e.access_ms(clock),
+                e.fetched,
+            )
+        }),
+        None => None,
     };
     let Some((value, cas, flags, expires_at, access_ms, fetched)) = hit else {
         drop(slot);
@@ -1138,7 +1136,7 @@ fn meta_delete(shared: &Shared, key: &Bytes, f: &MetaFlags, out: &mut BytesMut, 
                 event = expiry.map(|_| (EventClass::GENERIC, "expire"));
             }
         } else if f.remove_value {
-            slot.update(|e| e.value = Value::Str(Bytes::new()));
+            slot.update(|e| e.set_value(Value::Str(Bytes::new())));
             if let Some(cas) = f.new_cas {
                 rewrite_keep_cas(&mut slot, |e| e.cas = cas);
             }
@@ -1193,6 +1191,7 @@ fn meta_arithmetic(
                 let text = Bytes::copy_from_slice(itoa::Buffer::new().format(value).as_bytes());
                 let cas = f.new_cas.unwrap_or_else(|| store.next_cas());
                 slot.put(Entry::new(
+                    key,
                     Value::Str(text),
                     expiry.deadline_ms(),
                     cas,
@@ -1262,18 +1261,18 @@ fn meta_debug(shared: &Shared, key: &Bytes, base64: bool, out: &mut BytesMut, no
     let clock = shared.store.clock_ms();
     let slot = shared.store.slot(MEMCACHE_DB, key, now);
     match slot.peek() {
-        Some(e) if matches!(e.value, Value::Str(_)) => {
+        Some(e) if matches!(e.value(), ValueRef::Str(_)) => {
             let view = MetaDebugView {
                 // memcached prints current_time - exptime: minus the seconds left
                 exp: match ttl_secs(e.expires_at_ms, now) {
                     -1 => -1,
                     left => -left,
                 },
-                la: clock.saturating_sub(e.access_ms) / 1000,
+                la: e.idle_ms(clock) / 1000,
                 cas: e.cas,
                 fetched: e.fetched,
                 cls: 1,
-                size: e.charged,
+                size: e.charged(),
             };
             response::meta_debug(out, key, base64, &view);
         }
@@ -1326,8 +1325,8 @@ fn keyspace_figures(shared: &Shared, with_age: bool) -> (u64, u64, u64) {
         items += shard.map.len() as u64;
         bytes += shard.charged as u64;
         if with_age {
-            for e in shard.map.values() {
-                oldest = oldest.max(clock.saturating_sub(e.access_ms));
+            for e in shard.map.iter() {
+                oldest = oldest.max(e.idle_ms(clock));
             }
         }
     }

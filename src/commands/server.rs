@@ -553,7 +553,7 @@ fn db_keyspace_figures(db: &crate::store::Db, now_ms: u64) -> (usize, usize, u64
         keys += shard.map.len();
         expires += shard.volatile;
         if shard.volatile > 0 {
-            for e in shard.map.values().filter(|e| e.expires_at_ms != 0).take(32) {
+            for e in shard.map.iter().filter(|e| e.expires_at_ms != 0).take(32) {
                 ttl_sum += e.expires_at_ms.saturating_sub(now_ms);
                 ttl_n += 1;
             }

@@ -21,7 +21,7 @@ use super::notify::EventClass;
 use super::{Command, Ctx, Flags};
 use crate::error;
 use crate::flags;
-use crate::store::{unix_ms, Slot, Value};
+use crate::store::{unix_ms, Slot, Value, ValueRef};
 
 const fn cmd(
     name: &'static str,
@@ -263,10 +263,36 @@ enum Found {
 impl Found {
     /// Read the key's string, counting an access to the entry.
     fn read(slot: &mut Slot<'_>) -> Found {
-        match slot.get().map(|e| &e.value) {
-            Some(Value::Str(v)) => Found::Str(v.clone()),
-            Some(_) => Found::WrongType,
+        match slot.get() {
+            Some(e) => e.str_bytes().map_or(Found::WrongType, Found::Str),
             None => Found::Missing,
+        }
+    }
+
+    /// Read the key's string straight into the reply (no copy of the value
+    /// but the one into the output buffer); nil for a missing key and, when
+    /// `wrong_type_is_nil` (MGET), for a key of another type. Counts the read.
+    fn reply_read(ctx: &mut Ctx<'_>, key: &[u8], now_ms: u64, wrong_type_is_nil: bool) {
+        let found = {
+            let mut slot = lock(ctx, key, now_ms);
+            match slot.get().map(|e| e.value()) {
+                Some(ValueRef::Str(v)) => {
+                    ctx.reply.bulk(v);
+                    None
+                }
+                Some(_) => Some(Found::WrongType),
+                None => Some(Found::Missing),
+            }
+        };
+        match found {
+            None => ctx.count_lookup(true),
+            Some(found) => {
+                count_read(ctx, key, &found);
+                match found {
+                    Found::WrongType if !wrong_type_is_nil => ctx.reply.error(error::WRONGTYPE),
+                    _ => ctx.reply.null(),
+                }
+            }
         }
     }
 }
@@ -296,20 +322,6 @@ fn reply_found(ctx: &mut Ctx<'_>, found: &Found) {
         Found::Missing => ctx.reply.null(),
         Found::WrongType => ctx.reply.error(error::WRONGTYPE),
     }
-}
-
-/// Change a stored string in place. The buffer is reused when no reader holds
-/// a clone of it (so repeated APPENDs grow it amortized), else copied once.
-fn edit_str<R>(value: &mut Value, f: impl FnOnce(&mut BytesMut) -> R) -> Option<R> {
-    let Value::Str(stored) = value else {
-        return None;
-    };
-    let mut buf = std::mem::take(stored)
-        .try_into_mut()
-        .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
-    let r = f(&mut buf);
-    *stored = buf.freeze();
-    Some(r)
 }
 
 /// The `proto-max-bulk-len` limit, read before any key is locked.
@@ -456,10 +468,7 @@ fn expiry_option<'a>(opt: &[u8], next: Option<&'a Bytes>) -> Option<Expiry<'a>> 
 
 /// GET key
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let key = &args[1];
-    let found = Found::read(&mut lock(ctx, key, unix_ms()));
-    count_read(ctx, key, &found);
-    reply_found(ctx, &found);
+    Found::reply_read(ctx, &args[1], unix_ms(), false);
 }
 
 /// A SET-family write after parsing (Redis `setGenericCommand`).
@@ -634,17 +643,9 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let now_ms = unix_ms();
     let keys = &args[1..];
-    let values: Vec<Found> = keys
-        .iter()
-        .map(|key| Found::read(&mut lock(ctx, key, now_ms)))
-        .collect();
     ctx.reply.array(keys.len());
-    for (key, found) in keys.iter().zip(&values) {
-        count_read(ctx, key, found);
-        match found {
-            Found::Str(v) => ctx.reply.bulk(v),
-            Found::Missing | Found::WrongType => ctx.reply.null(),
-        }
+    for key in keys {
+        Found::reply_read(ctx, key, now_ms, true);
     }
 }
 
@@ -780,7 +781,7 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     }
     let appended = {
         let mut slot = lock(ctx, key, unix_ms());
-        match slot.peek().map(|e| &e.value) {
+        match slot.peek().map(|e| e.value()) {
             None => {
                 slot.insert(Value::Str(tail.clone()), 0, 0);
                 Appended::Len {
@@ -788,13 +789,13 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                     created: true,
                 }
             }
-            Some(Value::Str(v)) if checked_len(max, v.len(), tail.len()).is_none() => {
+            Some(ValueRef::Str(v)) if checked_len(max, v.len(), tail.len()).is_none() => {
                 Appended::TooLong
             }
-            Some(Value::Str(_)) => {
+            Some(ValueRef::Str(_)) => {
                 let len = slot
                     .update(|e| {
-                        edit_str(&mut e.value, |b| {
+                        e.edit_str(|b| {
                             b.extend_from_slice(tail);
                             b.len()
                         })
@@ -888,17 +889,17 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     }
     let written = {
         let mut slot = lock(ctx, key, unix_ms());
-        match (slot.peek().map(|e| &e.value), end) {
+        match (slot.peek().map(|e| e.value()), end) {
             // An empty patch writes nothing (and creates no key).
             (None, _) if patch.is_empty() => Written::Len {
                 len: 0,
                 changed: None,
             },
-            (Some(Value::Str(v)), _) if patch.is_empty() => Written::Len {
+            (Some(ValueRef::Str(v)), _) if patch.is_empty() => Written::Len {
                 len: v.len(),
                 changed: None,
             },
-            (None | Some(Value::Str(_)), None) => Written::TooLong,
+            (None | Some(ValueRef::Str(_)), None) => Written::TooLong,
             (None, Some(end)) => {
                 let mut buf = BytesMut::zeroed(end);
                 buf[start..end].copy_from_slice(patch);
@@ -908,10 +909,10 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                     changed: Some(true),
                 }
             }
-            (Some(Value::Str(_)), Some(end)) => {
+            (Some(ValueRef::Str(_)), Some(end)) => {
                 let len = slot
                     .update(|e| {
-                        edit_str(&mut e.value, |b| {
+                        e.edit_str(|b| {
                             if b.len() < end {
                                 b.resize(end, 0);
                             }
@@ -979,7 +980,7 @@ fn store_number(slot: &mut Slot<'_>, created: bool, new: &[u8]) {
     if created {
         slot.insert(value, 0, 0);
     } else {
-        slot.update(|e| e.value = value);
+        slot.update(|e| e.set_value(value));
     }
 }
 
@@ -987,9 +988,9 @@ fn store_number(slot: &mut Slot<'_>, created: bool, new: &[u8]) {
 fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
     let result = {
         let mut slot = lock(ctx, key, unix_ms());
-        let current = match slot.peek().map(|e| &e.value) {
+        let current = match slot.peek().map(|e| e.value()) {
             None => Ok((0, true)),
-            Some(Value::Str(v)) => parse_i64(v).map(|n| (n, false)).ok_or(error::NOT_INTEGER),
+            Some(ValueRef::Str(v)) => parse_i64(v).map(|n| (n, false)).ok_or(error::NOT_INTEGER),
             Some(_) => Err(error::WRONGTYPE),
         };
         current.and_then(|(n, created)| {
@@ -1013,9 +1014,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let increment = long_double::LongDouble::parse(&args[2]);
     let result = {
         let mut slot = lock(ctx, key, unix_ms());
-        let current = match slot.peek().map(|e| &e.value) {
+        let current = match slot.peek().map(|e| e.value()) {
             None => Ok((long_double::LongDouble::ZERO, true)),
-            Some(Value::Str(v)) => long_double::LongDouble::parse(v)
+            Some(ValueRef::Str(v)) => long_double::LongDouble::parse(v)
                 .map(|n| (n, false))
                 .ok_or(error::NOT_FLOAT),
             Some(_) => Err(error::WRONGTYPE),

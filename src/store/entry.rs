@@ -1,8 +1,30 @@
-//! One key's entry: its value and the metadata the cache and memcached need.
+//! One key's entry: its key, value and the metadata the cache and memcached
+//! need, in ONE allocation.
+//!
+//! Layout of the allocation (the map holds only the 8-byte pointer):
+//!
+//! ```text
+//! [ Header: 35 bytes, packed ][ key bytes ][ value part ]
+//! ```
+//!
+//! The value part is the string itself for strings up to `INLINE_MAX_BYTES`
+//! (the common cache case: a lookup touches one allocation, and 1M small
+//! keys cost one jemalloc size class each), a `Bytes` for longer strings (so
+//! readers take a reference-counted clone and copy outside the shard lock,
+//! and APPEND grows it amortized), or a boxed list.
+//!
+//! The header is packed because every byte counts at a million keys: key
+//! "key:123456" + a 16-byte value + 35 header bytes = 61 bytes, one 64-byte
+//! size class. Packed fields are read and written by value (`e.cas`,
+//! `e.expires_at_ms = t`); never take a reference to one (the compiler refuses).
+//! A `Bytes` or list box in the value part starts at the next 8-byte boundary.
 
+use std::alloc::{self, Layout};
 use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
+use std::ptr::{self, NonNull};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Bytes charged per entry beyond key and value: the map slot, the entry
 /// header and allocator rounding (measured: RSS / keys for small values).
@@ -10,110 +32,597 @@ pub const ENTRY_OVERHEAD_BYTES: usize = 64;
 /// Bytes charged per list element beyond its data (use with
 /// `Slot::update_with_charge`: an element of n bytes charges n + this).
 pub const LIST_ELEMENT_OVERHEAD_BYTES: usize = 24;
+/// Strings up to this length live inside the entry's allocation.
+pub const INLINE_MAX_BYTES: usize = 256;
 
-/// What a key holds.
+/// LFU counter of a new key (Redis LFU_INIT_VAL).
+pub const LFU_INIT: u8 = 5;
+
+/// What a key holds, owned: what callers build to store and get back when
+/// they take an entry apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Str(Bytes),
     List(VecDeque<Bytes>),
 }
 
+/// What a key holds, borrowed from its entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    Str(&'a [u8]),
+    List(&'a VecDeque<Bytes>),
+}
+
 impl Value {
-    /// The name TYPE reports.
-    pub fn type_name(&self) -> &'static str {
+    pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
-            Value::Str(_) => "string",
-            Value::List(_) => "list",
+            Value::Str(b) => ValueRef::Str(b),
+            Value::List(l) => ValueRef::List(l),
         }
     }
 
-    /// The value with its own allocations. Arguments arrive as zero-copy slices
-    /// of a connection's read buffer; storing such a slice would pin the whole
-    /// buffer for as long as the key lives, so the store keeps copies.
-    pub fn detached(self) -> Value {
-        match self {
-            Value::Str(b) => Value::Str(Bytes::copy_from_slice(&b)),
-            Value::List(items) => Value::List(
-                items
-                    .into_iter()
-                    .map(|i| Bytes::copy_from_slice(&i))
-                    .collect(),
-            ),
-        }
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        self.as_ref().type_name()
     }
 
     /// Bytes charged for the value (lists: data plus per-element overhead).
     pub fn charged_bytes(&self) -> usize {
+        self.as_ref().charged_bytes()
+    }
+}
+
+impl<'a> ValueRef<'a> {
+    /// The name TYPE reports.
+    pub fn type_name(self) -> &'static str {
         match self {
-            Value::Str(b) => b.len(),
-            Value::List(items) => items
+            ValueRef::Str(_) => "string",
+            ValueRef::List(_) => "list",
+        }
+    }
+
+    /// Bytes charged for the value (lists: data plus per-element overhead).
+    pub fn charged_bytes(self) -> usize {
+        match self {
+            ValueRef::Str(b) => b.len(),
+            ValueRef::List(items) => items
                 .iter()
                 .map(|i| i.len() + LIST_ELEMENT_OVERHEAD_BYTES)
                 .sum(),
         }
     }
-}
 
-#[derive(Clone, Debug)]
-pub struct Entry {
-    pub value: Value,
-    /// Absolute expiry in Unix milliseconds; 0 = never.
-    pub expires_at_ms: u64,
-    /// memcached CAS unique; a new one on every modification, from either protocol.
-    pub cas: u64,
-    /// memcached client flags; RESP writes leave 0.
-    pub flags: u32,
-    /// Last access, in milliseconds since server start (LRU clock, OBJECT IDLETIME).
-    pub access_ms: u64,
-    /// Logarithmic access counter (Redis LFU: starts at 5, saturates at 255).
-    pub lfu_counter: u8,
-    /// memcached `h` flag: fetched since it was stored.
-    pub fetched: bool,
-    /// Bytes charged for this entry (key + value + overhead), kept current by the store.
-    pub charged: usize,
-}
-
-/// LFU counter of a new key (Redis LFU_INIT_VAL).
-pub const LFU_INIT: u8 = 5;
-
-impl Entry {
-    pub fn new(value: Value, expires_at_ms: u64, cas: u64, flags: u32, clock_ms: u64) -> Entry {
-        Entry {
-            value,
-            expires_at_ms,
-            cas,
-            flags,
-            access_ms: clock_ms,
-            lfu_counter: LFU_INIT,
-            fetched: false,
-            charged: 0,
+    /// An owned copy.
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Str(s) => Value::Str(Bytes::copy_from_slice(s)),
+            ValueRef::List(l) => Value::List(l.clone()),
         }
     }
 
+    /// The string, if this is one.
+    pub fn as_str(self) -> Option<&'a [u8]> {
+        match self {
+            ValueRef::Str(s) => Some(s),
+            ValueRef::List(_) => None,
+        }
+    }
+}
+
+/// The metadata at the front of every entry. `cas`, `expires_at_ms`, `flags`
+/// and `fetched` are the callers' to read and set; the rest belongs to the store.
+#[repr(C, packed)]
+pub struct Header {
+    /// memcached CAS unique; a new one on every modification, from either protocol.
+    pub cas: u64,
+    /// Absolute expiry in Unix milliseconds; 0 = never.
+    pub expires_at_ms: u64,
+    /// memcached client flags; RESP writes leave 0.
+    pub flags: u32,
+    /// Last access on the store's millisecond clock, truncated to 32 bits:
+    /// idle times are computed with wrapping arithmetic and so are exact up to
+    /// 49 days (Redis's 24-bit LRU clock wraps after 194 days of seconds).
+    access_ms: u32,
+    /// Logarithmic access counter (Redis LFU: starts at 5, saturates at 255).
+    lfu_counter: u8,
+    /// memcached `h` flag: fetched since it was stored.
+    pub fetched: bool,
+    kind: u8,
+    key_len: u32,
+    /// Length of an inline string; the list's charged bytes are kept in its box.
+    inline_len: u32,
+}
+
+impl Header {
     pub fn is_expired(&self, now_ms: u64) -> bool {
-        self.expires_at_ms != 0 && self.expires_at_ms <= now_ms
+        let at = self.expires_at_ms;
+        at != 0 && at <= now_ms
     }
 
-    pub fn charge_for(key: &[u8], value: &Value) -> usize {
-        key.len() + value.charged_bytes() + ENTRY_OVERHEAD_BYTES
+    /// Milliseconds since the last access, on the store's clock.
+    pub fn idle_ms(&self, clock_ms: u64) -> u64 {
+        (clock_ms as u32).wrapping_sub(self.access_ms) as u64
+    }
+
+    /// When the entry was last accessed, on the store's clock.
+    pub fn access_ms(&self, clock_ms: u64) -> u64 {
+        clock_ms.saturating_sub(self.idle_ms(clock_ms))
+    }
+
+    /// Set the LRU clock without counting an LFU access.
+    pub fn set_access(&mut self, clock_ms: u64) {
+        self.access_ms = clock_ms as u32;
     }
 
     /// Record an access: LRU clock and Redis's probabilistic LFU increment
     /// (lfu-log-factor 10).
     pub fn touch(&mut self, clock_ms: u64) {
-        self.access_ms = clock_ms;
-        if self.lfu_counter < 255 {
-            let base = (self.lfu_counter.saturating_sub(LFU_INIT)) as f64;
+        self.access_ms = clock_ms as u32;
+        let counter = self.lfu_counter;
+        if counter < 255 {
+            let base = (counter.saturating_sub(LFU_INIT)) as f64;
             let p = 1.0 / (base * 10.0 + 1.0);
             if fastrand::f64() < p {
-                self.lfu_counter += 1;
+                self.lfu_counter = counter + 1;
             }
         }
     }
 
     /// The LFU counter after decay: one point per minute idle (lfu-decay-time 1).
     pub fn lfu_decayed(&self, clock_ms: u64) -> u8 {
-        let idle_minutes = clock_ms.saturating_sub(self.access_ms) / 60_000;
+        let idle_minutes = self.idle_ms(clock_ms) / 60_000;
         self.lfu_counter.saturating_sub(idle_minutes.min(255) as u8)
+    }
+}
+
+const HEADER_BYTES: usize = std::mem::size_of::<Header>();
+const _: () = assert!(HEADER_BYTES == 35);
+
+const KIND_INLINE: u8 = 0;
+const KIND_SHARED: u8 = 1;
+const KIND_LIST: u8 = 2;
+
+/// Whether `Entry::build` copies the value's bytes: `Borrowed` for data that
+/// may be a slice of a connection's read buffer (storing that slice would pin
+/// the whole buffer as long as the key lives), `Owned` for data built fresh or
+/// taken from another entry.
+#[derive(Clone, Copy)]
+enum Source {
+    Borrowed,
+    Owned,
+}
+
+/// A list value with its running charge (kept current by `update_with_charge`).
+struct ListBox {
+    items: VecDeque<Bytes>,
+    charged: usize,
+}
+
+/// One key's allocation, owned. The map stores these by value (8 bytes each).
+pub struct Entry {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: an Entry owns its allocation exclusively (like a Box); the Bytes
+// and VecDeque inside are Send + Sync.
+unsafe impl Send for Entry {}
+unsafe impl Sync for Entry {}
+
+/// Where the value part starts: right after the key for an inline string;
+/// for a `Bytes` or a list box, at the next 8-byte boundary, so the store can
+/// use ordinary aligned references to them (a `Bytes` must be cloned in place:
+/// its clone may rewrite its own fields).
+fn value_offset(kind: u8, key_len: usize) -> usize {
+    let end = HEADER_BYTES + key_len;
+    match kind {
+        KIND_INLINE => end,
+        _ => end.next_multiple_of(8),
+    }
+}
+
+/// The allocation's layout for a kind (inline strings: their length).
+fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
+    let part = match kind {
+        KIND_INLINE => inline_len,
+        KIND_SHARED => std::mem::size_of::<Bytes>(),
+        _ => std::mem::size_of::<Box<ListBox>>(),
+    };
+    let size = value_offset(kind, key_len) + part;
+    Layout::from_size_align(size, 8)
+        .unwrap_or_else(|_| alloc::handle_alloc_error(Layout::new::<u64>()))
+}
+
+/// A header with the metadata of `h` (kind and lengths are `build`'s to set).
+fn copy_meta(h: &Header) -> Header {
+    Header {
+        cas: h.cas,
+        expires_at_ms: h.expires_at_ms,
+        flags: h.flags,
+        access_ms: h.access_ms,
+        lfu_counter: h.lfu_counter,
+        fetched: h.fetched,
+        kind: KIND_INLINE,
+        key_len: 0,
+        inline_len: 0,
+    }
+}
+
+impl Entry {
+    /// A new entry for `key`. Strings are copied (inline, or into a `Bytes` of
+    /// their own), never kept as a slice of the caller's buffer: a slice of a
+    /// connection's read buffer would pin the whole buffer as long as the key lives.
+    pub fn new(
+        key: &[u8],
+        value: Value,
+        expires_at_ms: u64,
+        cas: u64,
+        flags: u32,
+        clock_ms: u64,
+    ) -> Entry {
+        let header = Header {
+            cas,
+            expires_at_ms,
+            flags,
+            access_ms: clock_ms as u32,
+            lfu_counter: LFU_INIT,
+            fetched: false,
+            kind: KIND_INLINE,
+            key_len: 0,
+            inline_len: 0,
+        };
+        Entry::build(header, key, value, Source::Borrowed)
+    }
+
+    /// Allocate and fill an entry (the header's kind and lengths are set here).
+    fn build(mut header: Header, key: &[u8], value: Value, source: Source) -> Entry {
+        header.key_len = key.len() as u32;
+        (header.kind, header.inline_len) = match &value {
+            Value::Str(s) if s.len() <= INLINE_MAX_BYTES => (KIND_INLINE, s.len() as u32),
+            Value::Str(_) => (KIND_SHARED, 0),
+            Value::List(_) => (KIND_LIST, 0),
+        };
+        let layout = layout_for(key.len(), header.kind, header.inline_len as usize);
+        // SAFETY: the layout is non-empty (the header alone is 35 bytes) and
+        // 8-aligned; header, key and value part are written inside it before
+        // the entry is used (the value part at its aligned offset).
+        unsafe {
+            let raw = alloc::alloc(layout);
+            let Some(ptr) = NonNull::new(raw as *mut Header) else {
+                alloc::handle_alloc_error(layout)
+            };
+            let value_at = raw.add(value_offset(header.kind, key.len()));
+            ptr::write(ptr.as_ptr(), header);
+            ptr::copy_nonoverlapping(key.as_ptr(), raw.add(HEADER_BYTES), key.len());
+            match value {
+                Value::Str(s) if s.len() <= INLINE_MAX_BYTES => {
+                    ptr::copy_nonoverlapping(s.as_ptr(), value_at, s.len());
+                }
+                Value::Str(s) => {
+                    let s = match source {
+                        Source::Borrowed => Bytes::copy_from_slice(&s),
+                        Source::Owned => s,
+                    };
+                    ptr::write(value_at as *mut Bytes, s);
+                }
+                Value::List(items) => {
+                    let items: VecDeque<Bytes> = match source {
+                        Source::Borrowed => {
+                            items.iter().map(|i| Bytes::copy_from_slice(i)).collect()
+                        }
+                        Source::Owned => items,
+                    };
+                    let charged = ValueRef::List(&items).charged_bytes();
+                    ptr::write(
+                        value_at as *mut Box<ListBox>,
+                        Box::new(ListBox { items, charged }),
+                    );
+                }
+            }
+            Entry { ptr }
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: ptr points at a live, initialised header we own.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    fn header_mut(&mut self) -> &mut Header {
+        // SAFETY: as `header`; &mut self is exclusive.
+        unsafe { self.ptr.as_mut() }
+    }
+
+    fn key_len(&self) -> usize {
+        self.header().key_len as usize
+    }
+
+    fn value_at(&self) -> *mut u8 {
+        let offset = value_offset(self.header().kind, self.key_len());
+        // SAFETY: the value part lies inside the allocation, at this offset.
+        unsafe { (self.ptr.as_ptr() as *mut u8).add(offset) }
+    }
+
+    pub fn key(&self) -> &[u8] {
+        // SAFETY: key_len bytes of key follow the header.
+        unsafe {
+            std::slice::from_raw_parts(
+                (self.ptr.as_ptr() as *const u8).add(HEADER_BYTES),
+                self.key_len(),
+            )
+        }
+    }
+
+    /// The long string's `Bytes`, for a KIND_SHARED entry.
+    fn shared(&self) -> Option<&Bytes> {
+        // SAFETY: a KIND_SHARED entry holds an initialised, 8-aligned Bytes at
+        // value_at, owned by the entry and living as long as it.
+        (self.header().kind == KIND_SHARED).then(|| unsafe { &*(self.value_at() as *const Bytes) })
+    }
+
+    fn shared_mut(&mut self) -> Option<&mut Bytes> {
+        // SAFETY: as `shared`; &mut self is exclusive.
+        (self.header().kind == KIND_SHARED)
+            .then(|| unsafe { &mut *(self.value_at() as *mut Bytes) })
+    }
+
+    fn list_box(&self) -> Option<&ListBox> {
+        // SAFETY: a KIND_LIST entry holds an initialised, 8-aligned Box<ListBox>.
+        (self.header().kind == KIND_LIST)
+            .then(|| unsafe { &**(self.value_at() as *const Box<ListBox>) })
+    }
+
+    fn list_box_mut(&mut self) -> Option<&mut ListBox> {
+        // SAFETY: as `list_box`; &mut self is exclusive.
+        (self.header().kind == KIND_LIST)
+            .then(|| unsafe { &mut **(self.value_at() as *mut Box<ListBox>) })
+    }
+
+    /// The value, borrowed.
+    pub fn value(&self) -> ValueRef<'_> {
+        if let Some(b) = self.shared() {
+            return ValueRef::Str(b);
+        }
+        if let Some(l) = self.list_box() {
+            return ValueRef::List(&l.items);
+        }
+        let len = self.header().inline_len as usize;
+        // SAFETY: an inline entry has len bytes of string right after the key.
+        ValueRef::Str(unsafe { std::slice::from_raw_parts(self.value_at(), len) })
+    }
+
+    /// The string as `Bytes`: a reference-counted clone for long strings, a
+    /// copy for inline ones. None for a list.
+    pub fn str_bytes(&self) -> Option<Bytes> {
+        match self.shared() {
+            Some(b) => Some(b.clone()),
+            None => self.value().as_str().map(Bytes::copy_from_slice),
+        }
+    }
+
+    /// The list, for in-place changes (with `Slot::update_with_charge`).
+    pub fn list_mut(&mut self) -> Option<&mut VecDeque<Bytes>> {
+        self.list_box_mut().map(|l| &mut l.items)
+    }
+
+    /// Bytes charged for this entry: key + value + overhead.
+    pub fn charged(&self) -> usize {
+        let value = match self.list_box() {
+            Some(l) => l.charged,
+            None => self.value().as_str().map_or(0, <[u8]>::len),
+        };
+        self.key_len() + value + ENTRY_OVERHEAD_BYTES
+    }
+
+    /// A list's running charge moves by `delta` (its caller measured the change).
+    pub(super) fn add_list_charge(&mut self, delta: isize) {
+        if let Some(l) = self.list_box_mut() {
+            l.charged = l.charged.saturating_add_signed(delta);
+        }
+    }
+
+    /// Take the entry apart: its value, owned (lists and long strings move out).
+    pub fn into_value(mut self) -> Value {
+        if let Some(b) = self.shared_mut() {
+            return Value::Str(std::mem::take(b));
+        }
+        if let Some(l) = self.list_box_mut() {
+            return Value::List(std::mem::take(&mut l.items));
+        }
+        Value::Str(Bytes::copy_from_slice(
+            self.value().as_str().unwrap_or_default(),
+        ))
+    }
+
+    /// Replace the value, keeping the key and metadata. The value must be owned
+    /// (built fresh or `Bytes::copy_from_slice` of an argument), never a slice
+    /// of a request: it is kept as it is. Reuses the allocation when the
+    /// representation stays the same and, for inline strings, the length too.
+    pub fn set_value(&mut self, value: Value) {
+        let inline_len = self.header().inline_len as usize;
+        match (self.header().kind, value) {
+            (KIND_INLINE, Value::Str(s)) if s.len() == inline_len => {
+                // SAFETY: same length, inline: overwrite the bytes in place.
+                unsafe { ptr::copy_nonoverlapping(s.as_ptr(), self.value_at(), s.len()) };
+            }
+            (KIND_SHARED, Value::Str(s)) if s.len() > INLINE_MAX_BYTES => {
+                if let Some(b) = self.shared_mut() {
+                    *b = s;
+                }
+            }
+            (KIND_LIST, Value::List(items)) => {
+                if let Some(l) = self.list_box_mut() {
+                    l.charged = ValueRef::List(&items).charged_bytes();
+                    l.items = items;
+                }
+            }
+            (_, value) => {
+                let fresh =
+                    Entry::build(copy_meta(self.header()), self.key(), value, Source::Owned);
+                // The old allocation is dropped here; the new one takes its place.
+                *self = fresh;
+            }
+        }
+    }
+
+    /// Change a string in place through a `BytesMut`: the buffer of a long
+    /// string is reused when no reader holds a clone (so repeated APPENDs grow
+    /// it amortized), else copied once. None for a list (nothing changes).
+    pub fn edit_str<R>(&mut self, f: impl FnOnce(&mut BytesMut) -> R) -> Option<R> {
+        let mut buf = match self.shared_mut() {
+            // Take the entry's own reference out so try_into_mut can see
+            // whether it is the only one.
+            Some(b) => std::mem::take(b)
+                .try_into_mut()
+                .unwrap_or_else(|shared| BytesMut::from(&shared[..])),
+            None => BytesMut::from(self.value().as_str()?),
+        };
+        let r = f(&mut buf);
+        let value = if buf.len() <= INLINE_MAX_BYTES {
+            Value::Str(Bytes::copy_from_slice(&buf))
+        } else {
+            Value::Str(buf.freeze())
+        };
+        self.set_value(value);
+        Some(r)
+    }
+
+    /// The same entry under another key (RENAME, MOVE): metadata and value move over.
+    pub fn with_key(self, key: &[u8]) -> Entry {
+        if self.key() == key {
+            return self;
+        }
+        let header = copy_meta(self.header());
+        Entry::build(header, key, self.into_value(), Source::Owned)
+    }
+}
+
+impl Deref for Entry {
+    type Target = Header;
+    fn deref(&self) -> &Header {
+        self.header()
+    }
+}
+
+impl DerefMut for Entry {
+    fn deref_mut(&mut self) -> &mut Header {
+        self.header_mut()
+    }
+}
+
+impl Clone for Entry {
+    fn clone(&self) -> Entry {
+        Entry::build(
+            copy_meta(self.header()),
+            self.key(),
+            self.value().to_value(),
+            Source::Owned,
+        )
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (cas, expires_at_ms, flags) = (self.cas, self.expires_at_ms, self.flags);
+        f.debug_struct("Entry")
+            .field("key", &String::from_utf8_lossy(self.key()))
+            .field("value", &self.value())
+            .field("cas", &cas)
+            .field("expires_at_ms", &expires_at_ms)
+            .field("flags", &flags)
+            .finish()
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let layout = layout_for(
+            self.key_len(),
+            self.header().kind,
+            self.header().inline_len as usize,
+        );
+        // SAFETY: we own the allocation: drop what its value part owns, then
+        // free it with the layout it was allocated with.
+        unsafe {
+            match self.header().kind {
+                KIND_SHARED => ptr::drop_in_place(self.value_at() as *mut Bytes),
+                KIND_LIST => ptr::drop_in_place(self.value_at() as *mut Box<ListBox>),
+                _ => {}
+            }
+            alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[u8]) -> Value {
+        Value::Str(Bytes::copy_from_slice(v))
+    }
+
+    #[test]
+    fn inline_shared_and_list_round_trip() {
+        let long = vec![b'x'; INLINE_MAX_BYTES + 1];
+        for value in [
+            s(b""),
+            s(b"0123456789abcdef"),
+            s(&long),
+            Value::List(VecDeque::from([
+                Bytes::from_static(b"a"),
+                Bytes::from_static(b"bc"),
+            ])),
+        ] {
+            let e = Entry::new(b"key:1", value.clone(), 42, 7, 9, 1000);
+            assert_eq!(e.key(), b"key:1");
+            assert_eq!(e.value(), value.as_ref());
+            let (cas, exp, flags) = (e.cas, e.expires_at_ms, e.flags);
+            assert_eq!((cas, exp, flags), (7, 42, 9));
+            assert_eq!(
+                e.charged(),
+                5 + value.charged_bytes() + ENTRY_OVERHEAD_BYTES
+            );
+            assert_eq!(e.clone().into_value(), value);
+            let renamed = e.with_key(b"other");
+            assert_eq!(renamed.key(), b"other");
+            assert_eq!(renamed.value(), value.as_ref());
+        }
+    }
+
+    #[test]
+    fn small_entry_fits_one_64_byte_class() {
+        // The memory-per-key benchmark's shape: "key:123456" and 16 bytes.
+        const { assert!(HEADER_BYTES + 10 + 16 <= 64) };
+    }
+
+    #[test]
+    fn set_value_and_edit_str_switch_representations() {
+        let mut e = Entry::new(b"k", s(b"12"), 0, 1, 0, 0);
+        e.set_value(s(b"13"));
+        assert_eq!(e.value(), ValueRef::Str(b"13"));
+        for _ in 0..300 {
+            e.edit_str(|b| b.extend_from_slice(b"x")).unwrap();
+        }
+        assert_eq!(e.value().as_str().unwrap().len(), 302);
+        let held = e.str_bytes().unwrap();
+        e.edit_str(|b| b.truncate(3)).unwrap();
+        assert_eq!(e.value(), ValueRef::Str(b"13x"));
+        assert_eq!(
+            held.len(),
+            302,
+            "a reader's clone is not changed by a later edit"
+        );
+        e.set_value(Value::List(VecDeque::from([Bytes::from_static(b"q")])));
+        assert_eq!(e.list_mut().map(|l| l.len()), Some(1));
+        assert!(e.edit_str(|_| ()).is_none());
+    }
+
+    #[test]
+    fn idle_time_wraps_like_an_lru_clock() {
+        let mut e = Entry::new(b"k", s(b"v"), 0, 1, 0, u32::MAX as u64 - 5);
+        assert_eq!(e.idle_ms(u32::MAX as u64 + 10), 15);
+        e.touch(100);
+        assert_eq!(e.idle_ms(160), 60);
+        assert_eq!(e.access_ms(160), 100);
     }
 }

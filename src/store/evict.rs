@@ -71,7 +71,7 @@ impl EvictionPolicy {
     fn score(self, e: &Entry, clock_ms: u64) -> u64 {
         match self {
             EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru => {
-                u64::MAX - clock_ms.saturating_sub(e.access_ms)
+                u64::MAX - e.idle_ms(clock_ms)
             }
             EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
                 e.lfu_decayed(clock_ms) as u64
@@ -168,7 +168,7 @@ impl Store {
                     if drawn == per_shard {
                         break;
                     }
-                    let Some((k, e)) = shard.map.get_index(fastrand::usize(..len)) else {
+                    let Some(e) = shard.map.sample() else {
                         continue;
                     };
                     if volatile_only && e.expires_at_ms == 0 {
@@ -177,7 +177,7 @@ impl Store {
                     drawn += 1;
                     let score = policy.score(e, clock);
                     if best.as_ref().is_none_or(|b| score < b.0) {
-                        best = Some((score, db_index, shard_no, k.clone()));
+                        best = Some((score, db_index, shard_no, Bytes::copy_from_slice(e.key())));
                     }
                 }
                 shards_tried += 1;

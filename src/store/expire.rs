@@ -38,13 +38,12 @@ impl Store {
                     if shard.volatile == 0 {
                         break;
                     }
-                    let len = shard.map.len();
                     for _ in 0..SAMPLES_PER_SHARD {
-                        if let Some((k, e)) = shard.map.get_index(fastrand::usize(..len)) {
+                        if let Some(e) = shard.map.sample() {
                             if e.expires_at_ms != 0 {
                                 drawn_volatile += 1;
                                 if e.is_expired(now_ms) {
-                                    due.push(k.clone());
+                                    due.push(e.key().to_vec());
                                 }
                             }
                         }

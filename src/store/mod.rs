@@ -1,10 +1,10 @@
 //! The sharded keyspace shared by both protocols.
 //!
 //! Each logical database is split into `SHARDS_PER_DB` shards by a hash of the
-//! key; each shard is an `IndexMap` behind its own mutex, so clients working on
-//! different keys rarely meet on one lock. IndexMap gives O(1) random sampling
-//! (eviction, active expiry, RANDOMKEY) and a SCAN cursor by position; entries
-//! are only ever removed with `swap_remove`.
+//! key; each shard is a hash table (`table::KeyMap`) behind its own mutex, so
+//! clients working on different keys rarely meet on one lock. An entry is one
+//! allocation holding header, key and (small) value (`entry`); the table holds
+//! 8-byte pointers to them, so a lookup touches the table and one entry.
 //!
 //! The API speaks domain words: a `Slot` is one key, locked, already expired
 //! lazily if its time has passed; through it callers read, insert, update and
@@ -19,24 +19,24 @@
 mod entry;
 pub mod evict;
 pub mod expire;
+mod table;
 
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use foldhash::fast::FixedState;
-use indexmap::IndexMap;
 use parking_lot::{Mutex, MutexGuard};
 
-pub use entry::{Entry, Value, ENTRY_OVERHEAD_BYTES, LFU_INIT, LIST_ELEMENT_OVERHEAD_BYTES};
+pub use entry::{
+    Entry, Header, Value, ValueRef, ENTRY_OVERHEAD_BYTES, INLINE_MAX_BYTES, LFU_INIT,
+    LIST_ELEMENT_OVERHEAD_BYTES,
+};
 pub use evict::{EvictionPolicy, MemoryLimits};
+pub use table::{key_hash, KeyMap};
 
 /// Shards per logical database (a power of two).
 pub const SHARDS_PER_DB: usize = 64;
-
-pub type KeyMap = IndexMap<Bytes, Entry, FixedState>;
 
 /// Told about keys the store removes by itself (for keyspace notifications).
 pub trait KeyspaceListener: Send + Sync {
@@ -72,8 +72,11 @@ impl Default for Db {
 }
 
 pub fn shard_index(key: &[u8]) -> usize {
-    let h = FixedState::with_seed(0x6865_7261_6c64).hash_one(key);
-    (h >> 32) as usize & (SHARDS_PER_DB - 1)
+    shard_of(key_hash(key))
+}
+
+fn shard_of(hash: u64) -> usize {
+    (hash >> 32) as usize & (SHARDS_PER_DB - 1)
 }
 
 impl Db {
@@ -119,8 +122,9 @@ pub struct Slot<'a> {
     db: usize,
     shard: MutexGuard<'a, Shard>,
     key: &'a [u8],
+    hash: u64,
     now_ms: u64,
-    /// Where the key sits in its shard (found once, kept current by every
+    /// The key's bucket in its shard (found once, kept current by every
     /// method that inserts or removes), so one command hashes and probes once.
     index: Option<usize>,
 }
@@ -175,13 +179,15 @@ impl Store {
     /// Lock `key` in database `db`, expiring it first if its time has passed.
     pub fn slot<'a>(&'a self, db: usize, key: &'a [u8], now_ms: u64) -> Slot<'a> {
         let db = db.min(self.dbs.len() - 1);
-        let shard = self.dbs[db].lock(shard_index(key));
-        let index = shard.map.get_index_of(key);
+        let hash = key_hash(key);
+        let shard = self.dbs[db].lock(shard_of(hash));
+        let index = shard.map.find(hash, key);
         let mut slot = Slot {
             store: self,
             db,
             shard,
             key,
+            hash,
             now_ms,
             index,
         };
@@ -231,46 +237,68 @@ impl Store {
     }
 
     /// SCAN one step over database `db`: visit about `count` entries starting at
-    /// `cursor`, calling `visit` for each live key; returns the next cursor (0 = done).
+    /// `cursor`, calling `visit` for each live one; returns the next cursor (0 = done).
     ///
-    /// Each shard is walked from its last index down to 0. `swap_remove` only
-    /// moves the last entry into a lower slot, so a key present for the whole
-    /// scan is never moved from the unvisited part into the visited part: every
-    /// such key is returned at least once. Keys added during the scan may be missed.
+    /// The cursor is (bucket position, table epoch, started bit, shard). Each
+    /// shard's buckets are walked from the last down to 0; entries stay in their
+    /// buckets until the table rehashes, which changes its epoch, and a cursor
+    /// from an older epoch walks its shard again from the top. So every key
+    /// present for the whole scan is returned at least once; keys added during
+    /// the scan may be missed. Like Redis, one step looks at no more than
+    /// ten empty buckets per requested entry.
     pub fn scan(
         &self,
         db: usize,
         cursor: u64,
         count: usize,
         now_ms: u64,
-        mut visit: impl FnMut(&Bytes, &Entry),
+        mut visit: impl FnMut(&Entry),
     ) -> u64 {
-        const STARTED: u64 = 1 << 39;
-        const POS_MASK: u64 = STARTED - 1;
-        let mut shard_no = (cursor >> 40) as usize;
-        let mut resume_at = (cursor & STARTED != 0).then_some((cursor & POS_MASK) as usize);
-        let mut visited = 0;
+        const SHARD_BITS: u64 = SHARDS_PER_DB.trailing_zeros() as u64;
+        const STARTED: u64 = 1 << SHARD_BITS;
+        const EPOCH_SHIFT: u64 = SHARD_BITS + 1;
+        const EPOCH_MASK: u64 = (1 << (32 - EPOCH_SHIFT)) - 1;
+        let encode = |shard_no: usize, epoch: u32, pos: usize| {
+            (pos as u64) << 32
+                | (epoch as u64 & EPOCH_MASK) << EPOCH_SHIFT
+                | STARTED
+                | shard_no as u64
+        };
+        let count = count.max(1);
+        let mut shard_no = (cursor & (STARTED - 1)) as usize;
+        let mut resume = (cursor & STARTED != 0).then_some((
+            (cursor >> EPOCH_SHIFT) & EPOCH_MASK,
+            (cursor >> 32) as usize,
+        ));
+        let max_looked = count.saturating_mul(10);
+        let (mut visited, mut looked) = (0, 0);
         let db = self.db(db);
         while shard_no < SHARDS_PER_DB {
             let shard = db.lock(shard_no);
-            let mut pos = resume_at.take().unwrap_or(usize::MAX).min(shard.map.len());
-            while pos > 0 && visited < count.max(1) {
+            let buckets = shard.map.num_buckets();
+            let epoch = shard.map.epoch();
+            let mut pos = match resume.take() {
+                Some((e, pos)) if e == epoch as u64 & EPOCH_MASK => pos.min(buckets),
+                _ => buckets,
+            };
+            while pos > 0 && visited < count && looked < max_looked {
                 pos -= 1;
-                visited += 1;
-                if let Some((k, e)) = shard.map.get_index(pos) {
+                looked += 1;
+                if let Some(e) = shard.map.get(pos) {
+                    visited += 1;
                     if !e.is_expired(now_ms) {
-                        visit(k, e);
+                        visit(e);
                     }
                 }
             }
             if pos > 0 {
-                return (shard_no as u64) << 40 | STARTED | pos as u64;
+                return encode(shard_no, epoch, pos);
             }
             drop(shard);
             shard_no += 1;
-            if visited >= count.max(1) {
+            if visited >= count || looked >= max_looked {
                 return if shard_no < SHARDS_PER_DB {
-                    (shard_no as u64) << 40
+                    shard_no as u64
                 } else {
                     0
                 };
@@ -285,11 +313,10 @@ impl Store {
         let start = fastrand::usize(..SHARDS_PER_DB);
         for i in 0..SHARDS_PER_DB {
             let shard = d.lock((start + i) % SHARDS_PER_DB);
-            let len = shard.map.len();
-            for _ in 0..len.min(16) {
-                if let Some((k, e)) = shard.map.get_index(fastrand::usize(..len)) {
+            for _ in 0..shard.map.len().min(16) {
+                if let Some(e) = shard.map.sample() {
                     if !e.is_expired(now_ms) {
-                        return Some(k.clone());
+                        return Some(Bytes::copy_from_slice(e.key()));
                     }
                 }
             }
@@ -301,7 +328,7 @@ impl Store {
 impl<'a> Slot<'a> {
     fn entry_mut(&mut self) -> Option<&mut Entry> {
         let i = self.index?;
-        self.shard.map.get_index_mut(i).map(|(_, e)| e)
+        self.shard.map.get_mut(i)
     }
 
     fn expire_if_due(&mut self) {
@@ -314,12 +341,13 @@ impl<'a> Slot<'a> {
 
     fn remove_entry(&mut self) -> Option<Entry> {
         let i = self.index.take()?;
-        let (_, entry) = self.shard.map.swap_remove_index(i)?;
-        self.shard.charged -= entry.charged;
+        let entry = self.shard.map.remove(i)?;
+        let charged = entry.charged();
+        self.shard.charged -= charged;
         if entry.expires_at_ms != 0 {
             self.shard.volatile -= 1;
         }
-        self.store.charge(-(entry.charged as i64));
+        self.store.charge(-(charged as i64));
         Some(entry)
     }
 
@@ -337,7 +365,7 @@ impl<'a> Slot<'a> {
 
     /// The entry, without counting an access.
     pub fn peek(&self) -> Option<&Entry> {
-        self.shard.map.get_index(self.index?).map(|(_, e)| e)
+        self.shard.map.get(self.index?)
     }
 
     /// The entry, counting an access (LRU clock, LFU counter).
@@ -349,77 +377,64 @@ impl<'a> Slot<'a> {
     }
 
     /// Store `value` under the key, replacing any entry; returns the new CAS.
-    /// The value is copied out of whatever buffer it points into (`Value::detached`).
+    /// The value is copied out of whatever buffer it points into (see `Entry::new`).
     pub fn insert(&mut self, value: Value, expires_at_ms: u64, flags: u32) -> u64 {
         let cas = self.store.next_cas();
-        let mut entry = Entry::new(
-            value.detached(),
+        let entry = Entry::new(
+            self.key,
+            value,
             expires_at_ms,
             cas,
             flags,
             self.store.clock_ms(),
         );
-        entry.charged = Entry::charge_for(self.key, &entry.value);
         self.put(entry);
         cas
     }
 
-    /// Put a whole entry (RENAME, MOVE, COPY keep metadata); charges it.
+    /// Put a whole entry under this key, replacing any (RENAME, MOVE, COPY keep
+    /// metadata); an entry made for another key is re-keyed. Charges it.
     pub fn put(&mut self, entry: Entry) {
-        self.put_owned(Bytes::copy_from_slice(self.key), entry);
-    }
-
-    /// Like `put`, reusing an owned key (no copy).
-    pub fn put_owned(&mut self, key: Bytes, mut entry: Entry) {
-        debug_assert_eq!(&key[..], self.key);
+        let entry = entry.with_key(self.key);
         self.remove_entry();
-        entry.charged = Entry::charge_for(&key, &entry.value);
-        self.shard.charged += entry.charged;
+        let charged = entry.charged();
+        self.shard.charged += charged;
         if entry.expires_at_ms != 0 {
             self.shard.volatile += 1;
         }
-        self.store.charge(entry.charged as i64);
-        let (i, _) = self.shard.map.insert_full(key, entry);
-        self.index = Some(i);
+        self.store.charge(charged as i64);
+        self.index = Some(self.shard.map.insert(self.hash, entry));
     }
 
     /// Modify the entry in place; the CAS changes and the charge is recomputed.
-    /// Returns None when the key does not exist. Data the closure stores must be
-    /// owned (built fresh, or `Bytes::copy_from_slice` of an argument), never a
-    /// slice of a request: see `Value::detached`.
+    /// Returns None when the key does not exist. Values the closure stores
+    /// (`Entry::set_value`) must be owned, never a slice of a request.
     pub fn update<R>(&mut self, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
-        self.modify(|e| (f(e), None))
+        self.modify(|e| (f(e), 0))
     }
 
-    /// Like `update`, for changes whose charge difference the closure reports
-    /// (list pushes and pops return the bytes they added or removed): O(1)
-    /// instead of re-measuring the whole value.
+    /// Like `update`, for list changes whose charge difference the closure
+    /// reports (pushes and pops return the bytes they added or removed): O(1)
+    /// instead of re-measuring the whole list.
     pub fn update_with_charge<R>(&mut self, f: impl FnOnce(&mut Entry) -> (R, isize)) -> Option<R> {
-        self.modify(|e| {
-            let (r, delta) = f(e);
-            (r, Some(delta))
-        })
+        self.modify(f)
     }
 
-    /// The bookkeeping of every in-place change: new CAS, access time, charge
-    /// (the closure's delta, or re-measured when it gives none), TTL count.
-    fn modify<R>(&mut self, f: impl FnOnce(&mut Entry) -> (R, Option<isize>)) -> Option<R> {
+    /// The bookkeeping of every in-place change: new CAS, access time, charge,
+    /// TTL count.
+    fn modify<R>(&mut self, f: impl FnOnce(&mut Entry) -> (R, isize)) -> Option<R> {
         let cas = self.store.next_cas();
         let clock = self.store.clock_ms();
-        let key_len = self.key.len();
         let i = self.index?;
         let shard = &mut *self.shard;
-        let (_, e) = shard.map.get_index_mut(i)?;
+        let e = shard.map.get_mut(i)?;
         let had_ttl = e.expires_at_ms != 0;
-        let before = e.charged;
-        let (r, delta) = f(e);
+        let before = e.charged();
+        let (r, list_delta) = f(e);
+        e.add_list_charge(list_delta);
         e.cas = cas;
-        e.access_ms = clock;
-        e.charged = match delta {
-            Some(d) => (before as isize + d).max(0) as usize,
-            None => key_len + e.value.charged_bytes() + ENTRY_OVERHEAD_BYTES,
-        };
-        let after = e.charged;
+        e.set_access(clock);
+        let after = e.charged();
         let has_ttl = e.expires_at_ms != 0;
         shard.charged = shard.charged + after - before;
         match (had_ttl, has_ttl) {
@@ -434,11 +449,11 @@ impl<'a> Slot<'a> {
     /// Change an entry's metadata (expiry, fetched bit, LRU clock, or an explicit
     /// CAS) keeping its CAS unless the closure sets one: for memcached's touch,
     /// gat and fetch bookkeeping, which memcached does not count as a change.
-    /// The closure must not change the value (its charge is not re-measured).
-    pub fn modify_meta<R>(&mut self, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+    /// The closure sees only the header: the value cannot change here.
+    pub fn modify_meta<R>(&mut self, f: impl FnOnce(&mut Header) -> R) -> Option<R> {
         let i = self.index?;
         let shard = &mut *self.shard;
-        let (_, e) = shard.map.get_index_mut(i)?;
+        let e = shard.map.get_mut(i)?;
         let had_ttl = e.expires_at_ms != 0;
         let r = f(e);
         match (had_ttl, e.expires_at_ms != 0) {
@@ -502,12 +517,13 @@ mod tests {
         assert_eq!(store.used_bytes(), (1 + 3 + ENTRY_OVERHEAD_BYTES) as u64);
         store
             .slot(0, b"k", 0)
-            .update(|e| e.value = s("abcdef"))
+            .update(|e| e.set_value(s("abcdef")))
             .unwrap();
         let cas2 = store.slot(0, b"k", 0).peek().unwrap().cas;
         assert!(cas2 > cas1);
         assert_eq!(store.used_bytes(), (1 + 6 + ENTRY_OVERHEAD_BYTES) as u64);
-        assert_eq!(store.slot(0, b"k", 0).peek().unwrap().flags, 7);
+        let flags = store.slot(0, b"k", 0).peek().unwrap().flags;
+        assert_eq!(flags, 7);
         assert_eq!(store.db(1).len(), 0);
         assert!(store.slot(0, b"k", 0).remove().is_some());
         assert_eq!(store.used_bytes(), 0);
@@ -537,8 +553,8 @@ mod tests {
         let mut cursor = 0;
         let mut round = 0;
         loop {
-            cursor = store.scan(0, cursor, 10, 0, |k, _| {
-                seen.insert(k.clone());
+            cursor = store.scan(0, cursor, 10, 0, |e| {
+                seen.insert(e.key().to_vec());
             });
             // Delete some keys (odd ones) while scanning.
             for j in (round * 7..round * 7 + 7).filter(|j| j % 2 == 1) {
@@ -550,6 +566,37 @@ mod tests {
             }
         }
         for i in (0..2000).filter(|i| i % 2 == 0 || *i >= round * 7) {
+            assert!(seen.contains(format!("k{i}").as_bytes()), "k{i} missed");
+        }
+    }
+
+    #[test]
+    fn scan_returns_every_stable_key_while_tables_grow() {
+        let store = Store::new(1);
+        for i in 0..500 {
+            store
+                .slot(0, format!("k{i}").as_bytes(), 0)
+                .insert(s("v"), 0, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut cursor, mut added, mut steps) = (0, 0, 0);
+        loop {
+            steps += 1;
+            cursor = store.scan(0, cursor, 5, 0, |e| {
+                seen.insert(e.key().to_vec());
+            });
+            // Grow every table while the scan is under way: rehashes move entries.
+            for _ in 0..if steps <= 100 { 40 } else { 0 } {
+                store
+                    .slot(0, format!("new{added}").as_bytes(), 0)
+                    .insert(s("v"), 0, 0);
+                added += 1;
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..500 {
             assert!(seen.contains(format!("k{i}").as_bytes()), "k{i} missed");
         }
     }
