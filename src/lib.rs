@@ -2,6 +2,7 @@
 //! text protocol) over one shared keyspace.
 //!
 //! Module map:
+//! - `clock`      wall and LRU clocks, read once per command inside a batch
 //! - `config`     defaults < TOML file < CLI flags; the CONFIG GET/SET registry
 //! - `error`      the catalogue of wire error strings
 //! - `protocol`   pure codecs: RESP request parser and reply encoder
@@ -16,6 +17,7 @@
 
 pub mod blocking;
 pub mod clients;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod error;

@@ -19,7 +19,6 @@ pub mod transactions;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -452,14 +451,16 @@ pub fn execute(
     }
     session.client.last_command.store(id.0, Relaxed);
     let start_len = reply.buf.len();
-    let started = Instant::now();
+    let started = crate::clock::command_start();
     let mut ctx = Ctx {
         shared,
         session,
         reply,
     };
     (entry.command.handler)(&mut ctx, args);
-    let usec = started.elapsed().as_micros() as u64;
+    let usec = crate::clock::command_end()
+        .saturating_duration_since(started)
+        .as_micros() as u64;
     entry.stats.calls.fetch_add(1, Relaxed);
     entry.stats.usec.fetch_add(usec, Relaxed);
     if reply.buf.get(start_len) == Some(&b'-') {

@@ -85,7 +85,9 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
             _ = std::future::ready(()), if pushes_pending => {}
         }
 
-        // 2. Execute every complete request in the buffer.
+        // 2. Execute every complete request in the buffer (no await in here:
+        // the batch clock is this thread's).
+        let clock = crate::clock::Batch::enter();
         let max_bulk_len = shared.config.read().proto_max_bulk_len as usize;
         let mut commands = 0u64;
         let mut protocol_error = false;
@@ -114,6 +116,7 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
                 }
             }
         }
+        drop(clock);
         if commands > 0 {
             Stats::add(&shared.stats.total_commands_processed, commands);
         }

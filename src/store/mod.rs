@@ -23,7 +23,6 @@ mod table;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
@@ -112,7 +111,6 @@ pub struct Store {
     pub expired_keys: AtomicU64,
     pub evicted_keys: AtomicU64,
     pub limits: MemoryLimits,
-    started: Instant,
     listener: OnceLock<Arc<dyn KeyspaceListener>>,
 }
 
@@ -138,7 +136,6 @@ impl Store {
             expired_keys: AtomicU64::new(0),
             evicted_keys: AtomicU64::new(0),
             limits: MemoryLimits::default(),
-            started: Instant::now(),
             listener: OnceLock::new(),
         }
     }
@@ -167,7 +164,7 @@ impl Store {
 
     /// Milliseconds since the store was created (LRU clock).
     pub fn clock_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        crate::clock::monotonic_ms()
     }
 
     fn charge(&self, delta: i64) {
@@ -485,13 +482,7 @@ impl<'a> Slot<'a> {
     }
 }
 
-/// Wall-clock Unix time in milliseconds.
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use crate::clock::unix_ms;
 
 #[cfg(test)]
 mod tests {
