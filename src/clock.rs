@@ -121,7 +121,10 @@ mod tests {
         let end = command_end();
         assert!(end.duration_since(start).as_millis() >= 20);
         assert!(unix_ms() >= unix + 20 && monotonic_ms() >= mono + 20);
-        assert!(unix_ms().abs_diff(read_unix_ms()) < 1000, "derived wall clock stays near the real one");
+        assert!(
+            unix_ms().abs_diff(read_unix_ms()) < 1000,
+            "derived wall clock stays near the real one"
+        );
         drop(batch);
         std::thread::sleep(std::time::Duration::from_millis(5));
         assert!(unix_ms() >= unix + 25, "outside a batch the clock is read");

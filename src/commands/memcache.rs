@@ -58,7 +58,7 @@ use crate::protocol::memcache::{
     MetaStatus, StoreMode,
 };
 use crate::shared::Shared;
-use crate::store::{unix_ms, Entry, Header, Slot, Value, ValueRef};
+use crate::store::{unix_ms, Entry, Meta, Slot, Value, ValueRef};
 
 /// The RESP database the memcached side works on.
 pub const MEMCACHE_DB: usize = 0;
@@ -325,7 +325,7 @@ fn ttl_secs(expires_at_ms: u64, now_ms: u64) -> i64 {
 
 /// Rewrite the entry keeping its CAS: for what memcached does not count as a
 /// modification (the fetched bit, a touch). `Slot::update` would give a new CAS.
-fn rewrite_keep_cas(slot: &mut Slot<'_>, f: impl FnOnce(&mut Header)) -> bool {
+fn rewrite_keep_cas(slot: &mut Slot<'_>, f: impl FnOnce(&mut Meta)) -> bool {
     slot.modify_meta(f).is_some()
 }
 

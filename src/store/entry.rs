@@ -109,10 +109,13 @@ impl<'a> ValueRef<'a> {
     }
 }
 
-/// The metadata at the front of every entry. `cas`, `expires_at_ms`, `flags`
-/// and `fetched` are the callers' to read and set; the rest belongs to the store.
+/// An entry's metadata. `cas`, `expires_at_ms`, `flags` and `fetched` are
+/// the callers' to read and set (through `Deref`/`DerefMut` on `Entry`); the
+/// access clock and LFU counter change through methods. Nothing here says
+/// where the key and value are, so no change to it can break an entry.
+#[derive(Clone, Copy)]
 #[repr(C, packed)]
-pub struct Header {
+pub struct Meta {
     /// memcached CAS unique; a new one on every modification, from either protocol.
     pub cas: u64,
     /// Absolute expiry in Unix milliseconds; 0 = never.
@@ -127,13 +130,20 @@ pub struct Header {
     lfu_counter: u8,
     /// memcached `h` flag: fetched since it was stored.
     pub fetched: bool,
+}
+
+/// The front of every entry: its metadata, then where key and value are
+/// (the store's alone: callers only ever see the `Meta`).
+#[repr(C, packed)]
+struct Header {
+    meta: Meta,
     kind: u8,
     key_len: u32,
     /// Length of an inline string; the list's charged bytes are kept in its box.
     inline_len: u32,
 }
 
-impl Header {
+impl Meta {
     pub fn is_expired(&self, now_ms: u64) -> bool {
         let at = self.expires_at_ms;
         at != 0 && at <= now_ms
@@ -235,12 +245,7 @@ fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
 /// A header with the metadata of `h` (kind and lengths are `build`'s to set).
 fn copy_meta(h: &Header) -> Header {
     Header {
-        cas: h.cas,
-        expires_at_ms: h.expires_at_ms,
-        flags: h.flags,
-        access_ms: h.access_ms,
-        lfu_counter: h.lfu_counter,
-        fetched: h.fetched,
+        meta: h.meta,
         kind: KIND_INLINE,
         key_len: 0,
         inline_len: 0,
@@ -260,12 +265,14 @@ impl Entry {
         clock_ms: u64,
     ) -> Entry {
         let header = Header {
-            cas,
-            expires_at_ms,
-            flags,
-            access_ms: clock_ms as u32,
-            lfu_counter: LFU_INIT,
-            fetched: false,
+            meta: Meta {
+                cas,
+                expires_at_ms,
+                flags,
+                access_ms: clock_ms as u32,
+                lfu_counter: LFU_INIT,
+                fetched: false,
+            },
             kind: KIND_INLINE,
             key_len: 0,
             inline_len: 0,
@@ -497,15 +504,15 @@ impl Entry {
 }
 
 impl Deref for Entry {
-    type Target = Header;
-    fn deref(&self) -> &Header {
-        self.header()
+    type Target = Meta;
+    fn deref(&self) -> &Meta {
+        &self.header().meta
     }
 }
 
 impl DerefMut for Entry {
-    fn deref_mut(&mut self) -> &mut Header {
-        self.header_mut()
+    fn deref_mut(&mut self) -> &mut Meta {
+        &mut self.header_mut().meta
     }
 }
 

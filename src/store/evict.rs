@@ -163,6 +163,12 @@ impl Store {
                     continue;
                 }
                 let per_shard = samples.div_ceil(SHARDS_PER_SAMPLE);
+                let mut consider = |e: &Entry| {
+                    let score = policy.score(e, clock);
+                    if best.as_ref().is_none_or(|b| score < b.0) {
+                        best = Some((score, db_index, shard_no, Bytes::copy_from_slice(e.key())));
+                    }
+                };
                 let mut drawn = 0;
                 for _ in 0..per_shard * 4 {
                     if drawn == per_shard {
@@ -175,10 +181,18 @@ impl Store {
                         continue;
                     }
                     drawn += 1;
-                    let score = policy.score(e, clock);
-                    if best.as_ref().is_none_or(|b| score < b.0) {
-                        best = Some((score, db_index, shard_no, Bytes::copy_from_slice(e.key())));
-                    }
+                    consider(e);
+                }
+                if drawn == 0 && volatile_only {
+                    // Few keys with a TTL among many without: random draws
+                    // missed them, but the shard has some, so walk to them
+                    // (else eviction would stop while evictable keys remain).
+                    shard
+                        .map
+                        .iter()
+                        .filter(|e| e.expires_at_ms != 0)
+                        .take(per_shard)
+                        .for_each(&mut consider);
                 }
                 shards_tried += 1;
                 if shards_tried == SHARDS_PER_SAMPLE {

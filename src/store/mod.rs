@@ -28,7 +28,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 
 pub use entry::{
-    Entry, Header, Value, ValueRef, ENTRY_OVERHEAD_BYTES, INLINE_MAX_BYTES, LFU_INIT,
+    Entry, Meta, Value, ValueRef, ENTRY_OVERHEAD_BYTES, INLINE_MAX_BYTES, LFU_INIT,
     LIST_ELEMENT_OVERHEAD_BYTES,
 };
 pub use evict::{EvictionPolicy, MemoryLimits};
@@ -447,7 +447,7 @@ impl<'a> Slot<'a> {
     /// CAS) keeping its CAS unless the closure sets one: for memcached's touch,
     /// gat and fetch bookkeeping, which memcached does not count as a change.
     /// The closure sees only the header: the value cannot change here.
-    pub fn modify_meta<R>(&mut self, f: impl FnOnce(&mut Header) -> R) -> Option<R> {
+    pub fn modify_meta<R>(&mut self, f: impl FnOnce(&mut Meta) -> R) -> Option<R> {
         let i = self.index?;
         let shard = &mut *self.shard;
         let e = shard.map.get_mut(i)?;
