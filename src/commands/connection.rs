@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use bytes::Bytes;
 
 use super::args::{parse_i64, text};
-use super::{Command, Ctx, Flags, ReplyMode};
+use super::{Command, Ctx, ReplyMode};
 use crate::clients::ClientHandle;
 use crate::error;
 use crate::flags;
@@ -16,57 +16,52 @@ use crate::shared::Shared;
 /// libraries gate features on it.
 pub const REDIS_COMPAT_VERSION: &str = "7.4.0";
 
-const fn cmd(
-    name: &'static str,
-    arity: i32,
-    flags: Flags,
-    summary: &'static str,
-    handler: super::Handler,
-) -> Command {
-    Command {
-        name,
-        arity,
-        flags,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary,
-        since: "1.0.0",
-        handler,
-        subcommands: &[],
-    }
-}
+/// The group COMMAND INFO/DOCS report for this family.
+const GROUP: &str = "connection";
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "ping",
         -1,
         flags![FAST, SUBSCRIBED_OK],
         "Returns the server's liveliness response.",
         ping,
     ),
-    cmd("echo", 2, flags![FAST], "Returns the given string.", echo),
-    cmd(
+    Command::row(
+        GROUP,
+        "echo",
+        2,
+        flags![FAST],
+        "Returns the given string.",
+        echo,
+    ),
+    Command::row(
+        GROUP,
         "hello",
         -1,
         flags![NOSCRIPT, LOADING, STALE, FAST, NO_AUTH, ALLOW_BUSY],
         "Handshakes with the Redis server.",
         hello,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "auth",
         -2,
         flags![NOSCRIPT, LOADING, STALE, FAST, NO_AUTH, ALLOW_BUSY],
         "Authenticates the connection.",
         auth,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "select",
         2,
         flags![LOADING, STALE, FAST],
         "Changes the selected database.",
         select,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "quit",
         -1,
         flags![
@@ -82,7 +77,8 @@ pub static COMMANDS: &[Command] = &[
         "Closes the connection.",
         quit,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "reset",
         1,
         flags![
@@ -98,90 +94,100 @@ pub static COMMANDS: &[Command] = &[
         "Resets the connection.",
         reset,
     ),
-    Command {
-        subcommands: CLIENT_SUBCOMMANDS,
-        ..cmd(
-            "client",
-            -2,
-            flags![],
-            "A container for client connection commands.",
-            container_without_subcommand,
-        )
-    },
+    Command::row(
+        GROUP,
+        "client",
+        -2,
+        flags![],
+        "A container for client connection commands.",
+        container_without_subcommand,
+    )
+    .subcommands(CLIENT_SUBCOMMANDS),
 ];
 
 static CLIENT_SUBCOMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "id",
         2,
         flags![NOSCRIPT, LOADING, STALE],
         "Returns the unique client ID of the connection.",
         client_id,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "setname",
         3,
         flags![NOSCRIPT, LOADING, STALE],
         "Sets the connection name.",
         client_setname,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "getname",
         2,
         flags![NOSCRIPT, LOADING, STALE],
         "Returns the name of the connection.",
         client_getname,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "list",
         -2,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],
         "Lists open connections.",
         client_list,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "info",
         2,
         flags![NOSCRIPT, LOADING, STALE],
         "Returns information about the connection.",
         client_info,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "kill",
         -3,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],
         "Terminates open connections.",
         client_kill,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "setinfo",
         4,
         flags![NOSCRIPT, LOADING, STALE],
         "Sets information specific to the client or connection.",
         client_setinfo,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "reply",
         3,
         flags![NOSCRIPT, LOADING, STALE],
         "Instructs the server whether to reply to commands.",
         client_reply,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "no-evict",
         3,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],
         "Sets the client eviction mode of the connection.",
         client_on_off,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "no-touch",
         3,
         flags![NOSCRIPT, LOADING, STALE],
         "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
         client_on_off,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "unblock",
         -3,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],

@@ -22,303 +22,93 @@ use bytes::Bytes;
 use super::args::parse_i64;
 use super::connection::container_without_subcommand;
 use super::notify::{notify, EventClass};
-use super::{Command, Ctx, Flags};
+use super::{Command, Ctx};
 use crate::error;
 use crate::flags;
 use crate::glob::glob_match;
 use crate::shared::Shared;
 use crate::store::{unix_ms, Entry, EvictionPolicy, ValueRef};
 
-const fn cmd(
-    name: &'static str,
-    arity: i32,
-    flags: Flags,
-    keys: (i32, i32, i32),
-    summary: &'static str,
-    since: &'static str,
-    handler: super::Handler,
-) -> Command {
-    Command {
-        name,
-        arity,
-        flags,
-        keys,
-        group: "generic",
-        summary,
-        since,
-        handler,
-        subcommands: &[],
-    }
-}
-
-const NO_KEYS: (i32, i32, i32) = (0, 0, 0);
-const FIRST_KEY: (i32, i32, i32) = (1, 1, 1);
-const ALL_KEYS: (i32, i32, i32) = (1, -1, 1);
-const TWO_KEYS: (i32, i32, i32) = (1, 2, 1);
+/// The group COMMAND INFO/DOCS report for this family.
+const GROUP: &str = "generic";
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "del",
-        -2,
-        flags![WRITE],
-        ALL_KEYS,
-        "Deletes one or more keys.",
-        "1.0.0",
-        del,
-    ),
-    cmd(
-        "unlink",
-        -2,
-        flags![WRITE, FAST],
-        ALL_KEYS,
-        "Asynchronously deletes one or more keys.",
-        "4.0.0",
-        del,
-    ),
-    cmd(
-        "exists",
-        -2,
-        flags![READONLY, FAST],
-        ALL_KEYS,
-        "Determines whether one or more keys exist.",
-        "1.0.0",
-        exists,
-    ),
-    cmd(
-        "type",
-        2,
-        flags![READONLY, FAST],
-        FIRST_KEY,
-        "Determines the type of value stored at a key.",
-        "1.0.0",
-        type_,
-    ),
-    cmd(
-        "rename",
-        3,
-        flags![WRITE, EXCLUSIVE],
-        TWO_KEYS,
-        "Renames a key and overwrites the destination.",
-        "1.0.0",
-        rename,
-    ),
-    cmd(
-        "renamenx",
-        3,
-        flags![WRITE, FAST, EXCLUSIVE],
-        TWO_KEYS,
-        "Renames a key only when the target key name doesn't exist.",
-        "1.0.0",
-        renamenx,
-    ),
-    cmd(
-        "copy",
-        -3,
-        flags![WRITE, DENYOOM, EXCLUSIVE],
-        TWO_KEYS,
-        "Copies the value of a key to a new key.",
-        "6.2.0",
-        copy,
-    ),
-    cmd(
-        "move",
-        3,
-        flags![WRITE, FAST, EXCLUSIVE],
-        FIRST_KEY,
-        "Moves a key to another database.",
-        "1.0.0",
-        move_,
-    ),
-    Command {
-        group: "server",
-        ..cmd(
-            "swapdb",
-            3,
-            flags![WRITE, FAST, EXCLUSIVE],
-            NO_KEYS,
-            "Swaps two Redis databases.",
-            "4.0.0",
-            swapdb,
-        )
-    },
-    cmd(
-        "keys",
-        2,
-        flags![READONLY],
-        NO_KEYS,
-        "Returns all key names that match a pattern.",
-        "1.0.0",
-        keys,
-    ),
-    cmd(
-        "scan",
-        -2,
-        flags![READONLY],
-        NO_KEYS,
-        "Iterates over the key names in the database.",
-        "2.8.0",
-        scan,
-    ),
-    cmd(
-        "randomkey",
-        1,
-        flags![READONLY],
-        NO_KEYS,
-        "Returns a random key name from the database.",
-        "1.0.0",
-        randomkey,
-    ),
-    cmd(
-        "touch",
-        -2,
-        flags![READONLY, FAST],
-        ALL_KEYS,
-        "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
-        "3.2.1",
-        touch,
-    ),
-    cmd(
-        "expire",
-        -3,
-        flags![WRITE, FAST],
-        FIRST_KEY,
-        "Sets the expiration time of a key in seconds.",
-        "1.0.0",
-        expire,
-    ),
-    cmd(
-        "pexpire",
-        -3,
-        flags![WRITE, FAST],
-        FIRST_KEY,
-        "Sets the expiration time of a key in milliseconds.",
-        "2.6.0",
-        pexpire,
-    ),
-    cmd(
-        "expireat",
-        -3,
-        flags![WRITE, FAST],
-        FIRST_KEY,
-        "Sets the expiration time of a key to a Unix timestamp.",
-        "1.2.0",
-        expireat,
-    ),
-    cmd(
-        "pexpireat",
-        -3,
-        flags![WRITE, FAST],
-        FIRST_KEY,
-        "Sets the expiration time of a key to a Unix milliseconds timestamp.",
-        "2.6.0",
-        pexpireat,
-    ),
-    cmd(
-        "ttl",
-        2,
-        flags![READONLY, FAST],
-        FIRST_KEY,
-        "Returns the expiration time in seconds of a key.",
-        "1.0.0",
-        ttl,
-    ),
-    cmd(
-        "pttl",
-        2,
-        flags![READONLY, FAST],
-        FIRST_KEY,
-        "Returns the expiration time in milliseconds of a key.",
-        "2.6.0",
-        pttl,
-    ),
-    cmd(
-        "expiretime",
-        2,
-        flags![READONLY, FAST],
-        FIRST_KEY,
-        "Returns the expiration time of a key as a Unix timestamp.",
-        "7.0.0",
-        expiretime,
-    ),
-    cmd(
-        "pexpiretime",
-        2,
-        flags![READONLY, FAST],
-        FIRST_KEY,
-        "Returns the expiration time of a key as a Unix milliseconds timestamp.",
-        "7.0.0",
-        pexpiretime,
-    ),
-    cmd(
-        "persist",
-        2,
-        flags![WRITE, FAST],
-        FIRST_KEY,
-        "Removes the expiration time of a key.",
-        "2.2.0",
-        persist,
-    ),
-    Command {
-        subcommands: OBJECT_SUBCOMMANDS,
-        ..cmd(
-            "object",
-            -2,
-            flags![],
-            NO_KEYS,
-            "A container for object introspection commands.",
-            "2.2.3",
-            container_without_subcommand,
-        )
-    },
+    Command::row(GROUP, "del", -2, flags![WRITE], "Deletes one or more keys.", del).keys(1, -1, 1),
+    Command::row(GROUP, "unlink", -2, flags![WRITE, FAST], "Asynchronously deletes one or more keys.", del).keys(1, -1, 1).since("4.0.0"),
+    Command::row(GROUP, "exists", -2, flags![READONLY, FAST], "Determines whether one or more keys exist.", exists).keys(1, -1, 1),
+    Command::row(GROUP, "type", 2, flags![READONLY, FAST], "Determines the type of value stored at a key.", type_).keys(1, 1, 1),
+    Command::row(GROUP, "rename", 3, flags![WRITE, EXCLUSIVE], "Renames a key and overwrites the destination.", rename).keys(1, 2, 1),
+    Command::row(GROUP, "renamenx", 3, flags![WRITE, FAST, EXCLUSIVE], "Renames a key only when the target key name doesn't exist.", renamenx).keys(1, 2, 1),
+    Command::row(GROUP, "copy", -3, flags![WRITE, DENYOOM, EXCLUSIVE], "Copies the value of a key to a new key.", copy).keys(1, 2, 1).since("6.2.0"),
+    Command::row(GROUP, "move", 3, flags![WRITE, FAST, EXCLUSIVE], "Moves a key to another database.", move_).keys(1, 1, 1),
+    Command::row("server", "swapdb", 3, flags![WRITE, FAST, EXCLUSIVE], "Swaps two Redis databases.", swapdb).since("4.0.0"),
+    Command::row(GROUP, "keys", 2, flags![READONLY], "Returns all key names that match a pattern.", keys),
+    Command::row(GROUP, "scan", -2, flags![READONLY], "Iterates over the key names in the database.", scan).since("2.8.0"),
+    Command::row(GROUP, "randomkey", 1, flags![READONLY], "Returns a random key name from the database.", randomkey),
+    Command::row(GROUP, "touch", -2, flags![READONLY, FAST], "Returns the number of existing keys out of those specified after updating the time they were last accessed.", touch).keys(1, -1, 1).since("3.2.1"),
+    Command::row(GROUP, "expire", -3, flags![WRITE, FAST], "Sets the expiration time of a key in seconds.", expire).keys(1, 1, 1),
+    Command::row(GROUP, "pexpire", -3, flags![WRITE, FAST], "Sets the expiration time of a key in milliseconds.", pexpire).keys(1, 1, 1).since("2.6.0"),
+    Command::row(GROUP, "expireat", -3, flags![WRITE, FAST], "Sets the expiration time of a key to a Unix timestamp.", expireat).keys(1, 1, 1).since("1.2.0"),
+    Command::row(GROUP, "pexpireat", -3, flags![WRITE, FAST], "Sets the expiration time of a key to a Unix milliseconds timestamp.", pexpireat).keys(1, 1, 1).since("2.6.0"),
+    Command::row(GROUP, "ttl", 2, flags![READONLY, FAST], "Returns the expiration time in seconds of a key.", ttl).keys(1, 1, 1),
+    Command::row(GROUP, "pttl", 2, flags![READONLY, FAST], "Returns the expiration time in milliseconds of a key.", pttl).keys(1, 1, 1).since("2.6.0"),
+    Command::row(GROUP, "expiretime", 2, flags![READONLY, FAST], "Returns the expiration time of a key as a Unix timestamp.", expiretime).keys(1, 1, 1).since("7.0.0"),
+    Command::row(GROUP, "pexpiretime", 2, flags![READONLY, FAST], "Returns the expiration time of a key as a Unix milliseconds timestamp.", pexpiretime).keys(1, 1, 1).since("7.0.0"),
+    Command::row(GROUP, "persist", 2, flags![WRITE, FAST], "Removes the expiration time of a key.", persist).keys(1, 1, 1).since("2.2.0"),
+    Command::row(GROUP, "object", -2, flags![], "A container for object introspection commands.", container_without_subcommand).since("2.2.3").subcommands(OBJECT_SUBCOMMANDS),
 ];
 
 /// OBJECT's subcommands; the key is the third argument (`OBJECT ENCODING key`).
 static OBJECT_SUBCOMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "encoding",
         3,
         flags![READONLY],
-        (2, 2, 1),
         "Returns the internal encoding of a Redis object.",
-        "2.2.3",
         object_encoding,
-    ),
-    cmd(
+    )
+    .keys(2, 2, 1)
+    .since("2.2.3"),
+    Command::row(
+        GROUP,
         "freq",
         3,
         flags![READONLY],
-        (2, 2, 1),
         "Returns the logarithmic access frequency counter of a Redis object.",
-        "4.0.0",
         object_freq,
-    ),
-    cmd(
+    )
+    .keys(2, 2, 1)
+    .since("4.0.0"),
+    Command::row(
+        GROUP,
         "idletime",
         3,
         flags![READONLY],
-        (2, 2, 1),
         "Returns the time since the last access to a Redis object.",
-        "2.2.3",
         object_idletime,
-    ),
-    cmd(
+    )
+    .keys(2, 2, 1)
+    .since("2.2.3"),
+    Command::row(
+        GROUP,
         "refcount",
         3,
         flags![READONLY],
-        (2, 2, 1),
         "Returns the reference count of a value of a key.",
-        "2.2.3",
         object_refcount,
-    ),
-    cmd(
+    )
+    .keys(2, 2, 1)
+    .since("2.2.3"),
+    Command::row(
+        GROUP,
         "help",
         2,
         flags![LOADING, STALE],
-        NO_KEYS,
         "Returns helpful text about the different subcommands.",
-        "6.2.0",
         object_help,
-    ),
+    )
+    .since("6.2.0"),
 ];
 
 /// Count a read lookup (keyspace_hits / keyspace_misses) and raise `keymiss`

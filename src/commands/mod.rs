@@ -161,6 +161,48 @@ pub struct Command {
 }
 
 impl Command {
+    /// One row of a family's table (name, arity, flags, summary, handler):
+    /// no keys, since 1.0.0 and no subcommands until `keys`, `since` or
+    /// `subcommands` say otherwise.
+    pub const fn row(
+        group: &'static str,
+        name: &'static str,
+        arity: i32,
+        flags: Flags,
+        summary: &'static str,
+        handler: Handler,
+    ) -> Command {
+        Command {
+            name,
+            arity,
+            flags,
+            keys: (0, 0, 0),
+            group,
+            summary,
+            since: "1.0.0",
+            handler,
+            subcommands: &[],
+        }
+    }
+
+    /// Key positions: first, last (-1 = the last argument), step.
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Command {
+        self.keys = (first, last, step);
+        self
+    }
+
+    /// The Redis version that introduced the command.
+    pub const fn since(mut self, version: &'static str) -> Command {
+        self.since = version;
+        self
+    }
+
+    /// A container's subcommands (CLIENT, CONFIG, OBJECT, ...).
+    pub const fn subcommands(mut self, subcommands: &'static [Command]) -> Command {
+        self.subcommands = subcommands;
+        self
+    }
+
     /// Check the arity rule: N means exactly N arguments including the name, -N at least N.
     pub fn arity_ok(&self, argc: usize) -> bool {
         let argc = argc as i32;

@@ -17,133 +17,142 @@ use crate::protocol::resp::Reply;
 use crate::pubsub::ChannelKind;
 use crate::shared::Shared;
 
-const fn cmd(
-    name: &'static str,
-    arity: i32,
-    flags: Flags,
-    summary: &'static str,
-    handler: super::Handler,
-) -> Command {
-    Command {
-        name,
-        arity,
-        flags,
-        keys: (0, 0, 0),
-        group: "pubsub",
-        summary,
-        since: "2.0.0",
-        handler,
-        subcommands: &[],
-    }
-}
-
 const SUB_FLAGS: Flags = flags![PUBSUB, NOSCRIPT, LOADING, STALE, SUBSCRIBED_OK];
 
+/// The group COMMAND INFO/DOCS report for this family.
+const GROUP: &str = "pubsub";
+
 pub static COMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "subscribe",
         -2,
         SUB_FLAGS,
         "Listens for messages published to channels.",
         subscribe,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "unsubscribe",
         -1,
         SUB_FLAGS,
         "Stops listening to messages posted to channels.",
         unsubscribe,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "psubscribe",
         -2,
         SUB_FLAGS,
         "Listens for messages published to channels that match one or more patterns.",
         psubscribe,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "punsubscribe",
         -1,
         SUB_FLAGS,
         "Stops listening to messages published to channels that match one or more patterns.",
         punsubscribe,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "ssubscribe",
         -2,
         SUB_FLAGS,
         "Listens for messages published to shard channels.",
         ssubscribe,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "sunsubscribe",
         -1,
         SUB_FLAGS,
         "Stops listening to messages posted to shard channels.",
         sunsubscribe,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "publish",
         3,
         flags![PUBSUB, LOADING, STALE, FAST],
         "Posts a message to a channel.",
         publish,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "spublish",
         3,
         flags![PUBSUB, LOADING, STALE, FAST],
         "Post a message to a shard channel",
         spublish,
-    ),
-    Command {
-        subcommands: PUBSUB_SUBCOMMANDS,
-        ..cmd(
-            "pubsub",
-            -2,
-            flags![],
-            "A container for Pub/Sub commands.",
-            container_without_subcommand,
-        )
-    },
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
+        "pubsub",
+        -2,
+        flags![],
+        "A container for Pub/Sub commands.",
+        container_without_subcommand,
+    )
+    .since("2.0.0")
+    .subcommands(PUBSUB_SUBCOMMANDS),
 ];
 
 static PUBSUB_SUBCOMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "channels",
         -2,
         flags![PUBSUB, LOADING, STALE],
         "Returns the active channels.",
         pubsub_channels,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "numsub",
         -2,
         flags![PUBSUB, LOADING, STALE],
         "Returns a count of subscribers to channels.",
         pubsub_numsub,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "numpat",
         2,
         flags![PUBSUB, LOADING, STALE],
         "Returns a count of unique pattern subscriptions.",
         pubsub_numpat,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "shardchannels",
         -2,
         flags![PUBSUB, LOADING, STALE],
         "Returns the active shard channels.",
         pubsub_shardchannels,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "shardnumsub",
         -2,
         flags![PUBSUB, LOADING, STALE],
         "Returns the count of subscribers of shard channels.",
         pubsub_shardnumsub,
-    ),
+    )
+    .since("2.0.0"),
 ];
 
 /// Which of the three subscription kinds a command works on.

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::args::text;
 use super::connection::{container_without_subcommand, REDIS_COMPAT_VERSION};
-use super::{Command, Ctx, Flags, TableEntry};
+use super::{Command, Ctx, TableEntry};
 use crate::config::{find_param, PARAMS};
 use crate::error;
 use crate::flags;
@@ -15,93 +15,78 @@ use crate::glob::glob_match_nocase;
 use crate::protocol::resp::Reply;
 use crate::shared::Shared;
 
-const fn cmd(
-    name: &'static str,
-    arity: i32,
-    flags: Flags,
-    summary: &'static str,
-    handler: super::Handler,
-) -> Command {
-    Command {
-        name,
-        arity,
-        flags,
-        keys: (0, 0, 0),
-        group: "server",
-        summary,
-        since: "1.0.0",
-        handler,
-        subcommands: &[],
-    }
-}
+/// The group COMMAND INFO/DOCS report for this family.
+const GROUP: &str = "server";
 
 pub static COMMANDS: &[Command] = &[
-    Command {
-        subcommands: COMMAND_SUBCOMMANDS,
-        ..cmd(
-            "command",
-            -1,
-            flags![LOADING, STALE],
-            "Returns detailed information about all commands.",
-            command_all,
-        )
-    },
-    cmd(
+    Command::row(
+        GROUP,
+        "command",
+        -1,
+        flags![LOADING, STALE],
+        "Returns detailed information about all commands.",
+        command_all,
+    )
+    .subcommands(COMMAND_SUBCOMMANDS),
+    Command::row(
+        GROUP,
         "info",
         -1,
         flags![LOADING, STALE],
         "Returns information and statistics about the server.",
         info,
     ),
-    Command {
-        subcommands: CONFIG_SUBCOMMANDS,
-        ..cmd(
-            "config",
-            -2,
-            flags![],
-            "A container for server configuration commands.",
-            container_without_subcommand,
-        )
-    },
-    Command {
-        group: "server",
-        ..cmd(
-            "dbsize",
-            1,
-            flags![READONLY, FAST],
-            "Returns the number of keys in the database.",
-            dbsize,
-        )
-    },
-    cmd(
+    Command::row(
+        GROUP,
+        "config",
+        -2,
+        flags![],
+        "A container for server configuration commands.",
+        container_without_subcommand,
+    )
+    .subcommands(CONFIG_SUBCOMMANDS),
+    Command::row(
+        "server",
+        "dbsize",
+        1,
+        flags![READONLY, FAST],
+        "Returns the number of keys in the database.",
+        dbsize,
+    ),
+    Command::row(
+        GROUP,
         "flushdb",
         -1,
         flags![WRITE],
         "Removes all keys from the current database.",
         flushdb,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "flushall",
         -1,
         flags![WRITE],
         "Removes all keys from all databases.",
         flushall,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "time",
         1,
         flags![LOADING, STALE, FAST],
         "Returns the server time.",
         time,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "role",
         1,
         flags![NOSCRIPT, LOADING, STALE, FAST],
         "Returns the replication role.",
         role,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "shutdown",
         -1,
         flags![ADMIN, NOSCRIPT, LOADING, STALE, NO_MULTI, ALLOW_BUSY],
@@ -111,28 +96,32 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "count",
         2,
         flags![LOADING, STALE],
         "Returns a count of commands.",
         command_count,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "info",
         -2,
         flags![LOADING, STALE],
         "Returns information about one, multiple or all commands.",
         command_info,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "docs",
         -2,
         flags![LOADING, STALE],
         "Returns documentary information about one, multiple or all commands.",
         command_docs,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "list",
         -2,
         flags![LOADING, STALE],
@@ -142,21 +131,24 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
 ];
 
 static CONFIG_SUBCOMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "get",
         -3,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],
         "Returns the effective values of configuration parameters.",
         config_get,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "set",
         -4,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],
         "Sets configuration parameters in-flight.",
         config_set,
     ),
-    cmd(
+    Command::row(
+        GROUP,
         "resetstat",
         2,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],

@@ -11,72 +11,60 @@
 use bytes::Bytes;
 
 use super::session::Watched;
-use super::{execute, Command, Ctx, Flags};
+use super::{execute, Command, Ctx};
 use crate::flags;
 use crate::store::unix_ms;
 
-const fn cmd(
-    name: &'static str,
-    arity: i32,
-    flags: Flags,
-    keys: (i32, i32, i32),
-    summary: &'static str,
-    handler: super::Handler,
-) -> Command {
-    Command {
-        name,
-        arity,
-        flags,
-        keys,
-        group: "transactions",
-        summary,
-        since: "2.0.0",
-        handler,
-        subcommands: &[],
-    }
-}
+/// The group COMMAND INFO/DOCS report for this family.
+const GROUP: &str = "transactions";
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
+    Command::row(
+        GROUP,
         "multi",
         1,
         flags![NOSCRIPT, LOADING, STALE, FAST, NO_MULTI, ALLOW_BUSY],
-        (0, 0, 0),
         "Starts a transaction.",
         multi,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "exec",
         1,
         flags![NOSCRIPT, LOADING, STALE, NO_MULTI, EXCLUSIVE],
-        (0, 0, 0),
         "Executes all commands in a transaction.",
         exec,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "discard",
         1,
         flags![NOSCRIPT, LOADING, STALE, FAST, NO_MULTI, ALLOW_BUSY],
-        (0, 0, 0),
         "Discards a transaction.",
         discard,
-    ),
-    cmd(
+    )
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "watch",
         -2,
         flags![NOSCRIPT, LOADING, STALE, FAST, NO_MULTI, ALLOW_BUSY],
-        (1, -1, 1),
         "Monitors changes to keys to determine the execution of a transaction.",
         watch,
-    ),
-    cmd(
+    )
+    .keys(1, -1, 1)
+    .since("2.0.0"),
+    Command::row(
+        GROUP,
         "unwatch",
         1,
         flags![NOSCRIPT, LOADING, STALE, FAST, ALLOW_BUSY],
-        (0, 0, 0),
         "Forgets about watched keys of a transaction.",
         unwatch,
-    ),
+    )
+    .since("2.0.0"),
 ];
 
 /// MULTI
