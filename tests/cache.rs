@@ -106,6 +106,68 @@ fn watch_aborts_on_changes_by_others_and_on_expiry() {
     c.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n_\r\n");
 }
 
+/// MGET and MSET lock every shard their keys live in (not the whole server):
+/// an MGET never sees half of an MSET, and sees single-key writes in the
+/// order they happened (`a` is always written before `b`, so a >= b).
+#[test]
+fn mget_and_mset_are_atomic_across_shards() {
+    let server = Server::start(&[]);
+    let addr = server.addr;
+    let keys: Vec<String> = (0..50).map(|k| format!("mkey{k}")).collect();
+    let msetters: Vec<_> = (0..2)
+        .map(|w| {
+            let keys = keys.clone();
+            std::thread::spawn(move || {
+                let mut c = common::Raw::connect(addr);
+                for round in 0..200 {
+                    let value = format!("{w}-{round}");
+                    let mut args: Vec<&[u8]> = vec![b"MSET"];
+                    for k in &keys {
+                        args.push(k.as_bytes());
+                        args.push(value.as_bytes());
+                    }
+                    c.send(&multibulk(&args));
+                    assert_eq!(c.frame(), Frame::Simple("OK".into()));
+                }
+            })
+        })
+        .collect();
+    let ordered = std::thread::spawn(move || {
+        let mut c = common::Raw::connect(addr);
+        for i in 0..2000 {
+            let i = i.to_string();
+            let mut req = multibulk(&[b"SET", b"order_a", i.as_bytes()]);
+            req.extend(multibulk(&[b"SET", b"order_b", i.as_bytes()]));
+            c.send(&req);
+            let _ = (c.frame(), c.frame());
+        }
+    });
+    let mut reader = server.raw();
+    let mut mget: Vec<&[u8]> = vec![b"MGET"];
+    mget.extend(keys.iter().map(|k| k.as_bytes()));
+    for _ in 0..300 {
+        reader.send(&multibulk(&mget));
+        let values = reader.frame();
+        let first = values.items()[0].clone();
+        assert!(
+            values.items().iter().all(|v| *v == first),
+            "MGET saw part of an MSET: {values:?}"
+        );
+        reader.send(&multibulk(&[b"MGET", b"order_a", b"order_b"]));
+        let pair = reader.frame();
+        let number = |f: &Frame| match f {
+            Frame::Bulk(b) => String::from_utf8_lossy(b).parse::<i64>().unwrap(),
+            _ => -1,
+        };
+        let (a, b) = (number(&pair.items()[0]), number(&pair.items()[1]));
+        assert!(a >= b, "MGET order_a order_b = {a}, {b}: not one instant");
+    }
+    for w in msetters {
+        w.join().unwrap();
+    }
+    ordered.join().unwrap();
+}
+
 #[test]
 fn exec_is_atomic_with_respect_to_other_clients() {
     let server = Server::start(&[]);

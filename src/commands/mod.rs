@@ -102,7 +102,8 @@ impl Flags {
     pub const NO_MULTI: Flags = Flags(1 << 12);
     pub const ALLOW_BUSY: Flags = Flags(1 << 13);
     /// Runs with every other command held off (multi-key commands that must be
-    /// atomic across shards: MSETNX, RENAME, COPY, MOVE, SWAPDB, FLUSH*, EXEC).
+    /// atomic across shards: RENAME, COPY, MOVE, SWAPDB, FLUSH*, EXEC; MGET,
+    /// MSET and MSETNX lock just their keys' shards instead: `Store::lock_keys`).
     pub const EXCLUSIVE: Flags = Flags(1 << 14);
 
     const NAMES: &'static [(Flags, &'static str)] = &[

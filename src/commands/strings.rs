@@ -34,11 +34,8 @@ pub static COMMANDS: &[Command] = &[
     Command::row(GROUP, "psetex", 4, flags![WRITE, DENYOOM], "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", psetex).keys(1, 1, 1).since("2.6.0"),
     Command::row(GROUP, "getset", 3, flags![WRITE, DENYOOM, FAST], "Returns the previous string value of a key after setting it to a new value.", getset).keys(1, 1, 1),
     Command::row(GROUP, "mget", -2, flags![READONLY, FAST], "Atomically returns the string values of one or more keys.", mget).keys(1, -1, 1),
-    // MSET is EXCLUSIVE too, not only MSETNX: Redis documents that no client can
-    // see some of its keys updated and others not, and its keys live in
-    // different shards, so only the exclusive gate gives that.
-    Command::row(GROUP, "mset", -3, flags![WRITE, DENYOOM, EXCLUSIVE], "Atomically creates or modifies the string values of one or more keys.", mset).keys(1, -1, 2).since("1.0.1"),
-    Command::row(GROUP, "msetnx", -3, flags![WRITE, DENYOOM, EXCLUSIVE], "Atomically modifies the string values of one or more keys only when all keys don't exist.", msetnx).keys(1, -1, 2).since("1.0.1"),
+    Command::row(GROUP, "mset", -3, flags![WRITE, DENYOOM], "Atomically creates or modifies the string values of one or more keys.", mset).keys(1, -1, 2).since("1.0.1"),
+    Command::row(GROUP, "msetnx", -3, flags![WRITE, DENYOOM], "Atomically modifies the string values of one or more keys only when all keys don't exist.", msetnx).keys(1, -1, 2).since("1.0.1"),
     Command::row(GROUP, "getdel", 2, flags![WRITE, FAST], "Returns the string value of a key after deleting the key.", getdel).keys(1, 1, 1).since("6.2.0"),
     Command::row(GROUP, "getex", -2, flags![WRITE, FAST], "Returns the string value of a key after setting its expiration time.", getex).keys(1, 1, 1).since("6.2.0"),
     Command::row(GROUP, "append", 3, flags![WRITE, DENYOOM, FAST], "Appends a string to the value of a key. Creates the key if it doesn't exist.", append).keys(1, 1, 1).since("2.0.0"),
@@ -82,17 +79,14 @@ impl Found {
     /// Read the key's string straight into the reply (no copy of the value
     /// but the one into the output buffer); nil for a missing key and, when
     /// `wrong_type_is_nil` (MGET), for a key of another type. Counts the read.
-    fn reply_read(ctx: &mut Ctx<'_>, key: &[u8], now_ms: u64, wrong_type_is_nil: bool) {
-        let found = {
-            let mut slot = lock(ctx, key, now_ms);
-            match slot.get().map(|e| e.value()) {
-                Some(ValueRef::Str(v)) => {
-                    ctx.reply.bulk(v);
-                    None
-                }
-                Some(_) => Some(Found::WrongType),
-                None => Some(Found::Missing),
+    fn reply_read(ctx: &mut Ctx<'_>, slot: &mut Slot<'_>, key: &[u8], wrong_type_is_nil: bool) {
+        let found = match slot.get().map(|e| e.value()) {
+            Some(ValueRef::Str(v)) => {
+                ctx.reply.bulk(v);
+                None
             }
+            Some(_) => Some(Found::WrongType),
+            None => Some(Found::Missing),
         };
         match found {
             None => ctx.count_lookup(true),
@@ -278,7 +272,8 @@ fn expiry_option<'a>(opt: &[u8], next: Option<&'a Bytes>) -> Option<Expiry<'a>> 
 
 /// GET key
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    Found::reply_read(ctx, &args[1], unix_ms(), false);
+    let key = &args[1];
+    Found::reply_read(ctx, &mut lock(ctx, key, unix_ms()), key, false);
 }
 
 /// A SET-family write after parsing (Redis `setGenericCommand`).
@@ -453,9 +448,15 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let now_ms = unix_ms();
     let keys = &args[1..];
+    // One instant for every key, as Redis's MGET: all their shards stay locked
+    // while the values are read.
+    let mut locked = ctx
+        .shared
+        .store
+        .lock_keys(ctx.session.db, keys.iter().map(|k| &k[..]));
     ctx.reply.array(keys.len());
     for key in keys {
-        Found::reply_read(ctx, key, now_ms, true);
+        Found::reply_read(ctx, &mut locked.slot(key, now_ms), key, true);
     }
 }
 
@@ -465,7 +466,7 @@ fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.reply.error(&error::wrong_arity("mset"));
         return;
     }
-    store_pairs(ctx, &args[1..]);
+    store_pairs(ctx, &args[1..], false);
     ctx.reply.ok();
 }
 
@@ -475,29 +476,42 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.reply.error(&error::wrong_arity("msetnx"));
         return;
     }
-    // Runs under the exclusive gate: nothing changes between check and writes.
-    let now_ms = unix_ms();
-    let any_exists = args[1..]
-        .chunks_exact(2)
-        .any(|pair| lock(ctx, &pair[0], now_ms).exists());
-    if !any_exists {
-        store_pairs(ctx, &args[1..]);
-    }
-    ctx.reply.int(!any_exists as i64);
+    let stored = store_pairs(ctx, &args[1..], true);
+    ctx.reply.int(stored as i64);
 }
 
-/// Store each (key, value) pair in order, flags 0 and no TTL, with its events.
-fn store_pairs(ctx: &Ctx<'_>, pairs: &[Bytes]) {
+/// Store each (key, value) pair in order, flags 0 and no TTL, with its
+/// events; with `only_new` (MSETNX) nothing is stored if any key exists.
+/// Every shard involved stays locked from the check to the last write, so no
+/// client sees some of the keys updated and others not (Redis's guarantee).
+/// Returns whether the pairs were stored.
+fn store_pairs(ctx: &Ctx<'_>, pairs: &[Bytes], only_new: bool) -> bool {
     let now_ms = unix_ms();
-    for pair in pairs.chunks_exact(2) {
-        let created = {
-            let mut slot = lock(ctx, &pair[0], now_ms);
+    let mut locked = ctx
+        .shared
+        .store
+        .lock_keys(ctx.session.db, pairs.chunks_exact(2).map(|p| &p[0][..]));
+    if only_new
+        && pairs
+            .chunks_exact(2)
+            .any(|pair| locked.slot(&pair[0], now_ms).exists())
+    {
+        return false;
+    }
+    let created: Vec<bool> = pairs
+        .chunks_exact(2)
+        .map(|pair| {
+            let mut slot = locked.slot(&pair[0], now_ms);
             let created = !slot.exists();
             slot.insert(Value::Str(pair[1].clone()), 0, 0);
             created
-        };
+        })
+        .collect();
+    drop(locked);
+    for (pair, created) in pairs.chunks_exact(2).zip(created) {
         notify_write(ctx, &pair[0], created, "set");
     }
+    true
 }
 
 /// GETDEL key

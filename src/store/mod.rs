@@ -118,7 +118,7 @@ pub struct Store {
 pub struct Slot<'a> {
     store: &'a Store,
     db: usize,
-    shard: MutexGuard<'a, Shard>,
+    shard: ShardRef<'a>,
     key: &'a [u8],
     hash: u64,
     now_ms: u64,
@@ -177,19 +177,31 @@ impl Store {
     pub fn slot<'a>(&'a self, db: usize, key: &'a [u8], now_ms: u64) -> Slot<'a> {
         let db = db.min(self.dbs.len() - 1);
         let hash = key_hash(key);
-        let shard = self.dbs[db].lock(shard_of(hash));
-        let index = shard.map.find(hash, key);
-        let mut slot = Slot {
+        let shard = ShardRef::Locked(self.dbs[db].lock(shard_of(hash)));
+        Slot::new(self, db, shard, key, hash, now_ms)
+    }
+
+    /// Lock every shard that holds one of `keys` in database `db`, in
+    /// ascending shard order (so two callers can never wait on each other),
+    /// for commands that must see or change several keys at one instant
+    /// (MGET, MSET, MSETNX). Every other path holds one shard at a time.
+    pub fn lock_keys<'a, 'k>(
+        &'a self,
+        db: usize,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+    ) -> LockedKeys<'a> {
+        let db = db.min(self.dbs.len() - 1);
+        let mut shards: Vec<usize> = keys.into_iter().map(shard_index).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        LockedKeys {
             store: self,
             db,
-            shard,
-            key,
-            hash,
-            now_ms,
-            index,
-        };
-        slot.expire_if_due();
-        slot
+            guards: shards
+                .into_iter()
+                .map(|i| (i, self.dbs[db].lock(i)))
+                .collect(),
+        }
     }
 
     /// Remove every key of one database.
@@ -322,7 +334,77 @@ impl Store {
     }
 }
 
+/// A slot's shard: locked for it alone, or borrowed from a `LockedKeys`.
+enum ShardRef<'a> {
+    Locked(MutexGuard<'a, Shard>),
+    Borrowed(&'a mut Shard),
+}
+
+impl std::ops::Deref for ShardRef<'_> {
+    type Target = Shard;
+    fn deref(&self) -> &Shard {
+        match self {
+            ShardRef::Locked(g) => g,
+            ShardRef::Borrowed(s) => s,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ShardRef<'_> {
+    fn deref_mut(&mut self) -> &mut Shard {
+        match self {
+            ShardRef::Locked(g) => g,
+            ShardRef::Borrowed(s) => s,
+        }
+    }
+}
+
+/// Several shards of one database held at once (`Store::lock_keys`).
+pub struct LockedKeys<'a> {
+    store: &'a Store,
+    db: usize,
+    /// (shard index, its guard), sorted by index.
+    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+}
+
+impl LockedKeys<'_> {
+    /// One of the locked keys, as a `Slot` (expired lazily on the way in).
+    /// The key must be one of those given to `lock_keys`: its shard is held.
+    pub fn slot<'b>(&'b mut self, key: &'b [u8], now_ms: u64) -> Slot<'b> {
+        let hash = key_hash(key);
+        let wanted = shard_of(hash);
+        let at = self.guards.binary_search_by_key(&wanted, |(i, _)| *i);
+        let Ok(at) = at else {
+            panic!("LockedKeys::slot: key outside the locked shards (a caller bug)");
+        };
+        let shard = ShardRef::Borrowed(&mut self.guards[at].1);
+        Slot::new(self.store, self.db, shard, key, hash, now_ms)
+    }
+}
+
 impl<'a> Slot<'a> {
+    fn new(
+        store: &'a Store,
+        db: usize,
+        shard: ShardRef<'a>,
+        key: &'a [u8],
+        hash: u64,
+        now_ms: u64,
+    ) -> Slot<'a> {
+        let index = shard.map.find(hash, key);
+        let mut slot = Slot {
+            store,
+            db,
+            shard,
+            key,
+            hash,
+            now_ms,
+            index,
+        };
+        slot.expire_if_due();
+        slot
+    }
+
     fn entry_mut(&mut self) -> Option<&mut Entry> {
         let i = self.index?;
         self.shard.map.get_mut(i)
