@@ -298,6 +298,11 @@ pub static PARAMS: &[Param] = &[
             if n < 1024 * 1024 {
                 return Err("argument must be a memory value of at least 1mb".into());
             }
+            // Entries store key lengths in 32 bits (store::entry), and a key is
+            // one bulk string: so no bulk string may be longer.
+            if n > u32::MAX as u64 {
+                return Err("argument must be a memory value of at most 4294967295 bytes".into());
+            }
             c.proto_max_bulk_len = n;
             Ok(())
         },

@@ -169,6 +169,10 @@ fn config_get_set() {
     );
     c.roundtrip(b"CONFIG SET port 1\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config\r\n");
     c.roundtrip(b"CONFIG SET maxclients abc\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer\r\n");
+    // Entries keep key lengths in 32 bits: no bulk string may be longer.
+    c.roundtrip(b"CONFIG SET proto-max-bulk-len 4gb\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be a memory value of at most 4294967295 bytes\r\n");
+    c.roundtrip(b"CONFIG SET proto-max-bulk-len 4294967295\r\n", b"+OK\r\n");
+    c.roundtrip(b"CONFIG SET proto-max-bulk-len 512mb\r\n", b"+OK\r\n");
     c.roundtrip(
         b"CONFIG SET maxclients\r\n",
         b"-ERR wrong number of arguments for 'config|set' command\r\n",

@@ -282,6 +282,9 @@ impl Entry {
 
     /// Allocate and fill an entry (the header's kind and lengths are set here).
     fn build(mut header: Header, key: &[u8], value: Value, source: Source) -> Entry {
+        // `proto-max-bulk-len` is capped at u32::MAX, so a client cannot get here
+        // with a longer key; a truncated length would break the layout.
+        assert!(u32::try_from(key.len()).is_ok(), "key longer than 4 GiB");
         header.key_len = key.len() as u32;
         (header.kind, header.inline_len) = match &value {
             Value::Str(s) if s.len() <= INLINE_MAX_BYTES => (KIND_INLINE, s.len() as u32),
