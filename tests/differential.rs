@@ -94,7 +94,12 @@ fn random_command(r: &mut Rng) -> Vec<String> {
     let _ = k;
     let key = r.pick(KEYS).to_string();
     let key2 = r.pick(KEYS).to_string();
-    let val = r.pick(VALUES).to_string();
+    // Now and then a long value: entries keep strings up to 256 bytes inline
+    // and longer ones apart, and APPEND/SETRANGE cross that line both ways.
+    let val = match r.below(8) {
+        0 => "v".repeat(r.below(400) as usize),
+        _ => r.pick(VALUES).to_string(),
+    };
     let small = (r.below(40) as i64 - 10).to_string();
     let cmd: Vec<String> = match r.below(34) {
         0 => vec!["SET".into(), key, val],
@@ -112,7 +117,7 @@ fn random_command(r: &mut Rng) -> Vec<String> {
             small.clone(),
             (r.below(20) as i64 - 5).to_string(),
         ],
-        10 => vec!["SETRANGE".into(), key, r.below(12).to_string(), val],
+        10 => vec!["SETRANGE".into(), key, r.below(300).to_string(), val],
         11 => vec!["MSET".into(), key, val, key2, r.pick(VALUES).into()],
         12 => vec!["MGET".into(), key, key2, "nokey".into()],
         13 => vec!["SETNX".into(), key, val],
@@ -121,10 +126,13 @@ fn random_command(r: &mut Rng) -> Vec<String> {
         16 => vec!["TYPE".into(), key],
         17 => vec!["RENAME".into(), key, key2],
         18 => vec!["RENAMENX".into(), key, key2],
+        // Seconds apart, so GT/LT compare deadlines that differ by more than
+        // the milliseconds between two commands (equal ones make the answer
+        // depend on whether the clock ticked in between, on both servers).
         19 => vec![
             "EXPIRE".into(),
             key,
-            "100".into(),
+            (100 + r.below(1000)).to_string(),
             r.pick(&["", "NX", "XX", "GT", "LT"]).into(),
         ],
         20 => vec!["PERSIST".into(), key],
