@@ -10,8 +10,9 @@
 //! The value part is the string itself for strings up to `INLINE_MAX_BYTES`
 //! (the common cache case: a lookup touches one allocation, and 1M small
 //! keys cost one jemalloc size class each), a `Bytes` for longer strings (so
-//! readers take a reference-counted clone and copy outside the shard lock,
-//! and APPEND grows it amortized), or a boxed list.
+//! commands that keep a value past the lock, like GETDEL or memcached's meta
+//! get, take a reference-counted clone instead of a copy, and APPEND grows it
+//! amortized), or a boxed list.
 //!
 //! The header is packed because every byte counts at a million keys: key
 //! "key:123456" + a 16-byte value + 35 header bytes = 61 bytes, one 64-byte
