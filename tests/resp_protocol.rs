@@ -257,6 +257,28 @@ fn replies_computed_before_a_protocol_error_are_sent() {
     c.expect_closed();
 }
 
+/// Requests and a protocol error pipelined behind a blocked command wait for
+/// it, and are answered in order after it.
+#[test]
+fn requests_and_errors_behind_a_blocked_command_wait_for_it() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.send(b"SET k v\r\nBLPOP q 0\r\nGET k\r\nPING\r\n*1\r\n$-2\r\n");
+    c.expect(b"+OK\r\n");
+    let mut other = server.raw();
+    // Wait until the BLPOP is blocked, then feed it.
+    for _ in 0..200 {
+        other.send(b"INFO clients\r\n");
+        if other.frame().text().contains("blocked_clients:1") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    other.roundtrip(b"RPUSH q x\r\n", b":1\r\n");
+    c.expect(b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n$1\r\nv\r\n+PONG\r\n-ERR Protocol error: invalid bulk length\r\n");
+    c.expect_closed();
+}
+
 #[test]
 fn unauthenticated_limits_apply_before_auth() {
     let server = Server::start(&["--requirepass", "secret"]);
