@@ -15,8 +15,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-herald_bin=${HERALD_BIN:-target/release/herald}
-[ -x "$herald_bin" ] || { echo "build herald first: cargo build --release" >&2; exit 1; }
+. bench/lib.sh
 load=$(mktemp); results=$(mktemp)
 trap 'rm -f "$load" "$results"' EXIT
 python3 - "$keys" "$size" > "$load" <<'PY'
@@ -29,24 +28,17 @@ for i in range(n):
     out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
 PY
 rss() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for round in $(seq "$rounds"); do
   for side in herald redis; do
     port=$(free_port)
-    if [ "$side" = herald ]; then
-      taskset -c 0 "$herald_bin" --port "$port" --memcache-port 0 --threads 1 --log-level warn &
-    else
-      taskset -c 0 redis-server --port "$port" --save "" --appendonly no --loglevel warning >/dev/null &
-    fi
-    pid=$!
-    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-    before=$(rss "$pid")
+    start_server "$side" "$port" || exit 1
+    before=$(rss "$server_pid")
     taskset -c 1 redis-cli -p "$port" --pipe < "$load" >/dev/null
     n=$(redis-cli -p "$port" dbsize)
     sleep 0.5
-    after=$(rss "$pid")
+    after=$(rss "$server_pid")
     echo "round=$round side=$side keys=$n rss_before=$before rss_after=$after bytes_per_key=$(( (after - before) / n ))" | tee -a "$results"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    stop_server
   done
 done
 python3 - "$results" <<'PY'

@@ -25,31 +25,21 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-herald_bin=${HERALD_BIN:-target/release/herald}
-[ -x "$herald_bin" ] || { echo "build herald first: cargo build --release" >&2; exit 1; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ping() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
+. bench/lib.sh
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for round in $(seq "$rounds"); do
   for side in herald redis; do
     port=$(free_port)
-    if [ "$side" = herald ]; then
-      taskset -c 0 "$herald_bin" --port "$port" --threads "$threads" --log-level warn &
-    else
-      taskset -c 0 redis-server --port "$port" --save "" --appendonly no --loglevel warning >/dev/null &
-    fi
-    pid=$!
-    wait_ping "$port" || { echo "$side did not start" >&2; kill "$pid"; exit 1; }
+    start_server "$side" "$port" "$threads" || exit 1
     timeout 300 taskset -c 1 redis-benchmark -p "$port" -t "$tests" -P "$pipeline" -c "$clients" \
       -n "$requests" -r 100000 --csv "${extra[@]}" 2>/dev/null | tail -n +2 |
       while IFS=, read -r name rps _; do
         name=${name//\"/}; name=${name// /_}; rps=${rps//\"/}
         echo "round=$round side=$side test=$name rps=$rps" | tee -a "$results"
       done
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    stop_server
   done
 done
 

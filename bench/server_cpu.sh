@@ -21,9 +21,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-herald_bin=${HERALD_BIN:-target/release/herald}
-[ -x "$herald_bin" ] || { echo "build herald first: cargo build --release" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/lib.sh
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks_per_s=$(getconf CLK_TCK)
 results=$(mktemp)
@@ -31,19 +29,13 @@ trap 'rm -f "$results"' EXIT
 for round in $(seq "$rounds"); do
   for side in herald redis; do
     port=$(free_port)
-    if [ "$side" = herald ]; then
-      taskset -c 0 "$herald_bin" --port "$port" --memcache-port 0 --threads 1 --log-level warn &
-    else
-      taskset -c 0 redis-server --port "$port" --save "" --appendonly no --loglevel warning >/dev/null &
-    fi
-    pid=$!
-    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-    before=$(cpu_ticks "$pid")
+    start_server "$side" "$port" || exit 1
+    before=$(cpu_ticks "$server_pid")
     timeout 300 taskset -c 1 redis-benchmark -p "$port" -t "$test" -P "$pipeline" -c 50 \
       -n "$requests" -r 100000 -q >/dev/null 2>&1
-    after=$(cpu_ticks "$pid")
+    after=$(cpu_ticks "$server_pid")
     echo "round=$round side=$side test=$test cpu_s=$(awk -v t=$((after - before)) -v hz="$ticks_per_s" 'BEGIN {printf "%.2f", t / hz}')" | tee -a "$results"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    stop_server
   done
 done
 python3 - "$results" <<'PY'

@@ -482,9 +482,9 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 /// Store each (key, value) pair in order, flags 0 and no TTL, with its
 /// events; with `only_new` (MSETNX) nothing is stored if any key exists.
-/// Every shard involved stays locked from the check to the last write, so no
-/// client sees some of the keys updated and others not (Redis's guarantee).
-/// Returns whether the pairs were stored.
+/// Every shard involved stays locked from the check to the last write (and
+/// its events), so no client sees some of the keys updated and others not
+/// (Redis's guarantee). Returns whether the pairs were stored.
 fn store_pairs(ctx: &Ctx<'_>, pairs: &[Bytes], only_new: bool) -> bool {
     let now_ms = unix_ms();
     let mut locked = ctx
@@ -498,17 +498,15 @@ fn store_pairs(ctx: &Ctx<'_>, pairs: &[Bytes], only_new: bool) -> bool {
     {
         return false;
     }
-    let created: Vec<bool> = pairs
-        .chunks_exact(2)
-        .map(|pair| {
+    for pair in pairs.chunks_exact(2) {
+        let created = {
             let mut slot = locked.slot(&pair[0], now_ms);
             let created = !slot.exists();
             slot.insert(Value::Str(pair[1].clone()), 0, 0);
             created
-        })
-        .collect();
-    drop(locked);
-    for (pair, created) in pairs.chunks_exact(2).zip(created) {
+        };
+        // Under the shard locks, which the store's locking rule allows:
+        // publishing an event never touches the store.
         notify_write(ctx, &pair[0], created, "set");
     }
     true

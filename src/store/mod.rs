@@ -191,16 +191,16 @@ impl Store {
         keys: impl IntoIterator<Item = &'k [u8]>,
     ) -> LockedKeys<'a> {
         let db = db.min(self.dbs.len() - 1);
-        let mut shards: Vec<usize> = keys.into_iter().map(shard_index).collect();
-        shards.sort_unstable();
-        shards.dedup();
+        let mut wanted = [false; SHARDS_PER_DB];
+        for key in keys {
+            wanted[shard_index(key)] = true;
+        }
+        // from_fn builds index 0 first: the locks are taken in ascending order.
+        let guards = std::array::from_fn(|i| wanted[i].then(|| self.dbs[db].lock(i)));
         LockedKeys {
             store: self,
             db,
-            guards: shards
-                .into_iter()
-                .map(|i| (i, self.dbs[db].lock(i)))
-                .collect(),
+            guards,
         }
     }
 
@@ -363,8 +363,8 @@ impl std::ops::DerefMut for ShardRef<'_> {
 pub struct LockedKeys<'a> {
     store: &'a Store,
     db: usize,
-    /// (shard index, its guard), sorted by index.
-    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+    /// The guard of each locked shard, by shard index.
+    guards: [Option<MutexGuard<'a, Shard>>; SHARDS_PER_DB],
 }
 
 impl LockedKeys<'_> {
@@ -372,12 +372,10 @@ impl LockedKeys<'_> {
     /// The key must be one of those given to `lock_keys`: its shard is held.
     pub fn slot<'b>(&'b mut self, key: &'b [u8], now_ms: u64) -> Slot<'b> {
         let hash = key_hash(key);
-        let wanted = shard_of(hash);
-        let at = self.guards.binary_search_by_key(&wanted, |(i, _)| *i);
-        let Ok(at) = at else {
+        let Some(guard) = self.guards[shard_of(hash)].as_mut() else {
             panic!("LockedKeys::slot: key outside the locked shards (a caller bug)");
         };
-        let shard = ShardRef::Borrowed(&mut self.guards[at].1);
+        let shard = ShardRef::Borrowed(guard);
         Slot::new(self.store, self.db, shard, key, hash, now_ms)
     }
 }
