@@ -28,8 +28,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 
 pub use entry::{
-    Entry, Meta, Value, ValueRef, ENTRY_OVERHEAD_BYTES, INLINE_MAX_BYTES, LFU_INIT,
-    LIST_ELEMENT_OVERHEAD_BYTES,
+    Entry, Meta, Value, ValueRef, ENTRY_OVERHEAD_BYTES, LFU_INIT, LIST_ELEMENT_OVERHEAD_BYTES,
 };
 pub use evict::{EvictionPolicy, MemoryLimits};
 pub use table::{key_hash, KeyMap};
