@@ -7,15 +7,24 @@
 //! - Clients blocked on a key are served in the order they blocked: a push
 //!   wakes the longest-waiting client first, one per element pushed.
 //! - Inside MULTI a blocking command does not block: it answers as on timeout.
+//! - A blocked command counts once in commandstats, when it is answered.
 //!
-//! Mechanism: the command handler, finding nothing, records a `BlockRequest` in
-//! the session instead of replying. The connection then registers a `Waiter`
-//! on every key and awaits it; `signal_ready` (called by every command that
-//! adds to a list) wakes the longest-waiting client, and the woken connection
-//! runs the same command again. A waiter that leaves the queue (served, timed
-//! out, gone) passes the wake-up on to the next waiter while data remains.
+//! The life of a blocked command, in one place:
+//! 1. Its handler (a `Handler::Blocking`), finding no data, returns
+//!    `Blocking::Wait(BlockRequest)` instead of replying (`Ctx::block_on`).
+//! 2. `dispatch` hands that request back to the connection loop, which calls
+//!    `server::blocked::wait` — the one function that waits and retries.
+//! 3. `wait` registers a `Waiter` on every key here (`block`) and awaits it.
+//!    Every command that adds to a list calls `signal_ready`, which wakes the
+//!    longest-waiting client; the woken connection runs the same command again
+//!    (`commands::execute`), which either answers or asks to wait once more.
+//! 4. On timeout `wait` writes the request's `on_timeout` reply; on CLIENT
+//!    UNBLOCK ERROR, `-UNBLOCKED`. However the wait ends, `leave` takes the
+//!    waiter out of the queues and passes the wake-up on to the next waiter
+//!    while the keys still hold data.
 //!
-//! Locking rule: the registry lock is taken after, never while holding, a shard lock.
+//! Locking rule: the registry locks are taken after, never while holding, a
+//! shard lock; `leave` takes a shard lock only after releasing them.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
@@ -26,15 +35,36 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use crate::shared::Shared;
+use crate::protocol::resp::Reply;
+use crate::store::Store;
 
-/// What a blocked command waits for, recorded by its handler.
+/// What a blocked command waits for, returned by its handler.
 #[derive(Clone, Debug)]
 pub struct BlockRequest {
     pub db: usize,
     pub keys: Vec<Bytes>,
     /// None = wait forever (timeout 0).
     pub deadline: Option<Instant>,
+    /// The command's answer when the timeout passes.
+    pub on_timeout: TimeoutReply,
+}
+
+/// A blocking command's timeout answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// BLPOP, BRPOP, BLMPOP: a null array.
+    NullArray,
+    /// BLMOVE, BRPOPLPUSH: a null bulk string.
+    NullBulk,
+}
+
+impl TimeoutReply {
+    pub fn write(self, reply: &mut Reply) {
+        match self {
+            TimeoutReply::NullArray => reply.null_array(),
+            TimeoutReply::NullBulk => reply.null(),
+        }
+    }
 }
 
 /// How CLIENT UNBLOCK ended a wait.
@@ -72,7 +102,6 @@ impl Waiter {
 }
 
 /// Waiters by (database, key), oldest first.
-/// Waiters by (database, key), oldest first.
 type Queues = HashMap<(usize, Bytes), VecDeque<Arc<Waiter>>>;
 
 #[derive(Default)]
@@ -103,7 +132,7 @@ impl BlockingRegistry {
     }
 
     /// Remove a waiter from every queue (served, timed out, unblocked, gone).
-    pub fn unblock(&self, waiter: &Arc<Waiter>, request: &BlockRequest) {
+    fn unblock(&self, waiter: &Arc<Waiter>, request: &BlockRequest) {
         let mut queues = self.queues.lock();
         for key in &request.keys {
             let k = (request.db, key.clone());
@@ -164,18 +193,34 @@ impl BlockingRegistry {
         let queues = self.queues.lock();
         !queues.is_empty() && queues.contains_key(&(db, Bytes::copy_from_slice(key)))
     }
-}
 
-/// Called by every command that adds elements to list `key` in `db` (after it
-/// released the shard lock).
-///
-/// Only the longest-waiting client is woken, whatever `_count` was: if several
-/// were woken at once, whichever task ran first would win, and a 5-element
-/// push would not reach the five waiters in the order they blocked. The served
-/// client passes the wake-up on while data remains, so each element still
-/// reaches a waiter, in order.
-pub fn signal_ready(shared: &Shared, db: usize, key: &[u8], _count: usize) {
-    if shared.blocking.has_waiters(db, key) {
-        shared.blocking.wake(db, key, 1);
+    /// Called by every command that adds elements to list `key` in `db`, after
+    /// it released the shard lock.
+    ///
+    /// Only the longest-waiting client is woken, however many elements were
+    /// added: if several were woken at once, whichever task ran first would
+    /// win, and a 5-element push would not reach the five waiters in the order
+    /// they blocked. The served client passes the wake-up on (`leave`) while
+    /// data remains, so each element still reaches a waiter, in order.
+    pub fn signal_ready(&self, db: usize, key: &[u8]) {
+        if self.has_waiters(db, key) {
+            self.wake(db, key, 1);
+        }
+    }
+
+    /// A wait ended (served, timed out, unblocked, disconnected): take the
+    /// waiter out of every queue, then hand the wake-up on for each key that
+    /// still holds data, so it reaches the next client in line.
+    pub fn leave(&self, waiter: &Arc<Waiter>, request: &BlockRequest, store: &Store) {
+        self.unblock(waiter, request);
+        for key in &request.keys {
+            let has_data = store
+                .slot(request.db, key, crate::store::unix_ms())
+                .peek()
+                .is_some();
+            if has_data {
+                self.wake(request.db, key, 1);
+            }
+        }
     }
 }

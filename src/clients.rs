@@ -19,6 +19,8 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::protocol::resp::Protocol;
+
 /// Which protocol a client connected with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientKind {
@@ -151,6 +153,15 @@ impl ClientHandle {
 
     pub fn idle_ms(&self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(self.last_interaction_ms.load(Relaxed))
+    }
+
+    /// The RESP version the client negotiated (HELLO), for encoding pushes.
+    pub fn protocol(&self) -> Protocol {
+        if self.resp.load(Relaxed) == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        }
     }
 
     pub fn is_subscriber(&self) -> bool {

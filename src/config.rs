@@ -10,7 +10,7 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::commands::notify;
+use crate::keyspace_events as notify;
 use crate::store::EvictionPolicy;
 
 /// The documented default configuration, embedded in the binary.

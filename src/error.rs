@@ -1,8 +1,45 @@
-//! One catalogue of wire strings, byte for byte as Redis sends them.
+//! One catalogue of wire strings, byte for byte as Redis and memcached send them.
 //!
-//! A `CommandError` is answered and the connection stays open; a protocol error
-//! (see `protocol::resp::ProtocolError`) is answered and then the connection is closed.
-//! Texts are the part after the leading `-`.
+//! A handler that fails returns a `CommandError`: the dispatcher answers it as an
+//! error reply, counts it (commandstats `failed_calls`, INFO `total_error_replies`)
+//! and the connection stays open. A protocol error (`protocol::resp::ProtocolError`)
+//! is answered and then the connection is closed. RESP texts are the part after
+//! the leading `-`; the memcached ones are whole lines without CRLF.
+
+use std::borrow::Cow;
+
+/// An error reply: the text after `-`. The dispatcher blanks CR/LF in it, so
+/// client bytes echoed inside cannot break framing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandError(Cow<'static, [u8]>);
+
+impl CommandError {
+    pub fn text(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<&'static str> for CommandError {
+    fn from(text: &'static str) -> Self {
+        CommandError(Cow::Borrowed(text.as_bytes()))
+    }
+}
+
+impl From<String> for CommandError {
+    fn from(text: String) -> Self {
+        CommandError(Cow::Owned(text.into_bytes()))
+    }
+}
+
+impl From<Vec<u8>> for CommandError {
+    fn from(text: Vec<u8>) -> Self {
+        CommandError(Cow::Owned(text))
+    }
+}
+
+/// What a plain command handler returns: its reply is in the output buffer, or
+/// it failed with an error reply the dispatcher writes.
+pub type CommandResult = Result<(), CommandError>;
 
 pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
@@ -18,7 +55,64 @@ pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const NO_SUCH_CLIENT: &str = "ERR No such client";
+
+// Transactions (multi.c).
 pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+pub const WATCH_INSIDE_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
+
+// Connection commands (HELLO, CLIENT ...: networking.c).
+pub const BAD_CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+pub const BAD_PROTOCOL_VERSION: &str = "ERR Protocol version is not an integer or out of range";
+pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+pub const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
+pub const CLIENT_ID_NOT_POSITIVE: &str = "ERR client-id should be greater than 0";
+pub const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+/// CLIENT UNBLOCK ... ERROR, to the unblocked client.
+pub const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+/// Client text echoed inside an error, as Redis's `%s` shows it.
+fn lossy(arg: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(arg)
+}
+
+/// `-ERR Syntax error in HELLO option 'foo'`
+pub fn hello_syntax(option: &[u8]) -> String {
+    format!("ERR Syntax error in HELLO option '{}'", lossy(option))
+}
+
+/// `-ERR Unknown client type 'foo'` (CLIENT KILL TYPE, CLIENT LIST TYPE)
+pub fn unknown_client_type(kind: &[u8]) -> String {
+    format!("ERR Unknown client type '{}'", lossy(kind))
+}
+
+/// `-ERR Unrecognized option 'foo'` (CLIENT SETINFO)
+pub fn unrecognized_option(option: &[u8]) -> String {
+    format!("ERR Unrecognized option '{}'", lossy(option))
+}
+
+/// `-ERR lib-name cannot contain spaces, newlines or special characters.`
+pub fn bad_client_info(attribute: &[u8]) -> String {
+    format!(
+        "ERR {} cannot contain spaces, newlines or special characters.",
+        lossy(attribute)
+    )
+}
+
+// Server commands (config.c, server.c).
+pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
+
+/// `-ERR Unknown option or number of arguments for CONFIG SET - 'foo'`
+pub fn config_set_unknown(name: &str) -> String {
+    format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+}
+
+/// `-ERR CONFIG SET failed (possibly related to argument 'foo') - reason`
+pub fn config_set_failed(name: &str, reason: &str) -> String {
+    format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+}
 
 /// `-ERR unknown command 'foo', with args beginning with: 'a' 'b' `
 /// (Redis `processCommand`: name and arguments echoed as raw bytes, arguments
@@ -115,3 +209,5 @@ pub const MC_OUT_OF_MEMORY: &str = "SERVER_ERROR out of memory";
 pub const MC_NON_NUMERIC: &str = "CLIENT_ERROR cannot increment or decrement non-numeric value";
 pub const MC_STATS_DETAIL_USAGE: &str = "CLIENT_ERROR usage: stats detail on|off|dump";
 pub const MC_CACHEDUMP_NOT_ALLOWED: &str = "CLIENT_ERROR stats cachedump not allowed";
+/// Sent to a memcached client over `maxclients`, before closing.
+pub const MC_TOO_MANY_CONNECTIONS: &str = "SERVER_ERROR Too many open connections";

@@ -6,14 +6,16 @@
 //! - `config`     defaults < TOML file < CLI flags; the CONFIG GET/SET registry
 //! - `error`      the catalogue of wire error strings
 //! - `protocol`   pure codecs: RESP request parser and reply encoder
-//! - `commands`   the command table, dispatcher and one file per command family
+//! - `commands`   the command table, dispatcher, `Shared` (the handlers' server
+//!   state) and one file per command family
 //! - `store`      the sharded keyspace shared by both protocols
 //! - `blocking`   clients blocked on list keys (BLPOP ...), woken in FIFO order
 //! - `clients`    connected clients as other clients see them (CLIENT LIST/KILL, pushes)
 //! - `pubsub`     channel/pattern registry, encode-once fan-out, slow-subscriber limits
 //! - `glob`       Redis glob matching (KEYS, PSUBSCRIBE, CONFIG GET, ...)
+//! - `keyspace_events` the `notify-keyspace-events` flag codec
 //! - `server`     listeners, connection tasks, cron, shutdown: every `.await`
-//! - `shared`     state shared by all connections; `stats` its counters
+//! - `stats`      server-wide counters (INFO stats)
 
 pub mod blocking;
 pub mod clients;
@@ -22,9 +24,9 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod glob;
+pub mod keyspace_events;
 pub mod protocol;
 pub mod pubsub;
 pub mod server;
-pub mod shared;
 pub mod stats;
 pub mod store;

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use herald::commands::Shared;
 use herald::config::{Config, ConfigError, LogFormat};
 use herald::server::Listeners;
-use herald::shared::Shared;
 
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

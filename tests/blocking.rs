@@ -267,3 +267,51 @@ fn four_producers_eight_workers_hundred_thousand_tasks() {
         "load not spread: {per_worker:?}"
     );
 }
+
+/// The `cmdstat_<name>:calls=N` figure of INFO commandstats (0 when absent).
+fn calls(c: &mut Raw, name: &str) -> u64 {
+    c.send(b"INFO commandstats\r\n");
+    let info = c.frame().text();
+    let prefix = format!("cmdstat_{name}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+#[test]
+fn a_blocked_command_counts_once_in_commandstats() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    // Served after waiting, with a wake-up that found nothing in between
+    // (another client took the first element): still one call.
+    let mut waiter = server.raw();
+    waiter.send(b"BLPOP counted 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    control.roundtrip(b"RPUSH counted a\r\n", b"+QUEUED\r\n");
+    control.roundtrip(b"LPOP counted\r\n", b"+QUEUED\r\n");
+    control.roundtrip(b"EXEC\r\n", b"*2\r\n:1\r\n$1\r\na\r\n");
+    control.roundtrip(b"RPUSH counted b\r\n", b":1\r\n");
+    assert_eq!(
+        waiter.frame(),
+        Frame::Array(vec![Frame::bulk("counted"), Frame::bulk("b")])
+    );
+    assert_eq!(calls(&mut control, "blpop"), 1);
+    // Timed out: one more call, answered with the null array.
+    waiter.send(b"BLPOP counted 0.05\r\n");
+    waiter.expect(b"*-1\r\n");
+    assert_eq!(calls(&mut control, "blpop"), 2);
+    // Unblocked by CLIENT UNBLOCK ... ERROR: counted, as a failed call.
+    let id = client_id(&mut waiter);
+    waiter.send(b"BRPOPLPUSH counted elsewhere 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.cmd(&[b"CLIENT", b"UNBLOCK", id.to_string().as_bytes(), b"ERROR"]);
+    assert_eq!(control.frame(), Frame::Int(1));
+    waiter.expect(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    control.send(b"INFO commandstats\r\n");
+    let info = control.frame().text();
+    assert!(
+        info.contains("cmdstat_brpoplpush:calls=1,") && info.contains("failed_calls=1\r\n"),
+        "{info}"
+    );
+}

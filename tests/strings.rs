@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{Frame, Raw, Server};
-use herald::shared::Shared;
+use herald::commands::Shared;
 use herald::store::{unix_ms, Value};
 
 /// Send each command (words split on single spaces) and compare its reply byte for byte.

@@ -20,13 +20,15 @@
 use bytes::Bytes;
 
 use super::args::parse_i64;
-use super::connection::container_without_subcommand;
-use super::notify::{notify, EventClass};
+use super::client::container_without_subcommand;
+use super::notify::notify;
 use super::{Command, Ctx};
+use crate::commands::Shared;
 use crate::error;
+use crate::error::CommandResult;
 use crate::flags;
 use crate::glob::glob_match;
-use crate::shared::Shared;
+use crate::keyspace_events::EventClass;
 use crate::store::{unix_ms, Entry, EvictionPolicy, ValueRef};
 
 /// The group COMMAND INFO/DOCS report for this family.
@@ -132,14 +134,14 @@ fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, &'static str> {
 }
 
 /// DEL key [key ...] (and UNLINK key [key ...]; values are freed at once either way)
-fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
     let now = unix_ms();
     let mut removed = 0;
     for key in &args[1..] {
         let gone = shared
             .store
-            .slot(ctx.session.db, key, now)
+            .slot(ctx.session.db(), key, now)
             .remove()
             .is_some();
         if gone {
@@ -148,51 +150,53 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
     }
     ctx.reply.int(removed);
+    Ok(())
 }
 
 /// EXISTS key [key ...]: a key named twice counts twice.
-fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
     let now = unix_ms();
     let mut found = 0;
     for key in &args[1..] {
-        let hit = shared.store.slot(ctx.session.db, key, now).exists();
+        let hit = shared.store.slot(ctx.session.db(), key, now).exists();
         read_lookup(ctx, key, hit);
         found += i64::from(hit);
     }
     ctx.reply.int(found);
+    Ok(())
 }
 
 /// TYPE key
-fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let name = ctx
         .shared
         .store
-        .slot(ctx.session.db, &args[1], unix_ms())
+        .slot(ctx.session.db(), &args[1], unix_ms())
         .peek()
         .map(|e| e.value().type_name());
     read_lookup(ctx, &args[1], name.is_some());
     ctx.reply.simple(name.unwrap_or("none"));
+    Ok(())
 }
 
 /// RENAME key newkey
-fn rename(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    rename_generic(ctx, args, false);
+fn rename(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    rename_generic(ctx, args, false)
 }
 
 /// RENAMENX key newkey
-fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    rename_generic(ctx, args, true);
+fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    rename_generic(ctx, args, true)
 }
 
 /// RENAME and RENAMENX: the entry moves whole (value, TTL, access time) under a
 /// fresh CAS. An existing target is replaced without a `del` event, as in Redis.
-fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) {
+fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CommandResult {
     let (src, dst) = (&args[1], &args[2]);
-    let (shared, db, now) = (ctx.shared, ctx.session.db, unix_ms());
+    let (shared, db, now) = (ctx.shared, ctx.session.db(), unix_ms());
     if !shared.store.slot(db, src, now).exists() {
-        ctx.reply.error(error::NO_SUCH_KEY);
-        return;
+        return Err(error::NO_SUCH_KEY.into());
     }
     if src == dst {
         if nx {
@@ -200,16 +204,15 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) {
         } else {
             ctx.reply.ok();
         }
-        return;
+        return Ok(());
     }
     if nx && shared.store.slot(db, dst, now).exists() {
         ctx.reply.int(0);
-        return;
+        return Ok(());
     }
     // Active expiry does not take the gate, so the source may have gone since.
     let Some(mut entry) = shared.store.slot(db, src, now).remove() else {
-        ctx.reply.error(error::NO_SUCH_KEY);
-        return;
+        return Err(error::NO_SUCH_KEY.into());
     };
     entry.cas = shared.store.next_cas();
     shared.store.slot(db, dst, now).put(entry);
@@ -221,12 +224,13 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) {
     } else {
         ctx.reply.ok();
     }
+    Ok(())
 }
 
 /// COPY source destination [DB destination-db] [REPLACE]
-fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
-    let src_db = ctx.session.db;
+    let src_db = ctx.session.db();
     let mut dst_db = src_db;
     let mut replace = false;
     let mut i = 3;
@@ -239,20 +243,17 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             match parse_db_index(&args[i + 1], shared.store.databases()) {
                 Ok(db) => dst_db = db,
                 Err(e) => {
-                    ctx.reply.error(e);
-                    return;
+                    return Err(e.into());
                 }
             }
             i += 2;
         } else {
-            ctx.reply.error(error::SYNTAX);
-            return;
+            return Err(error::SYNTAX.into());
         }
     }
     let (src, dst) = (&args[1], &args[2]);
     if src_db == dst_db && src == dst {
-        ctx.reply.error(error::SAME_OBJECT);
-        return;
+        return Err(error::SAME_OBJECT.into());
     }
     let now = unix_ms();
     let source = shared
@@ -263,14 +264,14 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     read_lookup(ctx, src, source.is_some());
     let Some((value, expires_at_ms, flags)) = source else {
         ctx.reply.int(0);
-        return;
+        return Ok(());
     };
     {
         let mut target = shared.store.slot(dst_db, dst, now);
         if target.exists() && !replace {
             drop(target);
             ctx.reply.int(0);
-            return;
+            return Ok(());
         }
         // A new object: fresh CAS, access time and LFU counter; same value and TTL.
         let cas = shared.store.next_cas();
@@ -286,22 +287,21 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     notify(shared, dst_db, EventClass::NEW_KEY, "new", dst);
     notify(shared, dst_db, EventClass::GENERIC, "copy_to", dst);
     ctx.reply.int(1);
+    Ok(())
 }
 
 /// MOVE key db
-fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
-    let src_db = ctx.session.db;
+    let src_db = ctx.session.db();
     let dst_db = match parse_db_index(&args[2], shared.store.databases()) {
         Ok(db) => db,
         Err(e) => {
-            ctx.reply.error(e);
-            return;
+            return Err(e.into());
         }
     };
     if dst_db == src_db {
-        ctx.reply.error(error::SAME_OBJECT);
-        return;
+        return Err(error::SAME_OBJECT.into());
     }
     let key = &args[1];
     let now = unix_ms();
@@ -314,7 +314,7 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     let Some(mut entry) = entry else {
         ctx.reply.int(0);
-        return;
+        return Ok(());
     };
     entry.cas = shared.store.next_cas();
     shared.store.slot(dst_db, key, now).put(entry);
@@ -322,19 +322,18 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     notify(shared, src_db, EventClass::GENERIC, "move_from", key);
     notify(shared, dst_db, EventClass::GENERIC, "move_to", key);
     ctx.reply.int(1);
+    Ok(())
 }
 
 /// SWAPDB index1 index2
-fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     // getIntFromObjectOrReply with a message: one text for "not an int" and "not an i32".
     let index = |arg: &[u8]| parse_i64(arg).and_then(|n| i32::try_from(n).ok());
     let Some(first) = index(&args[1]) else {
-        ctx.reply.error(error::INVALID_FIRST_DB);
-        return;
+        return Err(error::INVALID_FIRST_DB.into());
     };
     let Some(second) = index(&args[2]) else {
-        ctx.reply.error(error::INVALID_SECOND_DB);
-        return;
+        return Err(error::INVALID_SECOND_DB.into());
     };
     let databases = ctx.shared.store.databases();
     let valid = |i: i32| usize::try_from(i).ok().filter(|&db| db < databases);
@@ -344,8 +343,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             ctx.shared.store.swap_dbs(a, b);
             ctx.reply.ok();
         }
-        _ => ctx.reply.error(error::DB_INDEX_OUT_OF_RANGE),
+        _ => return Err(error::DB_INDEX_OUT_OF_RANGE.into()),
     }
+    Ok(())
 }
 
 /// Every live key of database `db`. One `Store::scan` call walks all shards,
@@ -360,9 +360,9 @@ fn all_keys(shared: &Shared, db: usize, now: u64) -> Vec<Bytes> {
 }
 
 /// KEYS pattern
-fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let pattern = &args[1][..];
-    let mut keys = all_keys(ctx.shared, ctx.session.db, unix_ms());
+    let mut keys = all_keys(ctx.shared, ctx.session.db(), unix_ms());
     // `*` alone matches every key, even the empty one (which glob `*` would not).
     if pattern != b"*" {
         keys.retain(|k| glob_match(pattern, k));
@@ -371,6 +371,7 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     for k in &keys {
         ctx.reply.bulk(k);
     }
+    Ok(())
 }
 
 /// A SCAN cursor as Redis 7.4's `string2ull`: a `string2ll` integer must not be
@@ -405,10 +406,9 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
 /// The cursor is the store's (see `Store::scan`): every key present for the
 /// whole iteration is returned at least once. COUNT is the number of entries
 /// visited per call, so a call may return fewer keys, or none, before the end.
-fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Some(cursor) = parse_cursor(&args[1]) else {
-        ctx.reply.error(error::INVALID_CURSOR);
-        return;
+        return Err(error::INVALID_CURSOR.into());
     };
     let mut count: i64 = 10;
     let mut pattern: Option<&[u8]> = None;
@@ -418,20 +418,17 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         let (option, value) = match args.get(i + 1) {
             Some(value) => (&args[i], &value[..]),
             None => {
-                ctx.reply.error(error::SYNTAX);
-                return;
+                return Err(error::SYNTAX.into());
             }
         };
         if option.eq_ignore_ascii_case(b"count") {
             match parse_i64(value) {
                 Some(n) if n >= 1 => count = n,
                 Some(_) => {
-                    ctx.reply.error(error::SYNTAX);
-                    return;
+                    return Err(error::SYNTAX.into());
                 }
                 None => {
-                    ctx.reply.error(error::NOT_INTEGER);
-                    return;
+                    return Err(error::NOT_INTEGER.into());
                 }
             }
         } else if option.eq_ignore_ascii_case(b"match") {
@@ -440,14 +437,13 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         } else if option.eq_ignore_ascii_case(b"type") {
             type_name = Some(value);
         } else {
-            ctx.reply.error(error::SYNTAX);
-            return;
+            return Err(error::SYNTAX.into());
         }
         i += 2;
     }
     let mut visited: Vec<(Bytes, &'static str)> = Vec::new();
     let next = ctx.shared.store.scan(
-        ctx.session.db,
+        ctx.session.db(),
         cursor,
         usize::try_from(count).unwrap_or(usize::MAX),
         unix_ms(),
@@ -473,11 +469,12 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     for k in &keys {
         ctx.reply.bulk(k);
     }
+    Ok(())
 }
 
 /// RANDOMKEY
-fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
-    let (store, db, now) = (&ctx.shared.store, ctx.session.db, unix_ms());
+fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let (store, db, now) = (&ctx.shared.store, ctx.session.db(), unix_ms());
     // `random_key` samples a bounded number of entries per shard; if all it met
     // had expired while live keys remain, fall back to one uniform pass.
     let key = match store.random_key(db, now) {
@@ -489,6 +486,7 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
         Some(k) => ctx.reply.bulk(&k),
         None => ctx.reply.null(),
     }
+    Ok(())
 }
 
 /// One live key chosen uniformly (reservoir sampling over a full pass).
@@ -505,36 +503,41 @@ fn any_live_key(shared: &Shared, db: usize, now: u64) -> Option<Bytes> {
 }
 
 /// TOUCH key [key ...]: counts existing keys and updates their access time.
-fn touch(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn touch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
     let now = unix_ms();
     let mut touched = 0;
     for key in &args[1..] {
-        let hit = shared.store.slot(ctx.session.db, key, now).get().is_some();
+        let hit = shared
+            .store
+            .slot(ctx.session.db(), key, now)
+            .get()
+            .is_some();
         read_lookup(ctx, key, hit);
         touched += i64::from(hit);
     }
     ctx.reply.int(touched);
+    Ok(())
 }
 
 /// EXPIRE key seconds [NX | XX | GT | LT]
-fn expire(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    expire_generic(ctx, args, "expire", Unit::Seconds, Base::Now);
+fn expire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    expire_generic(ctx, args, "expire", Unit::Seconds, Base::Now)
 }
 
 /// PEXPIRE key milliseconds [NX | XX | GT | LT]
-fn pexpire(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    expire_generic(ctx, args, "pexpire", Unit::Millis, Base::Now);
+fn pexpire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    expire_generic(ctx, args, "pexpire", Unit::Millis, Base::Now)
 }
 
 /// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
-fn expireat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    expire_generic(ctx, args, "expireat", Unit::Seconds, Base::UnixEpoch);
+fn expireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    expire_generic(ctx, args, "expireat", Unit::Seconds, Base::UnixEpoch)
 }
 
 /// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
-fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    expire_generic(ctx, args, "pexpireat", Unit::Millis, Base::UnixEpoch);
+fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    expire_generic(ctx, args, "pexpireat", Unit::Millis, Base::UnixEpoch)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -555,7 +558,13 @@ enum Base {
 /// error). NX/XX/GT/LT compare with the current expiry, a key without one
 /// counting as infinite. A deadline not in the future deletes the key at once
 /// (reply 1, event `del`, not counted as expired), as Redis 7.4 does.
-fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, unit: Unit, base: Base) {
+fn expire_generic(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    name: &str,
+    unit: Unit,
+    base: Base,
+) -> CommandResult {
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for option in &args[3..] {
         match &option.to_ascii_lowercase()[..] {
@@ -564,22 +573,18 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, unit: Unit, bas
             b"gt" => gt = true,
             b"lt" => lt = true,
             _ => {
-                ctx.reply.error(&error::unsupported_option(option));
-                return;
+                return Err(error::unsupported_option(option).into());
             }
         }
     }
     if nx && (xx || gt || lt) {
-        ctx.reply.error(error::EXPIRE_NX_CONFLICT);
-        return;
+        return Err(error::EXPIRE_NX_CONFLICT.into());
     }
     if gt && lt {
-        ctx.reply.error(error::EXPIRE_GT_LT_CONFLICT);
-        return;
+        return Err(error::EXPIRE_GT_LT_CONFLICT.into());
     }
     let Some(time) = parse_i64(&args[2]) else {
-        ctx.reply.error(error::NOT_INTEGER);
-        return;
+        return Err(error::NOT_INTEGER.into());
     };
     let now = unix_ms();
     let now_ms = i64::try_from(now).unwrap_or(i64::MAX);
@@ -592,15 +597,14 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, unit: Unit, bas
         Base::UnixEpoch => 0,
     };
     let Some(when) = millis.and_then(|ms| ms.checked_add(base_ms)) else {
-        ctx.reply.error(&error::invalid_expire_time(name));
-        return;
+        return Err(error::invalid_expire_time(name).into());
     };
     let key = &args[1];
-    let mut slot = ctx.shared.store.slot(ctx.session.db, key, now);
+    let mut slot = ctx.shared.store.slot(ctx.session.db(), key, now);
     let Some(current) = slot.peek().map(|e| e.expires_at_ms) else {
         drop(slot);
         ctx.reply.int(0);
-        return;
+        return Ok(());
     };
     let current = (current != 0).then(|| i64::try_from(current).unwrap_or(i64::MAX));
     let refused = (nx && current.is_some())
@@ -610,7 +614,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, unit: Unit, bas
     if refused {
         drop(slot);
         ctx.reply.int(0);
-        return;
+        return Ok(());
     }
     let event = if when <= now_ms {
         slot.remove();
@@ -623,26 +627,31 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str, unit: Unit, bas
     drop(slot);
     ctx.notify(EventClass::GENERIC, event, key);
     ctx.reply.int(1);
+    Ok(())
 }
 
 /// TTL key
-fn ttl(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn ttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ttl_generic(ctx, args, Unit::Seconds, Base::Now);
+    Ok(())
 }
 
 /// PTTL key
-fn pttl(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn pttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ttl_generic(ctx, args, Unit::Millis, Base::Now);
+    Ok(())
 }
 
 /// EXPIRETIME key
-fn expiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn expiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ttl_generic(ctx, args, Unit::Seconds, Base::UnixEpoch);
+    Ok(())
 }
 
 /// PEXPIRETIME key
-fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ttl_generic(ctx, args, Unit::Millis, Base::UnixEpoch);
+    Ok(())
 }
 
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 when the key is missing, -1 when it
@@ -652,7 +661,7 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: &[Bytes], unit: Unit, base: Base) {
     let expires_at = ctx
         .shared
         .store
-        .slot(ctx.session.db, &args[1], now)
+        .slot(ctx.session.db(), &args[1], now)
         .peek()
         .map(|e| e.expires_at_ms);
     read_lookup(ctx, &args[1], expires_at.is_some());
@@ -676,10 +685,10 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: &[Bytes], unit: Unit, base: Base) {
 }
 
 /// PERSIST key
-fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
     let removed = {
-        let mut slot = ctx.shared.store.slot(ctx.session.db, key, unix_ms());
+        let mut slot = ctx.shared.store.slot(ctx.session.db(), key, unix_ms());
         let has_ttl = slot.peek().is_some_and(|e| e.expires_at_ms != 0);
         has_ttl && slot.set_expiry(0)
     };
@@ -687,6 +696,7 @@ fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.notify(EventClass::GENERIC, "persist", key);
     }
     ctx.reply.int(i64::from(removed));
+    Ok(())
 }
 
 /// OBJECT's lookup (LOOKUP_NOTOUCH | LOOKUP_NONOTIFY): counted as a hit or
@@ -695,7 +705,7 @@ fn object_lookup<R>(ctx: &mut Ctx<'_>, key: &[u8], read: impl FnOnce(&Entry) -> 
     let found = ctx
         .shared
         .store
-        .slot(ctx.session.db, key, unix_ms())
+        .slot(ctx.session.db(), key, unix_ms())
         .peek()
         .map(read);
     ctx.count_lookup(found.is_some());
@@ -713,37 +723,38 @@ fn lfu_policy(ctx: &Ctx<'_>) -> bool {
 }
 
 /// OBJECT ENCODING key
-fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if let Some(encoding) = object_lookup(ctx, &args[2], |e| encoding(e.value())) {
         ctx.reply.bulk(encoding.as_bytes());
     }
+    Ok(())
 }
 
 /// OBJECT FREQ key: the LFU counter after decay; only under an LFU policy.
-fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let clock = ctx.shared.store.clock_ms();
     let Some(freq) = object_lookup(ctx, &args[2], |e| e.lfu_decayed(clock)) else {
-        return;
+        return Ok(());
     };
-    if lfu_policy(ctx) {
-        ctx.reply.int(i64::from(freq));
-    } else {
-        ctx.reply.error(error::LFU_NOT_SELECTED);
+    if !lfu_policy(ctx) {
+        return Err(error::LFU_NOT_SELECTED.into());
     }
+    ctx.reply.int(i64::from(freq));
+    Ok(())
 }
 
 /// OBJECT IDLETIME key: seconds since the last access; not under an LFU policy.
-fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let clock = ctx.shared.store.clock_ms();
     let Some(idle_ms) = object_lookup(ctx, &args[2], |e| e.idle_ms(clock)) else {
-        return;
+        return Ok(());
     };
     if lfu_policy(ctx) {
-        ctx.reply.error(error::LFU_SELECTED);
-    } else {
-        ctx.reply
-            .int(i64::try_from(idle_ms / 1000).unwrap_or(i64::MAX));
+        return Err(error::LFU_SELECTED.into());
     }
+    ctx.reply
+        .int(i64::try_from(idle_ms / 1000).unwrap_or(i64::MAX));
+    Ok(())
 }
 
 /// Redis keeps one shared object for each integer below this (OBJ_SHARED_INTEGERS).
@@ -754,13 +765,13 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// OBJECT REFCOUNT key: 1, or INT_MAX for the small integers Redis shares
 /// (0..9999 stored while sharing is allowed: no `maxmemory`, or a policy that
 /// is neither LRU nor LFU, since those need a per-object access clock).
-fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let small_int = |v: ValueRef<'_>| match v {
         ValueRef::Str(s) => parse_i64(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)),
         ValueRef::List(_) => false,
     };
     let Some(is_small_int) = object_lookup(ctx, &args[2], |e| small_int(e.value())) else {
-        return;
+        return Ok(());
     };
     let limits = &ctx.shared.store.limits;
     let sharing = limits.maxmemory.load(std::sync::atomic::Ordering::Relaxed) == 0
@@ -776,6 +787,7 @@ fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     } else {
         1
     });
+    Ok(())
 }
 
 const OBJECT_HELP: &[&str] = &[
@@ -797,11 +809,12 @@ const OBJECT_HELP: &[&str] = &[
 ];
 
 /// OBJECT HELP
-fn object_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn object_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.reply.array(OBJECT_HELP.len());
     for line in OBJECT_HELP {
         ctx.reply.simple(line);
     }
+    Ok(())
 }
 
 /// Longest string Redis stores embedded in its object header (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).

@@ -6,7 +6,7 @@
 //! Rules every handler keeps:
 //! - A list is never empty: the command that removes the last element removes
 //!   the key (and publishes the generic "del" event after its own).
-//! - A command that adds elements calls `blocking::signal_ready` once the shard
+//! - A command that adds elements calls `BlockingRegistry::signal_ready` once the shard
 //!   lock is released, so blocked clients wake in the order they blocked.
 //! - A blocking command that finds data answers exactly like its non-blocking
 //!   twin. Otherwise it records a wait with `Ctx::block` and writes no reply (the
@@ -25,10 +25,12 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::args::parse_i64;
-use super::notify::EventClass;
-use super::{Command, Ctx};
+use super::{Blocking, BlockingResult, Command, Ctx};
+use crate::blocking::TimeoutReply;
 use crate::error;
+use crate::error::{CommandError, CommandResult};
 use crate::flags;
+use crate::keyspace_events::EventClass;
 use crate::store::{unix_ms, Slot, Value, ValueRef};
 
 /// The group COMMAND INFO/DOCS report for this family.
@@ -53,11 +55,11 @@ pub static COMMANDS: &[Command] = &[
     Command::row(GROUP, "rpoplpush", 3, flags![WRITE, DENYOOM, EXCLUSIVE], "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", rpoplpush).keys(1, 2, 1).since("1.2.0"),
     // LMPOP and BLMPOP have movable keys (after numkeys): no fixed positions.
     Command::row(GROUP, "lmpop", -4, flags![WRITE, EXCLUSIVE], "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", lmpop).since("7.0.0"),
-    Command::row(GROUP, "blpop", -3, flags![WRITE, NOSCRIPT, BLOCKING], "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", blpop).keys(1, -2, 1).since("2.0.0"),
-    Command::row(GROUP, "brpop", -3, flags![WRITE, NOSCRIPT, BLOCKING], "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", brpop).keys(1, -2, 1).since("2.0.0"),
-    Command::row(GROUP, "blmove", 6, flags![WRITE, DENYOOM, NOSCRIPT, BLOCKING, EXCLUSIVE], "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", blmove).keys(1, 2, 1).since("6.2.0"),
-    Command::row(GROUP, "brpoplpush", 4, flags![WRITE, DENYOOM, NOSCRIPT, BLOCKING, EXCLUSIVE], "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", brpoplpush).keys(1, 2, 1).since("2.2.0"),
-    Command::row(GROUP, "blmpop", -5, flags![WRITE, BLOCKING, EXCLUSIVE], "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", blmpop).since("7.0.0"),
+    Command::blocking_row(GROUP, "blpop", -3, flags![WRITE, NOSCRIPT, BLOCKING], "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", blpop).keys(1, -2, 1).since("2.0.0"),
+    Command::blocking_row(GROUP, "brpop", -3, flags![WRITE, NOSCRIPT, BLOCKING], "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", brpop).keys(1, -2, 1).since("2.0.0"),
+    Command::blocking_row(GROUP, "blmove", 6, flags![WRITE, DENYOOM, NOSCRIPT, BLOCKING, EXCLUSIVE], "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", blmove).keys(1, 2, 1).since("6.2.0"),
+    Command::blocking_row(GROUP, "brpoplpush", 4, flags![WRITE, DENYOOM, NOSCRIPT, BLOCKING, EXCLUSIVE], "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", brpoplpush).keys(1, 2, 1).since("2.2.0"),
+    Command::blocking_row(GROUP, "blmpop", -5, flags![WRITE, BLOCKING, EXCLUSIVE], "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", blmpop).since("7.0.0"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -267,7 +269,7 @@ fn push(
     only_existing: bool,
 ) -> Result<usize, &'static str> {
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
     let len = match list_len(&slot)? {
         None if only_existing => return Ok(0),
         None => {
@@ -290,7 +292,7 @@ fn push(
     };
     drop(slot);
     ctx.notify(EventClass::LIST, end.push_event(), key);
-    crate::blocking::signal_ready(ctx.shared, ctx.session.db, key, elements.len());
+    ctx.shared.blocking.signal_ready(ctx.session.db(), key);
     Ok(len)
 }
 
@@ -357,7 +359,7 @@ fn pop_first(
 ) -> Result<Option<(usize, Bytes)>, &'static str> {
     let shared = ctx.shared;
     for (i, key) in keys.iter().enumerate() {
-        let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+        let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
         let Some(len) = list_len(&slot)? else {
             continue;
         };
@@ -380,7 +382,7 @@ fn pop_first_many(
 ) -> Result<Option<(usize, Vec<Bytes>)>, &'static str> {
     let shared = ctx.shared;
     for (i, key) in keys.iter().enumerate() {
-        let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+        let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
         let Some(len) = list_len(&slot)? else {
             continue;
         };
@@ -408,7 +410,7 @@ fn move_element(
     to: End,
 ) -> Result<Option<Bytes>, &'static str> {
     let shared = ctx.shared;
-    let db = ctx.session.db;
+    let db = ctx.session.db();
     let now = unix_ms();
     let mut source = shared.store.slot(db, src, now);
     if list_len(&source)?.is_none() {
@@ -428,7 +430,7 @@ fn move_element(
         let Some(value) = value else { return Ok(None) };
         ctx.notify(EventClass::LIST, to.push_event(), dst);
         ctx.notify(EventClass::LIST, from.pop_event(), src);
-        crate::blocking::signal_ready(shared, db, dst, 1);
+        shared.blocking.signal_ready(db, dst);
         return Ok(Some(value));
     }
     drop(source);
@@ -464,7 +466,7 @@ fn move_element(
     drop(target);
     ctx.notify(EventClass::LIST, to.push_event(), dst);
     notify_popped(ctx, src, from, removed);
-    crate::blocking::signal_ready(shared, db, dst, 1);
+    shared.blocking.signal_ready(db, dst);
     Ok(Some(value))
 }
 
@@ -473,66 +475,72 @@ fn move_element(
 // ---------------------------------------------------------------------------
 
 /// LPUSH key element [element ...]
-fn lpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    push_command(ctx, args, End::Left, false);
+fn lpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push_command(ctx, args, End::Left, false)
 }
 
 /// RPUSH key element [element ...]
-fn rpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    push_command(ctx, args, End::Right, false);
+fn rpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push_command(ctx, args, End::Right, false)
 }
 
 /// LPUSHX key element [element ...]
-fn lpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    push_command(ctx, args, End::Left, true);
+fn lpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push_command(ctx, args, End::Left, true)
 }
 
 /// RPUSHX key element [element ...]
-fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    push_command(ctx, args, End::Right, true);
+fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    push_command(ctx, args, End::Right, true)
 }
 
-fn push_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) {
-    match push(ctx, &args[1], end, &args[2..], only_existing) {
-        Ok(len) => ctx.reply.int(len as i64),
-        Err(e) => ctx.reply.error(e),
-    }
+fn push_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> CommandResult {
+    let len = push(ctx, &args[1], end, &args[2..], only_existing)?;
+    ctx.reply.int(len as i64);
+    Ok(())
 }
 
 /// LPOP key [count]
-fn lpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    pop_command(ctx, args, End::Left);
+fn lpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    pop_command(ctx, args, End::Left)
 }
 
 /// RPOP key [count]
-fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    pop_command(ctx, args, End::Right);
+fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    pop_command(ctx, args, End::Right)
 }
 
 /// Without a count: one element or a null bulk. With one: an array of up to
 /// `count` elements, a null array when the key is missing, an empty array for 0.
-fn pop_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
+fn pop_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
     if args.len() > 3 {
         let name = if end == End::Left { "lpop" } else { "rpop" };
-        ctx.reply.error(&error::wrong_arity(name));
-        return;
+        return Err(error::wrong_arity(name).into());
     }
     let count = match args.get(2) {
         None => None,
-        Some(arg) => match int_in(arg, 0, i64::MAX, error::NOT_POSITIVE) {
-            Ok(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
-            Err(e) => return ctx.reply.error(e),
-        },
+        Some(arg) => {
+            let n = int_in(arg, 0, i64::MAX, error::NOT_POSITIVE)?;
+            Some(usize::try_from(n).unwrap_or(usize::MAX))
+        }
     };
     let key = &args[1];
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
-    let len = match (list_len(&slot), count) {
-        (Err(e), _) => return ctx.reply.error(e),
-        (Ok(None), None) => return ctx.reply.null(),
-        (Ok(None), Some(_)) => return ctx.reply.null_array(),
-        (Ok(Some(_)), Some(0)) => return ctx.reply.array(0),
-        (Ok(Some(len)), _) => len,
+    let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
+    let len = match (list_len(&slot)?, count) {
+        (None, None) => {
+            ctx.reply.null();
+            return Ok(());
+        }
+        (None, Some(_)) => {
+            ctx.reply.null_array();
+            return Ok(());
+        }
+        (Some(_), Some(0)) => {
+            ctx.reply.array(0);
+            return Ok(());
+        }
+        (Some(len), _) => len,
     };
     match count {
         None => {
@@ -558,12 +566,13 @@ fn pop_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
             }
         }
     }
+    Ok(())
 }
 
 /// LLEN key
-fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), &args[1], unix_ms());
     let found = match slot.get().map(|e| e.value()) {
         None => Ok(0),
         Some(ValueRef::List(l)) => Ok(l.len()),
@@ -574,18 +583,19 @@ fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     ctx.count_lookup(hit);
     match found {
         Ok(n) => ctx.reply.int(n as i64),
-        Err(e) => ctx.reply.error(e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
 /// LRANGE key start stop
-fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (start, stop) = match (int_arg(&args[2]), int_arg(&args[3])) {
         (Ok(start), Ok(stop)) => (start, stop),
-        (Err(e), _) | (_, Err(e)) => return ctx.reply.error(e),
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), &args[1], unix_ms());
     let hit = slot.exists();
     // Elements are written straight from the list, under the shard lock.
     match slot.get().map(|e| e.value()) {
@@ -599,19 +609,20 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 }
             }
         },
-        Some(_) => ctx.reply.error(error::WRONGTYPE),
+        Some(_) => return Err(error::WRONGTYPE.into()),
     }
     drop(slot);
     ctx.count_lookup(hit);
+    Ok(())
 }
 
 /// LINDEX key index
 ///
 /// As Redis, the key is looked up before the index is parsed: a missing key
 /// answers null and a string WRONGTYPE whatever the index says.
-fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), &args[1], unix_ms());
     let hit = slot.exists();
     match slot.get().map(|e| e.value()) {
         None => ctx.reply.null(),
@@ -620,21 +631,22 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 Some(v) => ctx.reply.bulk(v),
                 None => ctx.reply.null(),
             },
-            Err(e) => ctx.reply.error(e),
+            Err(e) => return Err(e.into()),
         },
-        Some(_) => ctx.reply.error(error::WRONGTYPE),
+        Some(_) => return Err(error::WRONGTYPE.into()),
     }
     drop(slot);
     ctx.count_lookup(hit);
+    Ok(())
 }
 
 /// LSET key index element
 ///
 /// Key checks (`no such key`, WRONGTYPE) come before the index is parsed, as in Redis.
-fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, element) = (&args[1], &args[3]);
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
     let found = match slot.peek().map(|e| e.value()) {
         None => Err(error::NO_SUCH_KEY),
         Some(ValueRef::List(l)) => int_arg(&args[2]).and_then(|index| {
@@ -644,10 +656,7 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }),
         Some(_) => Err(error::WRONGTYPE),
     };
-    let (at, old_len) = match found {
-        Ok(found) => found,
-        Err(e) => return ctx.reply.error(e),
-    };
+    let (at, old_len) = found?;
     update_list(&mut slot, |l| {
         if let Some(v) = l.get_mut(at) {
             *v = Bytes::copy_from_slice(element);
@@ -657,28 +666,33 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     drop(slot);
     ctx.reply.ok();
     ctx.notify(EventClass::LIST, "lset", key);
+    Ok(())
 }
 
 /// LINSERT key BEFORE|AFTER pivot element
-fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let after = if args[2].eq_ignore_ascii_case(b"after") {
         true
     } else if args[2].eq_ignore_ascii_case(b"before") {
         false
     } else {
-        return ctx.reply.error(error::SYNTAX);
+        return Err(error::SYNTAX.into());
     };
     let (key, pivot, element) = (&args[1], &args[3], &args[4]);
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
     let at = match slot.peek().map(|e| e.value()) {
-        None => return ctx.reply.int(0),
+        None => {
+            ctx.reply.int(0);
+            return Ok(());
+        }
         Some(ValueRef::List(l)) => l.iter().position(|e| e == pivot),
-        Some(_) => return ctx.reply.error(error::WRONGTYPE),
+        Some(_) => return Err(error::WRONGTYPE.into()),
     };
     // No pivot: nothing changes (and a WATCH on the key stays valid).
     let Some(at) = at else {
-        return ctx.reply.int(-1);
+        ctx.reply.int(-1);
+        return Ok(());
     };
     let len = update_list(&mut slot, |l| {
         l.insert(at + after as usize, Bytes::copy_from_slice(element));
@@ -688,32 +702,34 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     drop(slot);
     ctx.reply.int(len as i64);
     ctx.notify(EventClass::LIST, "linsert", key);
-    crate::blocking::signal_ready(ctx.shared, ctx.session.db, key, 1);
+    ctx.shared.blocking.signal_ready(ctx.session.db(), key);
+    Ok(())
 }
 
 /// LREM key count element
 ///
 /// count > 0: the first `count` matches from the head; < 0: from the tail; 0: all.
-fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let count = match int_arg(&args[2]) {
-        Ok(n) => n,
-        Err(e) => return ctx.reply.error(e),
-    };
+fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let count = int_arg(&args[2])?;
     let (key, element) = (&args[1], &args[3]);
     let limit = match count.unsigned_abs() {
         0 => usize::MAX,
         n => usize::try_from(n).unwrap_or(usize::MAX),
     };
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
     let (matches, len) = match slot.peek().map(|e| e.value()) {
-        None => return ctx.reply.int(0),
+        None => {
+            ctx.reply.int(0);
+            return Ok(());
+        }
         Some(ValueRef::List(l)) => (l.iter().filter(|e| *e == element).count(), l.len()),
-        Some(_) => return ctx.reply.error(error::WRONGTYPE),
+        Some(_) => return Err(error::WRONGTYPE.into()),
     };
     let removed = matches.min(limit);
     if removed == 0 {
-        return ctx.reply.int(0);
+        ctx.reply.int(0);
+        return Ok(());
     }
     let emptied = removed == len;
     if emptied {
@@ -747,21 +763,25 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if emptied {
         ctx.notify(EventClass::GENERIC, "del", key);
     }
+    Ok(())
 }
 
 /// LTRIM key start stop
-fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (start, stop) = match (int_arg(&args[2]), int_arg(&args[3])) {
         (Ok(start), Ok(stop)) => (start, stop),
-        (Err(e), _) | (_, Err(e)) => return ctx.reply.error(e),
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
     let key = &args[1];
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, key, unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
     let keep = match list_len(&slot) {
-        Ok(None) => return ctx.reply.ok(),
+        Ok(None) => {
+            ctx.reply.ok();
+            return Ok(());
+        }
         Ok(Some(len)) => clamp_range(start, stop, len),
-        Err(e) => return ctx.reply.error(e),
+        Err(e) => return Err(e.into()),
     };
     let emptied = keep.is_none();
     match keep {
@@ -785,20 +805,18 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if emptied {
         ctx.notify(EventClass::GENERIC, "del", key);
     }
+    Ok(())
 }
 
 /// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
 ///
 /// RANK n: start from the n-th match (negative: from the tail). COUNT n: an
 /// array of up to n positions (0 = all). MAXLEN n: compare at most n elements.
-fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let (rank, count, maxlen) = match parse_lpos(&args[3..]) {
-        Ok(options) => options,
-        Err(e) => return ctx.reply.error(e),
-    };
+fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (rank, count, maxlen) = parse_lpos(&args[3..])?;
     let element = &args[2];
     let shared = ctx.shared;
-    let mut slot = shared.store.slot(ctx.session.db, &args[1], unix_ms());
+    let mut slot = shared.store.slot(ctx.session.db(), &args[1], unix_ms());
     let hit = slot.exists();
     let found = match slot.get().map(|e| e.value()) {
         None => Ok(Vec::new()),
@@ -827,7 +845,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     drop(slot);
     ctx.count_lookup(hit);
     match (found, count) {
-        (Err(e), _) => ctx.reply.error(e),
+        (Err(e), _) => return Err(e.into()),
         (Ok(positions), Some(_)) => {
             ctx.reply.array(positions.len());
             for p in positions {
@@ -839,6 +857,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             None => ctx.reply.null(),
         },
     }
+    Ok(())
 }
 
 /// LPOS options: (rank, count, maxlen). Errors as Redis, in argument order.
@@ -873,140 +892,120 @@ fn parse_lpos(options: &[Bytes]) -> Result<(i64, Option<usize>, usize), &'static
 }
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
-fn lmove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let ends = End::parse(&args[3]).and_then(|from| Ok((from, End::parse(&args[4])?)));
-    match ends {
-        Ok((from, to)) => move_command(ctx, args, from, to, None),
-        Err(e) => ctx.reply.error(e),
-    }
+fn lmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (from, to) = (End::parse(&args[3])?, End::parse(&args[4])?);
+    move_or_null(ctx, args, from, to, false)?;
+    Ok(())
 }
 
 /// RPOPLPUSH source destination
-fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    move_command(ctx, args, End::Right, End::Left, None);
+fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    move_or_null(ctx, args, End::Right, End::Left, false)?;
+    Ok(())
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
-fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let parsed = End::parse(&args[3]).and_then(|from| {
-        let to = End::parse(&args[4])?;
-        Ok((from, to, parse_timeout(&args[5])?))
-    });
-    match parsed {
-        Ok((from, to, timeout)) => move_command(ctx, args, from, to, Some(timeout)),
-        Err(e) => ctx.reply.error(e),
+fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> BlockingResult {
+    let (from, to) = (End::parse(&args[3])?, End::parse(&args[4])?);
+    let timeout = parse_timeout(&args[5])?;
+    if move_or_null(ctx, args, from, to, true)? {
+        return Ok(Blocking::Done);
     }
+    ctx.block_on(&args[1..2], timeout, TimeoutReply::NullBulk)
 }
 
 /// BRPOPLPUSH source destination timeout
-fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    match parse_timeout(&args[3]) {
-        Ok(timeout) => move_command(ctx, args, End::Right, End::Left, Some(timeout)),
-        Err(e) => ctx.reply.error(e),
+fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> BlockingResult {
+    let timeout = parse_timeout(&args[3])?;
+    if move_or_null(ctx, args, End::Right, End::Left, true)? {
+        return Ok(Blocking::Done);
     }
+    ctx.block_on(&args[1..2], timeout, TimeoutReply::NullBulk)
 }
 
-/// The moved element, or null when the source is empty: at once for LMOVE and
-/// RPOPLPUSH, after blocking on the source (`blocking` = its timeout) for BLMOVE
-/// and BRPOPLPUSH.
-fn move_command(
+/// Move an element from `args[1]` to `args[2]` and answer it (LMOVE and
+/// friends). With the source empty: false, having answered null unless the
+/// caller `blocks` (it then waits, or answers its own timeout reply).
+fn move_or_null(
     ctx: &mut Ctx<'_>,
     args: &[Bytes],
     from: End,
     to: End,
-    blocking: Option<Option<Duration>>,
-) {
-    let (src, dst) = (&args[1], &args[2]);
-    match move_element(ctx, src, dst, from, to) {
-        Ok(Some(value)) => ctx.reply.bulk(&value),
-        Ok(None) => {
-            if let Some(timeout) = blocking {
-                if ctx.block(std::slice::from_ref(src), timeout) {
-                    return;
-                }
-            }
-            ctx.reply.null();
+    blocks: bool,
+) -> Result<bool, CommandError> {
+    match move_element(ctx, &args[1], &args[2], from, to)? {
+        Some(value) => {
+            ctx.reply.bulk(&value);
+            Ok(true)
         }
-        Err(e) => ctx.reply.error(e),
+        None => {
+            if !blocks {
+                ctx.reply.null();
+            }
+            Ok(false)
+        }
     }
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
-fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    match parse_mpop(&args[1..]) {
-        Ok((keys, end, count)) => mpop_command(ctx, keys, end, count, None),
-        Err(e) => ctx.reply.error(e),
+fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let (keys, end, count) = parse_mpop(&args[1..])?;
+    if !reply_popped_many(ctx, keys, end, count)? {
+        ctx.reply.null_array();
     }
+    Ok(())
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 ///
 /// The timeout is checked after the other arguments, as Redis does.
-fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let parsed = parse_mpop(&args[2..])
-        .and_then(|(keys, end, count)| Ok((keys, end, count, parse_timeout(&args[1])?)));
-    match parsed {
-        Ok((keys, end, count, timeout)) => mpop_command(ctx, keys, end, count, Some(timeout)),
-        Err(e) => ctx.reply.error(e),
+fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> BlockingResult {
+    let (keys, end, count) = parse_mpop(&args[2..])?;
+    let timeout = parse_timeout(&args[1])?;
+    if reply_popped_many(ctx, keys, end, count)? {
+        return Ok(Blocking::Done);
     }
+    ctx.block_on(keys, timeout, TimeoutReply::NullArray)
 }
 
-/// `[key, [element ...]]` from the first non-empty list, or a null array.
-fn mpop_command(
+/// `[key, [element ...]]` from the first non-empty list; false (nothing
+/// answered) when every list is empty.
+fn reply_popped_many(
     ctx: &mut Ctx<'_>,
     keys: &[Bytes],
     end: End,
     count: usize,
-    blocking: Option<Option<Duration>>,
-) {
-    match pop_first_many(ctx, keys, end, count) {
-        Ok(Some((i, values))) => {
-            ctx.reply.array(2);
-            ctx.reply.bulk(&keys[i]);
-            reply_elements(ctx, &values);
-        }
-        Ok(None) => {
-            if let Some(timeout) = blocking {
-                if ctx.block(keys, timeout) {
-                    return;
-                }
-            }
-            ctx.reply.null_array();
-        }
-        Err(e) => ctx.reply.error(e),
-    }
+) -> Result<bool, CommandError> {
+    let Some((i, values)) = pop_first_many(ctx, keys, end, count)? else {
+        return Ok(false);
+    };
+    ctx.reply.array(2);
+    ctx.reply.bulk(&keys[i]);
+    reply_elements(ctx, &values);
+    Ok(true)
 }
 
 /// BLPOP key [key ...] timeout
-fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    blocking_pop(ctx, args, End::Left);
+fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> BlockingResult {
+    blocking_pop(ctx, args, End::Left)
 }
 
 /// BRPOP key [key ...] timeout
-fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    blocking_pop(ctx, args, End::Right);
+fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> BlockingResult {
+    blocking_pop(ctx, args, End::Right)
 }
 
 /// `[key, element]` from the first non-empty list, else block on every key.
-fn blocking_pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) {
+fn blocking_pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> BlockingResult {
     let keys = &args[1..args.len() - 1];
-    let timeout = match parse_timeout(&args[args.len() - 1]) {
-        Ok(t) => t,
-        Err(e) => return ctx.reply.error(e),
+    let timeout = parse_timeout(&args[args.len() - 1])?;
+    let Some((i, value)) = pop_first(ctx, keys, end)? else {
+        return ctx.block_on(keys, timeout, TimeoutReply::NullArray);
     };
-    match pop_first(ctx, keys, end) {
-        Ok(Some((i, value))) => {
-            ctx.reply.array(2);
-            ctx.reply.bulk(&keys[i]);
-            ctx.reply.bulk(&value);
-        }
-        Ok(None) => {
-            if !ctx.block(keys, timeout) {
-                ctx.reply.null_array();
-            }
-        }
-        Err(e) => ctx.reply.error(e),
-    }
+    ctx.reply.array(2);
+    ctx.reply.bulk(&keys[i]);
+    ctx.reply.bulk(&value);
+    Ok(Blocking::Done)
 }
 
 #[cfg(test)]

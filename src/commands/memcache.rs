@@ -47,17 +47,18 @@ use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
 
 use crate::clients::ClientKind;
-use crate::commands::notify::{notify, EventClass};
+use crate::commands::notify::notify;
+use crate::commands::Shared;
 use crate::error::{
     MC_CACHEDUMP_NOT_ALLOWED, MC_NON_NUMERIC, MC_OUT_OF_MEMORY, MC_OUT_OF_MEMORY_STORING,
     MC_STATS_DETAIL_USAGE,
 };
+use crate::keyspace_events::EventClass;
 use crate::protocol::memcache::request::parse_u64;
 use crate::protocol::memcache::{
     response, ArithMode, McRequest, MetaCommand, MetaDebugView, MetaFlags, MetaItemView,
     MetaStatus, StoreMode,
 };
-use crate::shared::Shared;
 use crate::store::{unix_ms, Entry, Meta, Slot, Value, ValueRef};
 
 /// The RESP database the memcached side works on.
@@ -81,11 +82,12 @@ pub enum Flow {
     Close,
 }
 
-/// memcached `stats` counters (names as memcached's, for memcached_exporter),
-/// plus the little state the family keeps beside the store.
+/// What the memcached side keeps beside the store: its `stats` counters (names
+/// as memcached's, for memcached_exporter), the `verbosity` setting, a pending
+/// delayed `flush_all`, and the flush markers items are checked against.
 /// Owned by this family; held in `Shared::memcache`.
 #[derive(Default)]
-pub struct McStats {
+pub struct MemcacheState {
     pub cmd_get: AtomicU64,
     pub cmd_set: AtomicU64,
     pub cmd_flush: AtomicU64,
@@ -118,7 +120,7 @@ pub struct McStats {
     markers: Markers,
 }
 
-impl McStats {
+impl MemcacheState {
     /// `stats reset`: the counters memcached resets.
     fn reset(&self) {
         for c in [
@@ -1349,31 +1351,13 @@ fn worker_threads(shared: &Shared) -> usize {
     }
 }
 
-/// User and system CPU seconds of this process, from /proc/self/stat.
-fn cpu_seconds() -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return (0.0, 0.0);
-    };
-    // utime and stime are fields 14 and 15, counted after the command name.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let secs = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 100.0
-    };
-    (secs(11), secs(12))
-}
-
 /// `stats`: memcached's general statistics, in memcached's order.
 fn general_stats(shared: &Shared, out: &mut BytesMut, now: u64) {
     let s = &shared.memcache;
     let n = |c: &AtomicU64| c.load(Relaxed);
     let conns = memcache_connections(shared).len() as u64;
     let (items, bytes, _) = keyspace_figures(shared, false);
-    let (user, sys) = cpu_seconds();
+    let (user, sys) = crate::stats::cpu_seconds();
     let maxclients = shared.config.read().maxclients as u64;
     response::stat_u64(out, "pid", u64::from(std::process::id()));
     response::stat_u64(out, "uptime", shared.started.elapsed().as_secs());

@@ -6,14 +6,16 @@
 //! The checks every command shares — unknown command, arity, authentication,
 //! RESP2 subscribed context — live once, in `dispatch`.
 
-pub mod connection;
+pub mod client;
 pub mod keys;
 pub mod lists;
+pub mod long_double;
 pub mod memcache;
 pub mod notify;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod shared;
 pub mod strings;
 pub mod transactions;
 
@@ -22,24 +24,27 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::Bytes;
 
-use crate::error;
+use crate::blocking::{BlockRequest, TimeoutReply};
+use crate::error::{self, CommandError, CommandResult};
+use crate::keyspace_events::EventClass;
 use crate::protocol::resp::Reply;
-use crate::shared::Shared;
 pub use session::{ReplyMode, Session};
+pub use shared::Shared;
 
 /// What a handler works with: the server, the calling connection, its output.
 pub struct Ctx<'a> {
     pub shared: &'a Shared,
     pub session: &'a mut Session,
     pub reply: &'a mut Reply,
+    /// False inside EXEC: a blocking command that finds no data answers as on
+    /// timeout instead of waiting (Redis: blocking is refused in MULTI).
+    may_block: bool,
 }
 
 impl Ctx<'_> {
-    /// Lock `key` in the selected database (expired lazily on the way in).
-    pub fn slot<'k>(&'k self, key: &'k [u8]) -> crate::store::Slot<'k> {
-        self.shared
-            .store
-            .slot(self.session.db, key, crate::store::unix_ms())
+    /// The selected database.
+    pub fn db(&self) -> usize {
+        self.session.db()
     }
 
     /// Count a read hit or miss for INFO keyspace_hits / keyspace_misses.
@@ -56,27 +61,48 @@ impl Ctx<'_> {
     }
 
     /// A blocking command found no data: wait on `keys` for up to `timeout`
-    /// (None = forever) and run again when one of them gets data. Inside MULTI
-    /// this returns false: the caller answers as if the timeout passed.
-    pub fn block(&mut self, keys: &[Bytes], timeout: Option<std::time::Duration>) -> bool {
-        if self.session.multi.is_some() || self.session.in_exec || self.session.no_block {
-            return false;
+    /// (None = forever), or, where blocking is not allowed (inside EXEC),
+    /// answer `on_timeout` at once.
+    pub fn block_on(
+        &mut self,
+        keys: &[Bytes],
+        timeout: Option<std::time::Duration>,
+        on_timeout: TimeoutReply,
+    ) -> BlockingResult {
+        if !self.may_block {
+            on_timeout.write(self.reply);
+            return Ok(Blocking::Done);
         }
-        self.session.block = Some(crate::blocking::BlockRequest {
-            db: self.session.db,
+        Ok(Blocking::Wait(BlockRequest {
+            db: self.db(),
             keys: keys.to_vec(),
             deadline: timeout.map(|t| std::time::Instant::now() + t),
-        });
-        true
+            on_timeout,
+        }))
     }
 
     /// Publish a keyspace event for `key` in the selected database.
-    pub fn notify(&self, class: notify::EventClass, event: &str, key: &[u8]) {
-        notify::notify(self.shared, self.session.db, class, event, key);
+    pub fn notify(&self, class: EventClass, event: &str, key: &[u8]) {
+        notify::notify(self.shared, self.db(), class, event, key);
     }
 }
 
-pub type Handler = fn(&mut Ctx<'_>, &[Bytes]);
+/// How a blocking command ended its run: answered, or waiting for data.
+pub enum Blocking {
+    Done,
+    Wait(BlockRequest),
+}
+
+/// What a blocking handler returns.
+pub type BlockingResult = Result<Blocking, CommandError>;
+
+/// A command's code. Blocking commands (BLPOP, ...) may instead of answering
+/// ask to wait (`Blocking::Wait`); every other handler answers or fails.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Plain(fn(&mut Ctx<'_>, &[Bytes]) -> CommandResult),
+    Blocking(fn(&mut Ctx<'_>, &[Bytes]) -> BlockingResult),
+}
 
 /// Command flags, named as in Redis's COMMAND INFO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +197,7 @@ impl Command {
         arity: i32,
         flags: Flags,
         summary: &'static str,
-        handler: Handler,
+        handler: fn(&mut Ctx<'_>, &[Bytes]) -> CommandResult,
     ) -> Command {
         Command {
             name,
@@ -181,9 +207,23 @@ impl Command {
             group,
             summary,
             since: "1.0.0",
-            handler,
+            handler: Handler::Plain(handler),
             subcommands: &[],
         }
+    }
+
+    /// A row for a command that may block (flagged BLOCKING in COMMAND INFO).
+    pub const fn blocking_row(
+        group: &'static str,
+        name: &'static str,
+        arity: i32,
+        flags: Flags,
+        summary: &'static str,
+        handler: fn(&mut Ctx<'_>, &[Bytes]) -> BlockingResult,
+    ) -> Command {
+        let mut row = Command::row(group, name, arity, flags, summary, |_, _| Ok(()));
+        row.handler = Handler::Blocking(handler);
+        row
     }
 
     /// Key positions: first, last (-1 = the last argument), step.
@@ -282,7 +322,7 @@ impl CommandTable {
     /// The standard table of every family.
     pub fn standard() -> Self {
         CommandTable::new(&[
-            connection::COMMANDS,
+            client::COMMANDS,
             server::COMMANDS,
             keys::COMMANDS,
             pubsub::COMMANDS,
@@ -339,6 +379,16 @@ impl CommandTable {
         self.by_name.is_empty()
     }
 
+    /// Count one finished call of `id` for INFO commandstats.
+    pub fn count_call(&self, id: CommandId, usec: u64, failed: bool) {
+        let stats = &self.entries[id.0].stats;
+        stats.calls.fetch_add(1, Relaxed);
+        stats.usec.fetch_add(usec, Relaxed);
+        if failed {
+            stats.failed_calls.fetch_add(1, Relaxed);
+        }
+    }
+
     pub fn reset_stats(&self) {
         for e in &self.entries {
             e.stats.calls.store(0, Relaxed);
@@ -355,17 +405,17 @@ enum Resolved {
     /// Answered already (a container's HELP).
     Answered,
     /// Refused before running; the id when the command was known.
-    Refused(Option<CommandId>, Vec<u8>),
+    Refused(Option<CommandId>, CommandError),
 }
 
 /// Find the command (or subcommand) for `args` and check its arity.
 fn resolve(table: &CommandTable, args: &[Bytes], reply: &mut Reply) -> Resolved {
     let Some(id) = table.lookup(&args[0]) else {
-        return Resolved::Refused(None, error::unknown_command(&args[0], &args[1..]));
+        return Resolved::Refused(None, error::unknown_command(&args[0], &args[1..]).into());
     };
     let entry = table.entry(id);
     if !entry.command.arity_ok(args.len()) {
-        return Resolved::Refused(Some(id), error::wrong_arity(&entry.full_name).into_bytes());
+        return Resolved::Refused(Some(id), error::wrong_arity(&entry.full_name).into());
     }
     // A container reached with no subcommand (COMMAND) runs its own handler.
     if entry.subs.is_empty() || args.len() < 2 {
@@ -377,10 +427,7 @@ fn resolve(table: &CommandTable, args: &[Bytes], reply: &mut Reply) -> Resolved 
             if sub_entry.command.arity_ok(args.len()) {
                 Resolved::Run(sub)
             } else {
-                Resolved::Refused(
-                    Some(sub),
-                    error::wrong_arity(&sub_entry.full_name).into_bytes(),
-                )
+                Resolved::Refused(Some(sub), error::wrong_arity(&sub_entry.full_name).into())
             }
         }
         None if args[1].eq_ignore_ascii_case(b"help") => {
@@ -396,39 +443,42 @@ fn resolve(table: &CommandTable, args: &[Bytes], reply: &mut Reply) -> Resolved 
         }
         None => Resolved::Refused(
             Some(id),
-            error::unknown_subcommand(&args[1], entry.command.name).into_bytes(),
+            error::unknown_subcommand(&args[1], entry.command.name).into(),
         ),
     }
 }
 
-/// Execute one request and append its reply (if any) to `reply`.
+/// Execute one request and append its reply (if any) to `reply`. Returns the
+/// wait of a blocking command that found no data: the connection then waits
+/// (`server::blocked`) and the command has not answered yet.
 ///
 /// Order of checks, as Redis's `processCommand`: unknown command, arity,
 /// authentication, RESP2 subscribed context, then MULTI queueing; outside a
 /// transaction, memory (evict, or -OOM for commands that need memory), then the
 /// handler runs under the exclusive gate (see `Shared::exec_gate`).
-pub fn dispatch(shared: &Shared, session: &mut Session, reply: &mut Reply, args: &[Bytes]) {
-    let start_len = reply.buf.len();
+pub fn dispatch(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    args: &[Bytes],
+) -> Option<(CommandId, BlockRequest)> {
+    let start_len = reply.len();
+    let mut wait = None;
     match resolve(&shared.commands, args, reply) {
         Resolved::Answered => {}
-        Resolved::Refused(id, msg) => refuse(shared, session, reply, id, &msg),
+        Resolved::Refused(id, err) => refuse(shared, session, reply, id, err),
         Resolved::Run(id) => {
             let flags = shared.commands.entry(id).command.flags;
             if !session.authenticated && !flags.has(Flags::NO_AUTH) {
-                refuse(shared, session, reply, Some(id), error::NOAUTH.as_bytes());
+                refuse(shared, session, reply, Some(id), error::NOAUTH.into());
             } else if session.in_resp2_subscribed_context(reply) && !flags.has(Flags::SUBSCRIBED_OK)
             {
                 let name = String::from_utf8_lossy(&args[0]).to_lowercase();
-                refuse(
-                    shared,
-                    session,
-                    reply,
-                    Some(id),
-                    error::not_allowed_subscribed(&name).as_bytes(),
-                );
+                let err = error::not_allowed_subscribed(&name).into();
+                refuse(shared, session, reply, Some(id), err);
             } else if session.multi.is_some() && !flags.has(Flags::NO_MULTI) {
                 if flags.has(Flags::DENYOOM) && !shared.store.make_room() {
-                    refuse(shared, session, reply, Some(id), error::OOM.as_bytes());
+                    refuse(shared, session, reply, Some(id), error::OOM.into());
                 } else if let Some(multi) = session.multi.as_mut() {
                     multi.queued.push((id, args.to_vec()));
                     reply.simple("QUEUED");
@@ -439,11 +489,12 @@ pub fn dispatch(shared: &Shared, session: &mut Session, reply: &mut Reply, args:
                 } else {
                     Gate::Shared(shared.exec_gate.read())
                 };
-                execute(shared, session, reply, id, args);
+                wait = execute(shared, session, reply, id, args, true).map(|w| (id, w));
             }
         }
     }
     finish_reply(session, reply, start_len);
+    wait
 }
 
 /// Held while a command runs: shared by ordinary commands, exclusive for
@@ -459,7 +510,7 @@ fn refuse(
     session: &mut Session,
     reply: &mut Reply,
     id: Option<CommandId>,
-    msg: &[u8],
+    err: CommandError,
 ) {
     if let Some(id) = id {
         shared
@@ -472,56 +523,72 @@ fn refuse(
     if let Some(multi) = session.multi.as_mut() {
         multi.dirty = true;
     }
-    reply.error(msg);
+    answer_error(session, reply, &err);
+}
+
+/// Write an error reply and count it for INFO total_error_replies.
+pub(crate) fn answer_error(session: &mut Session, reply: &mut Reply, err: &CommandError) {
+    session.errors_replied += 1;
+    reply.error(err.text());
 }
 
 /// Run a resolved command: make room under `maxmemory` (refusing commands that
 /// need memory when none can be made), then the handler, counted in commandstats.
-/// The caller holds the gate (EXEC runs its queue through here).
+/// The caller holds the gate (EXEC runs its queue through here, with
+/// `may_block` false).
+///
+/// A blocking command that asks to wait has not run yet as far as commandstats
+/// go: it is counted once, by the run that answers it (served, timed out or
+/// unblocked), as Redis counts it.
 pub fn execute(
     shared: &Shared,
     session: &mut Session,
     reply: &mut Reply,
     id: CommandId,
     args: &[Bytes],
-) {
+    may_block: bool,
+) -> Option<BlockRequest> {
     let entry = shared.commands.entry(id);
     let flags = entry.command.flags;
     if flags.has(Flags::WRITE) && !shared.store.make_room() && flags.has(Flags::DENYOOM) {
         entry.stats.rejected_calls.fetch_add(1, Relaxed);
-        reply.error(error::OOM);
-        return;
+        answer_error(session, reply, &error::OOM.into());
+        return None;
     }
     session.client.last_command.store(id.0, Relaxed);
-    let start_len = reply.buf.len();
     let started = crate::clock::command_start();
     let mut ctx = Ctx {
         shared,
         session,
         reply,
+        may_block,
     };
-    (entry.command.handler)(&mut ctx, args);
+    let result = match entry.command.handler {
+        Handler::Plain(handler) => handler(&mut ctx, args),
+        Handler::Blocking(handler) => match handler(&mut ctx, args) {
+            Ok(Blocking::Done) => Ok(()),
+            Ok(Blocking::Wait(request)) => return Some(request),
+            Err(e) => Err(e),
+        },
+    };
     let usec = crate::clock::command_end()
         .saturating_duration_since(started)
         .as_micros() as u64;
-    entry.stats.calls.fetch_add(1, Relaxed);
-    entry.stats.usec.fetch_add(usec, Relaxed);
-    if reply.buf.get(start_len) == Some(&b'-') {
-        entry.stats.failed_calls.fetch_add(1, Relaxed);
+    shared.commands.count_call(id, usec, result.is_err());
+    if let Err(e) = result {
+        answer_error(session, reply, &e);
     }
+    None
 }
 
-/// Apply CLIENT REPLY OFF|SKIP to what the command just appended, and count errors.
-fn finish_reply(session: &mut Session, reply: &mut Reply, start_len: usize) {
-    if reply.buf.get(start_len) == Some(&b'-') {
-        session.errors_replied += 1;
-    }
+/// Apply CLIENT REPLY OFF|SKIP to what the command just appended.
+pub(crate) fn finish_reply(session: &mut Session, reply: &mut Reply, start_len: usize) {
     match session.reply_mode {
         ReplyMode::On => {}
-        ReplyMode::Off => reply.buf.truncate(start_len),
+        ReplyMode::Off => reply.truncate(start_len),
         ReplyMode::SkipNext => session.reply_mode = ReplyMode::SkipThis,
         ReplyMode::SkipThis => {
-            reply.buf.truncate(start_len);
+            reply.truncate(start_len);
             session.reply_mode = ReplyMode::On;
         }
     }
@@ -529,7 +596,6 @@ fn finish_reply(session: &mut Session, reply: &mut Reply, start_len: usize) {
 
 /// Argument helpers shared by every family.
 pub mod args {
-    use crate::error;
 
     /// Parse an integer argument as Redis's `string2ll`: optional '-', no '+', no spaces,
     /// no leading zeros, fits i64.
@@ -557,10 +623,6 @@ pub mod args {
             };
         }
         Some(v)
-    }
-
-    pub fn i64_or_err(arg: &[u8]) -> Result<i64, &'static str> {
-        parse_i64(arg).ok_or(error::NOT_INTEGER)
     }
 
     pub fn text(arg: &[u8]) -> String {

@@ -11,11 +11,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use bytes::Bytes;
 
 use super::{Command, Ctx, Flags, Session};
-use crate::commands::connection::container_without_subcommand;
+use crate::commands::client::container_without_subcommand;
+use crate::commands::Shared;
+use crate::error::CommandResult;
 use crate::flags;
 use crate::protocol::resp::Reply;
 use crate::pubsub::ChannelKind;
-use crate::shared::Shared;
 
 const SUB_FLAGS: Flags = flags![PUBSUB, NOSCRIPT, LOADING, STALE, SUBSCRIBED_OK];
 
@@ -292,60 +293,68 @@ pub fn leave_all(shared: &Shared, session: &mut Session) {
 }
 
 /// SUBSCRIBE channel [channel ...]
-fn subscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn subscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     join(ctx, Kind::Channel, &args[1..]);
+    Ok(())
 }
 
 /// UNSUBSCRIBE [channel [channel ...]]
-fn unsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn unsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     leave(ctx, Kind::Channel, &args[1..]);
+    Ok(())
 }
 
 /// PSUBSCRIBE pattern [pattern ...]
-fn psubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn psubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     join(ctx, Kind::Pattern, &args[1..]);
+    Ok(())
 }
 
 /// PUNSUBSCRIBE [pattern [pattern ...]]
-fn punsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn punsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     leave(ctx, Kind::Pattern, &args[1..]);
+    Ok(())
 }
 
 /// SSUBSCRIBE shardchannel [shardchannel ...]
-fn ssubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn ssubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     join(ctx, Kind::Shard, &args[1..]);
+    Ok(())
 }
 
 /// SUNSUBSCRIBE [shardchannel [shardchannel ...]]
-fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn sunsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     leave(ctx, Kind::Shard, &args[1..]);
+    Ok(())
 }
 
 /// PUBLISH channel message: the number of deliveries.
-fn publish(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn publish(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let n = ctx
         .shared
         .pubsub
         .publish(&args[1], &args[2], ctx.shared.uptime_ms());
     ctx.reply.int(n as i64);
+    Ok(())
 }
 
 /// SPUBLISH shardchannel message
-fn spublish(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn spublish(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let n = ctx
         .shared
         .pubsub
         .spublish(&args[1], &args[2], ctx.shared.uptime_ms());
     ctx.reply.int(n as i64);
+    Ok(())
 }
 
-fn list_channels(ctx: &mut Ctx<'_>, kind: ChannelKind, args: &[Bytes]) {
+fn list_channels(ctx: &mut Ctx<'_>, kind: ChannelKind, args: &[Bytes]) -> CommandResult {
     if args.len() > 3 {
-        ctx.reply.error(&crate::error::wrong_arity(match kind {
+        let name = match kind {
             ChannelKind::Channel => "pubsub|channels",
             ChannelKind::Shard => "pubsub|shardchannels",
-        }));
-        return;
+        };
+        return Err(crate::error::wrong_arity(name).into());
     }
     let names = ctx
         .shared
@@ -355,6 +364,7 @@ fn list_channels(ctx: &mut Ctx<'_>, kind: ChannelKind, args: &[Bytes]) {
     for n in names {
         ctx.reply.bulk(&n);
     }
+    Ok(())
 }
 
 fn count_subscribers(ctx: &mut Ctx<'_>, kind: ChannelKind, args: &[Bytes]) {
@@ -366,26 +376,29 @@ fn count_subscribers(ctx: &mut Ctx<'_>, kind: ChannelKind, args: &[Bytes]) {
 }
 
 /// PUBSUB CHANNELS [pattern]
-fn pubsub_channels(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    list_channels(ctx, ChannelKind::Channel, args);
+fn pubsub_channels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    list_channels(ctx, ChannelKind::Channel, args)
 }
 
 /// PUBSUB SHARDCHANNELS [pattern]
-fn pubsub_shardchannels(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    list_channels(ctx, ChannelKind::Shard, args);
+fn pubsub_shardchannels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    list_channels(ctx, ChannelKind::Shard, args)
 }
 
 /// PUBSUB NUMSUB [channel ...]: pattern subscribers are not counted.
-fn pubsub_numsub(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn pubsub_numsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     count_subscribers(ctx, ChannelKind::Channel, args);
+    Ok(())
 }
 
 /// PUBSUB SHARDNUMSUB [shardchannel ...]
-fn pubsub_shardnumsub(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn pubsub_shardnumsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     count_subscribers(ctx, ChannelKind::Shard, args);
+    Ok(())
 }
 
 /// PUBSUB NUMPAT: distinct patterns, not pattern subscriptions.
-fn pubsub_numpat(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn pubsub_numpat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.reply.int(ctx.shared.pubsub.numpat() as i64);
+    Ok(())
 }

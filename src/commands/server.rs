@@ -6,14 +6,15 @@ use std::sync::atomic::Ordering::Relaxed;
 use bytes::Bytes;
 
 use super::args::text;
-use super::connection::{container_without_subcommand, REDIS_COMPAT_VERSION};
+use super::client::{container_without_subcommand, REDIS_COMPAT_VERSION};
 use super::{Command, Ctx, TableEntry};
-use crate::config::{find_param, PARAMS};
+use crate::commands::Shared;
+use crate::config::{find_param, Config, PARAMS};
 use crate::error;
+use crate::error::CommandResult;
 use crate::flags;
 use crate::glob::glob_match_nocase;
 use crate::protocol::resp::Reply;
-use crate::shared::Shared;
 
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "server";
@@ -183,17 +184,19 @@ fn command_info_entry(r: &mut Reply, table: &super::CommandTable, e: &TableEntry
 }
 
 /// COMMAND: information about every command.
-fn command_all(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn command_all(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let table = &ctx.shared.commands;
     ctx.reply.array(table.len());
     for e in table.top_level() {
         command_info_entry(ctx.reply, table, e);
     }
+    Ok(())
 }
 
 /// COMMAND COUNT
-fn command_count(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn command_count(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.reply.int(ctx.shared.commands.len() as i64);
+    Ok(())
 }
 
 /// Resolve `name` or `container|sub` to a table entry.
@@ -203,7 +206,7 @@ fn find_entry<'t>(table: &'t super::CommandTable, name: &[u8]) -> Option<&'t Tab
 }
 
 /// COMMAND INFO [command-name ...]: null for unknown names.
-fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let table = &ctx.shared.commands;
     if args.len() == 2 {
         return command_all(ctx, args);
@@ -215,6 +218,7 @@ fn command_info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             None => ctx.reply.null(),
         }
     }
+    Ok(())
 }
 
 fn command_doc_entry(r: &mut Reply, table: &super::CommandTable, e: &TableEntry) {
@@ -239,7 +243,7 @@ fn command_doc_entry(r: &mut Reply, table: &super::CommandTable, e: &TableEntry)
 }
 
 /// COMMAND DOCS [command-name ...]: a map of name to summary, since, group.
-fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let table = &ctx.shared.commands;
     let entries: Vec<&TableEntry> = if args.len() == 2 {
         table.top_level().collect()
@@ -254,10 +258,11 @@ fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.reply.bulk(e.full_name.as_bytes());
         command_doc_entry(ctx.reply, table, e);
     }
+    Ok(())
 }
 
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
-fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let table = &ctx.shared.commands;
     let filter: Box<dyn Fn(&TableEntry) -> bool> = match args.len() {
         2 => Box::new(|_| true),
@@ -270,14 +275,12 @@ fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 }
                 b"pattern" => Box::new(move |e| glob_match_nocase(&value, e.full_name.as_bytes())),
                 _ => {
-                    ctx.reply.error(error::SYNTAX);
-                    return;
+                    return Err(error::SYNTAX.into());
                 }
             }
         }
         _ => {
-            ctx.reply.error(error::SYNTAX);
-            return;
+            return Err(error::SYNTAX.into());
         }
     };
     let names: Vec<&str> = table
@@ -289,6 +292,7 @@ fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     for n in names {
         ctx.reply.bulk(n.as_bytes());
     }
+    Ok(())
 }
 
 /// Memory figures from jemalloc and the kernel.
@@ -370,170 +374,189 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// A section renderer: appends the section's `field:value` lines.
+type InfoRender = fn(&Shared, &Config, &mut String);
+
+/// Every INFO section: name, title, renderer.
+const INFO_SECTIONS: &[(&str, &str, InfoRender)] = &[
+    ("server", "Server", info_server),
+    ("clients", "Clients", info_clients),
+    ("memory", "Memory", info_memory),
+    ("persistence", "Persistence", info_persistence),
+    ("stats", "Stats", info_stats),
+    ("replication", "Replication", info_replication),
+    ("cpu", "CPU", info_cpu),
+    ("cluster", "Cluster", info_cluster),
+    ("commandstats", "Commandstats", info_commandstats),
+    ("errorstats", "Errorstats", info_errorstats),
+    ("keyspace", "Keyspace", info_keyspace),
+];
+
 /// Render one INFO section; unknown sections render nothing, as in Redis.
 pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
-    let s = &shared.stats;
-    let config = shared.config.read().clone();
-    let title = |out: &mut String, t: &str| {
-        if !out.is_empty() {
-            out.push_str("\r\n");
-        }
-        let _ = write!(out, "# {t}\r\n");
+    let Some((_, title, render)) = INFO_SECTIONS.iter().find(|(name, _, _)| *name == section)
+    else {
+        return;
     };
-    match section {
-        "server" => {
-            title(out, "Server");
-            let uptime = shared.started.elapsed().as_secs();
-            let port = shared
-                .resp_addrs
-                .read()
-                .first()
-                .map(|a| a.port())
-                .unwrap_or(config.port);
+    if !out.is_empty() {
+        out.push_str("\r\n");
+    }
+    let _ = write!(out, "# {title}\r\n");
+    let config = shared.config.read().clone();
+    render(shared, &config, out);
+}
+
+fn info_server(shared: &Shared, config: &Config, out: &mut String) {
+    let uptime = shared.started.elapsed().as_secs();
+    let port = shared
+        .resp_addrs
+        .read()
+        .first()
+        .map(|a| a.port())
+        .unwrap_or(config.port);
+    let _ = write!(
+        out,
+        "redis_version:{REDIS_COMPAT_VERSION}\r\nherald_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:{}\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:10\r\nio_threads_active:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        usize::BITS,
+        std::process::id(),
+        shared.run_id,
+        port,
+        crate::store::unix_ms() * 1000,
+        uptime,
+        uptime / 86400,
+        config.threads,
+        std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+        shared.config_source,
+    );
+}
+
+fn info_clients(shared: &Shared, config: &Config, out: &mut String) {
+    let clients = shared.clients.snapshot();
+    let pubsub = clients.iter().filter(|c| c.is_subscriber()).count();
+    let max_out = clients
+        .iter()
+        .map(|c| c.outbox.queued_bytes())
+        .max()
+        .unwrap_or(0);
+    let max_in = clients
+        .iter()
+        .map(|c| c.query_buffer_bytes.load(Relaxed))
+        .max()
+        .unwrap_or(0);
+    let _ = write!(
+        out,
+        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\npubsub_clients:{}\r\nwatching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\ntotal_blocking_keys:{}\r\n",
+        clients.len(),
+        config.maxclients,
+        max_in,
+        max_out,
+        shared.blocking.blocked_clients(),
+        pubsub,
+        shared.blocking.blocking_keys(),
+    );
+}
+
+fn info_memory(shared: &Shared, config: &Config, out: &mut String) {
+    let m = memory_figures();
+    let ratio = if m.used > 0 {
+        m.rss as f64 / m.used as f64
+    } else {
+        0.0
+    };
+    let _ = write!(
+        out,
+        "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_dataset:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n",
+        m.used,
+        human_bytes(m.used),
+        m.rss,
+        human_bytes(m.rss),
+        m.peak_rss,
+        human_bytes(m.peak_rss),
+        shared.store.used_bytes(),
+        config.maxmemory,
+        human_bytes(config.maxmemory),
+        config.maxmemory_policy.name(),
+        ratio,
+    );
+}
+
+fn info_persistence(_shared: &Shared, _config: &Config, out: &mut String) {
+    out.push_str("loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+}
+
+fn info_stats(shared: &Shared, _config: &Config, out: &mut String) {
+    let s = &shared.stats;
+    let _ = write!(
+        out,
+        "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsub_shardchannels:{}\r\ntotal_error_replies:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n",
+        s.total_connections_received.load(Relaxed),
+        s.total_commands_processed.load(Relaxed),
+        s.total_net_input_bytes.load(Relaxed),
+        s.total_net_output_bytes.load(Relaxed),
+        s.rejected_connections.load(Relaxed),
+        shared.store.expired_keys.load(Relaxed),
+        shared.store.evicted_keys.load(Relaxed),
+        s.keyspace_hits.load(Relaxed),
+        s.keyspace_misses.load(Relaxed),
+        shared.pubsub.channel_count(crate::pubsub::ChannelKind::Channel),
+        shared.pubsub.numpat(),
+        shared.pubsub.channel_count(crate::pubsub::ChannelKind::Shard),
+        s.total_error_replies.load(Relaxed),
+        shared.pubsub.limit_disconnections.load(Relaxed),
+    );
+}
+
+fn info_replication(_shared: &Shared, _config: &Config, out: &mut String) {
+    out.push_str("role:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n");
+}
+
+fn info_cpu(_shared: &Shared, _config: &Config, out: &mut String) {
+    let (user, sys) = crate::stats::cpu_seconds();
+    let _ = write!(out, "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n");
+}
+
+fn info_cluster(_shared: &Shared, _config: &Config, out: &mut String) {
+    out.push_str("cluster_enabled:0\r\n");
+}
+
+fn info_commandstats(shared: &Shared, _config: &Config, out: &mut String) {
+    for e in shared.commands.all_entries() {
+        let calls = e.stats.calls.load(Relaxed);
+        let rejected = e.stats.rejected_calls.load(Relaxed);
+        if calls == 0 && rejected == 0 {
+            continue;
+        }
+        let usec = e.stats.usec.load(Relaxed);
+        let per_call = if calls > 0 {
+            usec as f64 / calls as f64
+        } else {
+            0.0
+        };
+        let _ =
+            write!(
+            out,
+            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            e.full_name, calls, usec, per_call, rejected, e.stats.failed_calls.load(Relaxed),
+        );
+    }
+}
+
+/// Errors by prefix are not tracked yet: the section is there, empty.
+fn info_errorstats(_shared: &Shared, _config: &Config, _out: &mut String) {}
+
+fn info_keyspace(shared: &Shared, _config: &Config, out: &mut String) {
+    for i in 0..shared.store.databases() {
+        let db = shared.store.db(i);
+        let (keys, expires, avg_ttl) = db_keyspace_figures(db, crate::store::unix_ms());
+        if keys > 0 {
             let _ = write!(
                 out,
-                "redis_version:{REDIS_COMPAT_VERSION}\r\nherald_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:{}\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:10\r\nio_threads_active:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n",
-                env!("CARGO_PKG_VERSION"),
-                std::env::consts::OS,
-                std::env::consts::ARCH,
-                usize::BITS,
-                std::process::id(),
-                shared.run_id,
-                port,
-                crate::store::unix_ms() * 1000,
-                uptime,
-                uptime / 86400,
-                config.threads,
-                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
-                shared.config_source,
+                "db{i}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n"
             );
         }
-        "clients" => {
-            title(out, "Clients");
-            let clients = shared.clients.snapshot();
-            let pubsub = clients.iter().filter(|c| c.is_subscriber()).count();
-            let max_out = clients
-                .iter()
-                .map(|c| c.outbox.queued_bytes())
-                .max()
-                .unwrap_or(0);
-            let max_in = clients
-                .iter()
-                .map(|c| c.query_buffer_bytes.load(Relaxed))
-                .max()
-                .unwrap_or(0);
-            let _ = write!(
-                out,
-                "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\npubsub_clients:{}\r\nwatching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\ntotal_blocking_keys:{}\r\n",
-                clients.len(),
-                config.maxclients,
-                max_in,
-                max_out,
-                shared.blocking.blocked_clients(),
-                pubsub,
-                shared.blocking.blocking_keys(),
-            );
-        }
-        "memory" => {
-            title(out, "Memory");
-            let m = memory_figures();
-            let ratio = if m.used > 0 {
-                m.rss as f64 / m.used as f64
-            } else {
-                0.0
-            };
-            let _ = write!(
-                out,
-                "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_dataset:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n",
-                m.used,
-                human_bytes(m.used),
-                m.rss,
-                human_bytes(m.rss),
-                m.peak_rss,
-                human_bytes(m.peak_rss),
-                shared.store.used_bytes(),
-                config.maxmemory,
-                human_bytes(config.maxmemory),
-                config.maxmemory_policy.name(),
-                ratio,
-            );
-        }
-        "persistence" => {
-            title(out, "Persistence");
-            out.push_str("loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
-        }
-        "stats" => {
-            title(out, "Stats");
-            let _ = write!(
-                out,
-                "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsub_shardchannels:{}\r\ntotal_error_replies:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n",
-                s.total_connections_received.load(Relaxed),
-                s.total_commands_processed.load(Relaxed),
-                s.total_net_input_bytes.load(Relaxed),
-                s.total_net_output_bytes.load(Relaxed),
-                s.rejected_connections.load(Relaxed),
-                shared.store.expired_keys.load(Relaxed),
-                shared.store.evicted_keys.load(Relaxed),
-                s.keyspace_hits.load(Relaxed),
-                s.keyspace_misses.load(Relaxed),
-                shared.pubsub.channel_count(crate::pubsub::ChannelKind::Channel),
-                shared.pubsub.numpat(),
-                shared.pubsub.channel_count(crate::pubsub::ChannelKind::Shard),
-                s.total_error_replies.load(Relaxed),
-                shared.pubsub.limit_disconnections.load(Relaxed),
-            );
-        }
-        "replication" => {
-            title(out, "Replication");
-            out.push_str("role:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n");
-        }
-        "cpu" => {
-            title(out, "CPU");
-            let (user, sys) = cpu_seconds();
-            let _ = write!(out, "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\n");
-        }
-        "cluster" => {
-            title(out, "Cluster");
-            out.push_str("cluster_enabled:0\r\n");
-        }
-        "commandstats" => {
-            title(out, "Commandstats");
-            for e in shared.commands.all_entries() {
-                let calls = e.stats.calls.load(Relaxed);
-                let rejected = e.stats.rejected_calls.load(Relaxed);
-                if calls == 0 && rejected == 0 {
-                    continue;
-                }
-                let usec = e.stats.usec.load(Relaxed);
-                let per_call = if calls > 0 {
-                    usec as f64 / calls as f64
-                } else {
-                    0.0
-                };
-                let _ = write!(
-                    out,
-                    "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
-                    e.full_name, calls, usec, per_call, rejected, e.stats.failed_calls.load(Relaxed),
-                );
-            }
-        }
-        "errorstats" => {
-            title(out, "Errorstats");
-        }
-        "keyspace" => {
-            title(out, "Keyspace");
-            for i in 0..shared.store.databases() {
-                let db = shared.store.db(i);
-                let (keys, expires, avg_ttl) = db_keyspace_figures(db, crate::store::unix_ms());
-                if keys > 0 {
-                    let _ = write!(
-                        out,
-                        "db{i}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n"
-                    );
-                }
-            }
-        }
-        _ => {}
     }
 }
 
@@ -554,26 +577,8 @@ fn db_keyspace_figures(db: &crate::store::Db, now_ms: u64) -> (usize, usize, u64
     (keys, expires, ttl_sum.checked_div(ttl_n).unwrap_or(0))
 }
 
-/// User and system CPU seconds of this process, from /proc/self/stat.
-fn cpu_seconds() -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return (0.0, 0.0);
-    };
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 100.0
-    };
-    (ticks(11), ticks(12))
-}
-
 /// INFO [section [section ...]]
-fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut sections: Vec<String> = Vec::new();
     for a in &args[1..] {
         let name = text(a).to_lowercase();
@@ -594,10 +599,11 @@ fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         }
     }
     ctx.reply.verbatim(out.as_bytes());
+    Ok(())
 }
 
 /// CONFIG GET parameter [parameter ...]: glob patterns on names; a map of name to value.
-fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let config = ctx.shared.config.read().clone();
     let mut pairs: Vec<(&str, String)> = Vec::new();
     for pattern in &args[2..] {
@@ -614,55 +620,49 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.reply.bulk(name.as_bytes());
         ctx.reply.bulk(value.as_bytes());
     }
+    Ok(())
 }
 
 /// CONFIG SET parameter value [parameter value ...]: all or nothing.
-fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !args.len().is_multiple_of(2) {
-        ctx.reply.error(error::SYNTAX);
-        return;
+        return Err(error::SYNTAX.into());
     }
     let mut candidate = ctx.shared.config.read().clone();
     for pair in args[2..].chunks(2) {
         let name = text(&pair[0]);
         let Some(param) = find_param(&name) else {
-            ctx.reply.error(&format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-            ));
-            return;
+            return Err(error::config_set_unknown(&name).into());
         };
         if !param.mutable {
-            ctx.reply.error(&format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
-            ));
-            return;
+            return Err(error::config_set_failed(&name, "can't set immutable config").into());
         }
         if let Err(reason) = (param.set)(&mut candidate, &text(&pair[1])) {
-            ctx.reply.error(&format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
-            ));
-            return;
+            return Err(error::config_set_failed(&name, &reason).into());
         }
     }
     *ctx.shared.config.write() = candidate;
     ctx.shared.config_changed();
     ctx.reply.ok();
+    Ok(())
 }
 
 /// CONFIG RESETSTAT
-fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.shared.stats.reset();
     ctx.shared.pubsub.limit_disconnections.store(0, Relaxed);
     ctx.shared.store.expired_keys.store(0, Relaxed);
     ctx.shared.store.evicted_keys.store(0, Relaxed);
     ctx.shared.commands.reset_stats();
     ctx.reply.ok();
+    Ok(())
 }
 
 /// DBSIZE
-fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.reply
-        .int(ctx.shared.store.db(ctx.session.db).len() as i64);
+        .int(ctx.shared.store.db(ctx.session.db()).len() as i64);
+    Ok(())
 }
 
 /// Parse the optional ASYNC|SYNC of FLUSHDB / FLUSHALL (both flush at once here).
@@ -675,56 +675,56 @@ fn flush_mode_ok(args: &[Bytes]) -> bool {
 }
 
 /// FLUSHDB [ASYNC|SYNC]
-fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !flush_mode_ok(args) {
-        ctx.reply.error(error::SYNTAX);
-        return;
+        return Err(error::SYNTAX.into());
     }
-    ctx.shared.store.flush_db(ctx.session.db);
+    ctx.shared.store.flush_db(ctx.session.db());
     ctx.reply.ok();
+    Ok(())
 }
 
 /// FLUSHALL [ASYNC|SYNC]
-fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !flush_mode_ok(args) {
-        ctx.reply.error(error::SYNTAX);
-        return;
+        return Err(error::SYNTAX.into());
     }
     ctx.shared.store.flush_all();
     ctx.reply.ok();
+    Ok(())
 }
 
 /// TIME: [unix seconds, microseconds] as bulk strings.
-fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     ctx.reply.array(2);
     ctx.reply.bulk(now.as_secs().to_string().as_bytes());
     ctx.reply.bulk(now.subsec_micros().to_string().as_bytes());
+    Ok(())
 }
 
 /// ROLE: herald is always a master with no replicas.
-fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.reply.array(3);
     ctx.reply.bulk(b"master");
     ctx.reply.int(0);
     ctx.reply.array(0);
+    Ok(())
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: graceful shutdown; no reply on success.
-fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     for a in &args[1..] {
         let a = a.to_ascii_lowercase();
         match &a[..] {
             b"nosave" | b"save" | b"now" | b"force" => {}
             b"abort" => {
-                ctx.reply.error("ERR No shutdown in progress.");
-                return;
+                return Err(error::NO_SHUTDOWN_IN_PROGRESS.into());
             }
             _ => {
-                ctx.reply.error(error::SYNTAX);
-                return;
+                return Err(error::SYNTAX.into());
             }
         }
     }
@@ -734,4 +734,5 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     );
     ctx.session.close_after_reply = true;
     ctx.shared.shutdown.cancel();
+    Ok(())
 }

@@ -1,9 +1,10 @@
 //! Per-connection state of a RESP client, owned by its connection task.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use crate::clients::ClientHandle;
-use crate::protocol::resp::Reply;
+use crate::protocol::resp::{Protocol, Reply};
 
 /// CLIENT REPLY: ON, OFF, or SKIP (the next command's reply is dropped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,10 +46,13 @@ pub struct Watched {
     pub cas: Option<u64>,
 }
 
+/// Per-connection state of a RESP client.
+///
+/// The selected database and the protocol version live in the client's shared
+/// handle (other tasks read them: CLIENT LIST, PUBLISH); `select` and
+/// `set_protocol` are their only writers.
 pub struct Session {
     pub client: Arc<ClientHandle>,
-    /// Selected logical database.
-    pub db: usize,
     /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
     pub authenticated: bool,
     pub reply_mode: ReplyMode,
@@ -60,20 +64,12 @@ pub struct Session {
     /// Some between MULTI and EXEC/DISCARD.
     pub multi: Option<MultiState>,
     pub watched: Vec<Watched>,
-    /// Set by a blocking command that found no data: the connection waits
-    /// (see `blocking`) and then runs the same command again.
-    pub block: Option<crate::blocking::BlockRequest>,
-    /// True while EXEC runs its queue (blocking commands must not block there).
-    pub in_exec: bool,
-    /// Set while a timed-out blocked command runs again to give its timeout reply.
-    pub no_block: bool,
 }
 
 impl Session {
     pub fn new(client: Arc<ClientHandle>, authenticated: bool) -> Self {
         Session {
             client,
-            db: 0,
             authenticated,
             reply_mode: ReplyMode::On,
             close_after_reply: false,
@@ -81,20 +77,31 @@ impl Session {
             subscriptions: Subscriptions::default(),
             multi: None,
             watched: Vec::new(),
-            block: None,
-            in_exec: false,
-            no_block: false,
         }
     }
 
+    /// The selected logical database.
+    pub fn db(&self) -> usize {
+        self.client.db.load(Relaxed)
+    }
+
+    /// SELECT (and RESET): the database later commands use.
+    pub fn select(&mut self, db: usize) {
+        self.client.db.store(db, Relaxed);
+    }
+
+    /// HELLO (and RESET): encode replies in `protocol`, and let publishers know.
+    pub fn set_protocol(&mut self, reply: &mut Reply, protocol: Protocol) {
+        self.client.resp.store(protocol.number() as u8, Relaxed);
+        reply.set_protocol(protocol);
+    }
+
     /// RESET: back to a fresh connection's state (the caller handles protocol and auth).
-    pub fn reset_state(&mut self, shared: &crate::shared::Shared) {
-        use std::sync::atomic::Ordering::Relaxed;
+    pub fn reset_state(&mut self, shared: &super::Shared) {
         super::pubsub::leave_all(shared, self);
         self.multi = None;
         self.watched.clear();
-        self.db = 0;
-        self.client.db.store(0, Relaxed);
+        self.select(0);
         self.reply_mode = ReplyMode::On;
         self.client.names.lock().name = None;
     }

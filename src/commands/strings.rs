@@ -17,10 +17,12 @@
 use bytes::{Bytes, BytesMut};
 
 use super::args::parse_i64;
-use super::notify::EventClass;
+use super::long_double::LongDouble;
 use super::{Command, Ctx};
 use crate::error;
+use crate::error::CommandResult;
 use crate::flags;
+use crate::keyspace_events::EventClass;
 use crate::store::{unix_ms, Slot, Value, ValueRef};
 
 /// The group COMMAND INFO/DOCS report for this family.
@@ -57,7 +59,7 @@ pub static COMMANDS: &[Command] = &[
 /// Lock `key` in the caller's database as of `now_ms`, the one clock reading
 /// a command makes (relative expiry times count from it too).
 fn lock<'k>(ctx: &Ctx<'k>, key: &'k [u8], now_ms: u64) -> Slot<'k> {
-    ctx.shared.store.slot(ctx.session.db, key, now_ms)
+    ctx.shared.store.slot(ctx.session.db(), key, now_ms)
 }
 
 /// What a read of a key found (Redis `lookupKeyRead` + `checkType`).
@@ -79,23 +81,27 @@ impl Found {
     /// Read the key's string straight into the reply (no copy of the value
     /// but the one into the output buffer); nil for a missing key and, when
     /// `wrong_type_is_nil` (MGET), for a key of another type. Counts the read.
-    fn reply_read(ctx: &mut Ctx<'_>, slot: &mut Slot<'_>, key: &[u8], wrong_type_is_nil: bool) {
+    fn reply_read(
+        ctx: &mut Ctx<'_>,
+        slot: &mut Slot<'_>,
+        key: &[u8],
+        wrong_type_is_nil: bool,
+    ) -> CommandResult {
         let found = match slot.get().map(|e| e.value()) {
             Some(ValueRef::Str(v)) => {
                 ctx.reply.bulk(v);
-                None
+                ctx.count_lookup(true);
+                return Ok(());
             }
-            Some(_) => Some(Found::WrongType),
-            None => Some(Found::Missing),
+            Some(_) => Found::WrongType,
+            None => Found::Missing,
         };
+        count_read(ctx, key, &found);
         match found {
-            None => ctx.count_lookup(true),
-            Some(found) => {
-                count_read(ctx, key, &found);
-                match found {
-                    Found::WrongType if !wrong_type_is_nil => ctx.reply.error(error::WRONGTYPE),
-                    _ => ctx.reply.null(),
-                }
+            Found::WrongType if !wrong_type_is_nil => Err(error::WRONGTYPE.into()),
+            _ => {
+                ctx.reply.null();
+                Ok(())
             }
         }
     }
@@ -120,12 +126,13 @@ fn notify_write(ctx: &Ctx<'_>, key: &[u8], created: bool, event: &str) {
 }
 
 /// Answer a read: the string, nil, or WRONGTYPE.
-fn reply_found(ctx: &mut Ctx<'_>, found: &Found) {
+fn reply_found(ctx: &mut Ctx<'_>, found: &Found) -> CommandResult {
     match found {
         Found::Str(v) => ctx.reply.bulk(v),
         Found::Missing => ctx.reply.null(),
-        Found::WrongType => ctx.reply.error(error::WRONGTYPE),
+        Found::WrongType => return Err(error::WRONGTYPE.into()),
     }
+    Ok(())
 }
 
 /// The `proto-max-bulk-len` limit, read before any key is locked.
@@ -271,9 +278,10 @@ fn expiry_option<'a>(opt: &[u8], next: Option<&'a Bytes>) -> Option<Expiry<'a>> 
 // ---------------------------------------------------------------------------
 
 /// GET key
-fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
-    Found::reply_read(ctx, &mut lock(ctx, key, unix_ms()), key, false);
+    Found::reply_read(ctx, &mut lock(ctx, key, unix_ms()), key, false)?;
+    Ok(())
 }
 
 /// A SET-family write after parsing (Redis `setGenericCommand`).
@@ -346,14 +354,13 @@ fn set_generic(ctx: &Ctx<'_>, req: &SetRequest<'_>) -> SetDone {
 
 /// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
 /// EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
-fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Ok(opts) = parse_options(&args[3..], OptionsOf::Set) else {
-        ctx.reply.error(error::SYNTAX);
-        return;
+        return Err(error::SYNTAX.into());
     };
     let now_ms = unix_ms();
     let expires_at_ms = match opts.expiry.map(|e| e.deadline_ms(now_ms, "set")) {
-        Some(Err(msg)) => return ctx.reply.error(&msg),
+        Some(Err(msg)) => return Err(msg.into()),
         Some(Ok(t)) => Some(t),
         None => None,
     };
@@ -370,14 +377,15 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         },
     );
     match (&done.old, done.stored) {
-        (Some(old), _) => reply_found(ctx, old),
+        (Some(old), _) => reply_found(ctx, old)?,
         (None, Some(_)) => ctx.reply.ok(),
         (None, None) => ctx.reply.null(),
     }
+    Ok(())
 }
 
 /// SETNX key value
-fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let done = set_generic(
         ctx,
         &SetRequest {
@@ -391,25 +399,30 @@ fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         },
     );
     ctx.reply.int(done.stored.is_some() as i64);
+    Ok(())
 }
 
 /// SETEX key seconds value
-fn setex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    set_with_expiry(ctx, args, Expiry::Ex(&args[2]), "setex");
+fn setex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    set_with_expiry(ctx, args, Expiry::Ex(&args[2]), "setex")?;
+    Ok(())
 }
 
 /// PSETEX key milliseconds value
-fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    set_with_expiry(ctx, args, Expiry::Px(&args[2]), "psetex");
+fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    set_with_expiry(ctx, args, Expiry::Px(&args[2]), "psetex")?;
+    Ok(())
 }
 
 /// SETEX and PSETEX: a plain SET with a relative expiry, checked first.
-fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], expiry: Expiry<'_>, command: &str) {
+fn set_with_expiry(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    expiry: Expiry<'_>,
+    command: &str,
+) -> CommandResult {
     let now_ms = unix_ms();
-    let expires_at_ms = match expiry.deadline_ms(now_ms, command) {
-        Ok(t) => t,
-        Err(msg) => return ctx.reply.error(&msg),
-    };
+    let expires_at_ms = expiry.deadline_ms(now_ms, command)?;
     set_generic(
         ctx,
         &SetRequest {
@@ -423,10 +436,11 @@ fn set_with_expiry(ctx: &mut Ctx<'_>, args: &[Bytes], expiry: Expiry<'_>, comman
         },
     );
     ctx.reply.ok();
+    Ok(())
 }
 
 /// GETSET key value
-fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let done = set_generic(
         ctx,
         &SetRequest {
@@ -440,12 +454,13 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         },
     );
     if let Some(old) = &done.old {
-        reply_found(ctx, old);
+        reply_found(ctx, old)?;
     }
+    Ok(())
 }
 
 /// MGET key [key ...]
-fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let now_ms = unix_ms();
     let keys = &args[1..];
     // One instant for every key, as Redis's MGET: all their shards stay locked
@@ -453,31 +468,32 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let mut locked = ctx
         .shared
         .store
-        .lock_keys(ctx.session.db, keys.iter().map(|k| &k[..]));
+        .lock_keys(ctx.session.db(), keys.iter().map(|k| &k[..]));
     ctx.reply.array(keys.len());
     for key in keys {
-        Found::reply_read(ctx, &mut locked.slot(key, now_ms), key, true);
+        Found::reply_read(ctx, &mut locked.slot(key, now_ms), key, true)?;
     }
+    Ok(())
 }
 
 /// MSET key value [key value ...]
-fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if args.len().is_multiple_of(2) {
-        ctx.reply.error(&error::wrong_arity("mset"));
-        return;
+        return Err(error::wrong_arity("mset").into());
     }
     store_pairs(ctx, &args[1..], false);
     ctx.reply.ok();
+    Ok(())
 }
 
 /// MSETNX key value [key value ...]
-fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if args.len().is_multiple_of(2) {
-        ctx.reply.error(&error::wrong_arity("msetnx"));
-        return;
+        return Err(error::wrong_arity("msetnx").into());
     }
     let stored = store_pairs(ctx, &args[1..], true);
     ctx.reply.int(stored as i64);
+    Ok(())
 }
 
 /// Store each (key, value) pair in order, flags 0 and no TTL, with its
@@ -490,7 +506,7 @@ fn store_pairs(ctx: &Ctx<'_>, pairs: &[Bytes], only_new: bool) -> bool {
     let mut locked = ctx
         .shared
         .store
-        .lock_keys(ctx.session.db, pairs.chunks_exact(2).map(|p| &p[0][..]));
+        .lock_keys(ctx.session.db(), pairs.chunks_exact(2).map(|p| &p[0][..]));
     if only_new
         && pairs
             .chunks_exact(2)
@@ -513,7 +529,7 @@ fn store_pairs(ctx: &Ctx<'_>, pairs: &[Bytes], only_new: bool) -> bool {
 }
 
 /// GETDEL key
-fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
     let found = {
         let mut slot = lock(ctx, key, unix_ms());
@@ -527,15 +543,15 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if let Found::Str(_) = found {
         ctx.notify(EventClass::GENERIC, "del", key);
     }
-    reply_found(ctx, &found);
+    reply_found(ctx, &found)?;
+    Ok(())
 }
 
 /// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | PERSIST]
-fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Ok(opts) = parse_options(&args[2..], OptionsOf::GetEx) else {
-        ctx.reply.error(error::SYNTAX);
-        return;
+        return Err(error::SYNTAX.into());
     };
     let key = &args[1];
     let now_ms = unix_ms();
@@ -576,8 +592,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     count_read(ctx, key, &found);
     if let (Found::Str(_), Some(Err(msg))) = (&found, &deadline) {
-        ctx.reply.error(msg);
-        return;
+        return Err(msg.clone().into());
     }
     match change {
         Change::None => {}
@@ -585,7 +600,8 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Change::Expire => ctx.notify(EventClass::GENERIC, "expire", key),
         Change::Persist => ctx.notify(EventClass::GENERIC, "persist", key),
     }
-    reply_found(ctx, &found);
+    reply_found(ctx, &found)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -593,7 +609,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 // ---------------------------------------------------------------------------
 
 /// APPEND key value
-fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, tail) = (&args[1], &args[2]);
     let max = max_string_len(ctx);
     enum Appended {
@@ -637,28 +653,29 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             notify_write(ctx, key, created, "append");
             ctx.reply.int(len as i64);
         }
-        Appended::WrongType => ctx.reply.error(error::WRONGTYPE),
-        Appended::TooLong => ctx.reply.error(error::STRING_TOO_LONG),
+        Appended::WrongType => return Err(error::WRONGTYPE.into()),
+        Appended::TooLong => return Err(error::STRING_TOO_LONG.into()),
     }
+    Ok(())
 }
 
 /// STRLEN key
-fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
     let found = Found::read(&mut lock(ctx, key, unix_ms()));
     count_read(ctx, key, &found);
     match found {
         Found::Str(v) => ctx.reply.int(v.len() as i64),
         Found::Missing => ctx.reply.int(0),
-        Found::WrongType => ctx.reply.error(error::WRONGTYPE),
+        Found::WrongType => return Err(error::WRONGTYPE.into()),
     }
+    Ok(())
 }
 
 /// GETRANGE key start end (and its old name SUBSTR)
-fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (Some(start), Some(end)) = (parse_i64(&args[2]), parse_i64(&args[3])) else {
-        ctx.reply.error(error::NOT_INTEGER);
-        return;
+        return Err(error::NOT_INTEGER.into());
     };
     let key = &args[1];
     let found = Found::read(&mut lock(ctx, key, unix_ms()));
@@ -666,8 +683,9 @@ fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match found {
         Found::Str(v) => ctx.reply.bulk(substring(&v, start, end)),
         Found::Missing => ctx.reply.bulk(b""),
-        Found::WrongType => ctx.reply.error(error::WRONGTYPE),
+        Found::WrongType => return Err(error::WRONGTYPE.into()),
     }
+    Ok(())
 }
 
 /// The bytes of `v` from `start` to `end` inclusive; negative indexes count
@@ -687,14 +705,12 @@ fn substring(v: &[u8], start: i64, end: i64) -> &[u8] {
 }
 
 /// SETRANGE key offset value
-fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Some(offset) = parse_i64(&args[2]) else {
-        ctx.reply.error(error::NOT_INTEGER);
-        return;
+        return Err(error::NOT_INTEGER.into());
     };
     if offset < 0 {
-        ctx.reply.error(error::OFFSET_OUT_OF_RANGE);
-        return;
+        return Err(error::OFFSET_OUT_OF_RANGE.into());
     }
     let (key, patch) = (&args[1], &args[3]);
     let start = usize::try_from(offset).unwrap_or(usize::MAX);
@@ -759,9 +775,10 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             }
             ctx.reply.int(len as i64);
         }
-        Written::WrongType => ctx.reply.error(error::WRONGTYPE),
-        Written::TooLong => ctx.reply.error(error::STRING_TOO_LONG),
+        Written::WrongType => return Err(error::WRONGTYPE.into()),
+        Written::TooLong => return Err(error::STRING_TOO_LONG.into()),
     }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -769,30 +786,34 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 // ---------------------------------------------------------------------------
 
 /// INCR key
-fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    incr_by(ctx, &args[1], 1);
+fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    incr_by(ctx, &args[1], 1)?;
+    Ok(())
 }
 
 /// DECR key
-fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    incr_by(ctx, &args[1], -1);
+fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    incr_by(ctx, &args[1], -1)?;
+    Ok(())
 }
 
 /// INCRBY key increment
-fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     match parse_i64(&args[2]) {
-        Some(n) => incr_by(ctx, &args[1], n),
-        None => ctx.reply.error(error::NOT_INTEGER),
+        Some(n) => incr_by(ctx, &args[1], n)?,
+        None => return Err(error::NOT_INTEGER.into()),
     }
+    Ok(())
 }
 
 /// DECRBY key decrement
-fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     match parse_i64(&args[2]) {
-        Some(i64::MIN) => ctx.reply.error(error::DECREMENT_OVERFLOW),
-        Some(n) => incr_by(ctx, &args[1], -n),
-        None => ctx.reply.error(error::NOT_INTEGER),
+        Some(i64::MIN) => return Err(error::DECREMENT_OVERFLOW.into()),
+        Some(n) => incr_by(ctx, &args[1], -n)?,
+        None => return Err(error::NOT_INTEGER.into()),
     }
+    Ok(())
 }
 
 /// Store `new` as the key's value: in place (keeping TTL and flags) when the
@@ -807,7 +828,7 @@ fn store_number(slot: &mut Slot<'_>, created: bool, new: &[u8]) {
 }
 
 /// The INCR family: add `delta` to the integer the key holds (0 if missing).
-fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
+fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CommandResult {
     let result = {
         let mut slot = lock(ctx, key, unix_ms());
         let current = match slot.peek().map(|e| e.value()) {
@@ -821,31 +842,28 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) {
             Ok((n, created))
         })
     };
-    match result {
-        Ok((n, created)) => {
-            notify_write(ctx, key, created, "incrby");
-            ctx.reply.int(n);
-        }
-        Err(msg) => ctx.reply.error(msg),
-    }
+    let (n, created) = result?;
+    notify_write(ctx, key, created, "incrby");
+    ctx.reply.int(n);
+    Ok(())
 }
 
 /// INCRBYFLOAT key increment
-fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let key = &args[1];
-    let increment = long_double::LongDouble::parse(&args[2]);
+    let increment = LongDouble::parse(&args[2]);
     let result = {
         let mut slot = lock(ctx, key, unix_ms());
         let current = match slot.peek().map(|e| e.value()) {
-            None => Ok((long_double::LongDouble::ZERO, true)),
-            Some(ValueRef::Str(v)) => long_double::LongDouble::parse(v)
+            None => Ok((LongDouble::ZERO, true)),
+            Some(ValueRef::Str(v)) => LongDouble::parse(v)
                 .map(|n| (n, false))
                 .ok_or(error::NOT_FLOAT),
             Some(_) => Err(error::WRONGTYPE),
         };
         current.and_then(|(n, created)| {
             let increment = increment.ok_or(error::NOT_FLOAT)?;
-            let sum = n.add(increment).ok_or(error::NAN_OR_INFINITY)?;
+            let sum = n.checked_add(increment).ok_or(error::NAN_OR_INFINITY)?;
             let text = sum.to_human_string();
             store_number(&mut slot, created, text.as_bytes());
             Ok((text, created))
@@ -856,626 +874,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             notify_write(ctx, key, created, "incrbyfloat");
             ctx.reply.bulk(text.as_bytes());
         }
-        Err(msg) => ctx.reply.error(msg),
+        Err(msg) => return Err(msg.into()),
     }
-}
-
-/// Redis computes INCRBYFLOAT in C `long double`: on x86-64 Linux the x87
-/// 80-bit extended format (64-bit significand, 15-bit exponent). Replies
-/// depend on that precision ("10.5" + "0.1" gives "10.6" there, but
-/// "10.59999999999999964" in f64), so this module emulates it exactly:
-/// parsing as glibc `strtold` plus Redis's `string2ld` checks, addition
-/// rounded to nearest-even, and printing as `%.17Lf` with trailing zeros
-/// trimmed (Redis `ld2string`, LD_STR_HUMAN).
-///
-/// Method: every finite value is `mant * 2^exp`. Parsing and addition compute
-/// the exact result as a big integer times a power of two (a decimal fraction
-/// is divided out to 68 quotient bits plus a sticky bit), then round once to
-/// 64 significant bits. Numbers are at most 5119 characters and the format's
-/// range is about 1e-4951..1e4932, so the big integers stay under ~35k bits.
-mod long_double {
-    use std::cmp::Ordering;
-
-    /// Exponent of the last significand bit of the smallest subnormal (2^-16445).
-    const EXP_MIN: i64 = -16445;
-    /// Exponent of the last significand bit of the largest finite value, (2^64-1)·2^16320.
-    const EXP_MAX: i64 = 16320;
-    /// Redis refuses numbers of this many characters or more (MAX_LONG_DOUBLE_CHARS).
-    const MAX_CHARS: usize = 5 * 1024;
-    /// Ten to the number of decimals `%.17Lf` prints.
-    const TEN_POW_17: u128 = 100_000_000_000_000_000;
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum LongDouble {
-        /// (-1)^neg · mant · 2^exp; mant 0 is zero. Normal values have the top
-        /// significand bit set; subnormals have exp == EXP_MIN.
-        Finite {
-            neg: bool,
-            mant: u64,
-            exp: i64,
-        },
-        Infinite {
-            neg: bool,
-        },
-    }
-
-    impl LongDouble {
-        pub const ZERO: LongDouble = LongDouble::Finite {
-            neg: false,
-            mant: 0,
-            exp: 0,
-        };
-
-        /// Parse as Redis's `string2ld`: the whole text must be a number
-        /// `strtold` accepts (decimal or hex, `inf`/`infinity`), no leading
-        /// space, no NaN, not overflowing and not underflowing to zero.
-        pub fn parse(s: &[u8]) -> Option<LongDouble> {
-            if s.is_empty() || s.len() >= MAX_CHARS {
-                return None;
-            }
-            let (neg, body) = match s[0] {
-                b'-' => (true, &s[1..]),
-                b'+' => (false, &s[1..]),
-                _ => (false, s),
-            };
-            if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
-                return Some(LongDouble::Infinite { neg });
-            }
-            let hex = body.len() > 2 && body[0] == b'0' && body[1] | 0x20 == b'x';
-            let value = if hex {
-                parse_hex(&body[2..], neg)?
-            } else {
-                parse_decimal(body, neg)?
-            };
-            match value {
-                LongDouble::Infinite { .. } => None,
-                v => Some(v),
-            }
-        }
-
-        /// The sum rounded to nearest-even; None for NaN or an infinite result.
-        pub fn add(self, other: LongDouble) -> Option<LongDouble> {
-            let (
-                LongDouble::Finite {
-                    neg: na,
-                    mant: ma,
-                    exp: ea,
-                },
-                LongDouble::Finite {
-                    neg: nb,
-                    mant: mb,
-                    exp: eb,
-                },
-            ) = (self, other)
-            else {
-                return None;
-            };
-            if ma == 0 && mb == 0 {
-                return Some(zero(na && nb));
-            }
-            if mb == 0 {
-                return Some(self);
-            }
-            if ma == 0 {
-                return Some(other);
-            }
-            let e = ea.min(eb);
-            let a = Big::from_u128(ma as u128).shl((ea - e) as u64);
-            let b = Big::from_u128(mb as u128).shl((eb - e) as u64);
-            let (neg, sum) = if na == nb {
-                (na, a.add(&b))
-            } else {
-                match a.cmp(&b) {
-                    Ordering::Greater => (na, a.sub(&b)),
-                    Ordering::Less => (nb, b.sub(&a)),
-                    Ordering::Equal => return Some(zero(false)),
-                }
-            };
-            match round(&sum, e, neg) {
-                LongDouble::Infinite { .. } => None,
-                v => Some(v),
-            }
-        }
-
-        /// `%.17Lf` with trailing zeros and a bare point removed, "-0" as "0".
-        pub fn to_human_string(self) -> String {
-            let (neg, mant, exp) = match self {
-                LongDouble::Infinite { neg } => return if neg { "-inf" } else { "inf" }.into(),
-                LongDouble::Finite { neg, mant, exp } => (neg, mant, exp),
-            };
-            let (int_part, decimals) = if exp >= 0 {
-                (Big::from_u128(mant as u128).shl(exp as u64).to_decimal(), 0)
-            } else {
-                // mant·10^17 < 2^121; round its quotient by 2^-exp to nearest-even.
-                let scaled = mant as u128 * TEN_POW_17;
-                let shift = exp.unsigned_abs();
-                let q = if shift >= 128 {
-                    0
-                } else {
-                    let q = scaled >> shift;
-                    let rem = scaled & ((1u128 << shift) - 1);
-                    let half = 1u128 << (shift - 1);
-                    q + (rem > half || (rem == half && q & 1 == 1)) as u128
-                };
-                ((q / TEN_POW_17).to_string(), q % TEN_POW_17)
-            };
-            let mut out = String::with_capacity(int_part.len() + 19);
-            if neg {
-                out.push('-');
-            }
-            out.push_str(&int_part);
-            if decimals != 0 {
-                let digits = format!(".{decimals:017}");
-                out.push_str(digits.trim_end_matches('0'));
-            }
-            if out == "-0" {
-                out.remove(0);
-            }
-            out
-        }
-    }
-
-    fn zero(neg: bool) -> LongDouble {
-        LongDouble::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        }
-    }
-
-    /// Digits of an exponent, saturating far beyond any meaningful value.
-    fn exponent(s: &[u8]) -> Option<(i64, usize)> {
-        let (neg, start) = match s.first() {
-            Some(b'-') => (true, 1),
-            Some(b'+') => (false, 1),
-            _ => (false, 0),
-        };
-        let digits = s[start..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if digits == 0 {
-            return None;
-        }
-        let n = s[start..start + digits]
-            .iter()
-            .fold(0i64, |n, d| (n * 10 + (d - b'0') as i64).min(1_000_000_000));
-        Some((if neg { -n } else { n }, start + digits))
-    }
-
-    /// `digits[.digits][(e|E)[sign]digits]`, the whole of `s`.
-    fn parse_decimal(s: &[u8], neg: bool) -> Option<LongDouble> {
-        let int_len = s.iter().take_while(|c| c.is_ascii_digit()).count();
-        let (frac, mut i) = match s.get(int_len) {
-            Some(b'.') => {
-                let n = s[int_len + 1..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit())
-                    .count();
-                (&s[int_len + 1..int_len + 1 + n], int_len + 1 + n)
-            }
-            _ => (&s[..0], int_len),
-        };
-        if int_len + frac.len() == 0 {
-            return None;
-        }
-        let mut exp10 = -(frac.len() as i64);
-        if matches!(s.get(i), Some(b'e' | b'E')) {
-            let (e, used) = exponent(&s[i + 1..])?;
-            exp10 += e;
-            i += 1 + used;
-        }
-        if i != s.len() {
-            return None;
-        }
-        // value = digits · 10^exp10, with leading and trailing zeros dropped.
-        let all: Vec<u8> = s[..int_len].iter().chain(frac).copied().collect();
-        let first = all.iter().position(|&d| d != b'0');
-        let Some(first) = first else {
-            return Some(zero(neg));
-        };
-        let last = all.iter().rposition(|&d| d != b'0').unwrap_or(first);
-        let digits = &all[first..=last];
-        exp10 += (all.len() - 1 - last) as i64;
-        // digits·10^exp10 lies in [10^(n-1+exp10), 10^(n+exp10)); the extended
-        // range is about [3.6e-4951, 1.19e4932].
-        let n = digits.len() as i64;
-        if n - 1 + exp10 > 4932 {
-            return None;
-        }
-        if n + exp10 < -4952 {
-            return None;
-        }
-        let mut d = Big::default();
-        for chunk in digits.chunks(9) {
-            let v = chunk.iter().fold(0u32, |v, c| v * 10 + (c - b'0') as u32);
-            d.mul_add_small(10u32.pow(chunk.len() as u32), v);
-        }
-        let v = if exp10 >= 0 {
-            d.mul_pow10(exp10 as u64);
-            round(&d, 0, neg)
-        } else {
-            let mut m = Big::from_u128(1);
-            m.mul_pow10(exp10.unsigned_abs());
-            let (q, e) = divide(&d, &m);
-            round(&q, e, neg)
-        };
-        underflow_is_error(v)
-    }
-
-    /// `hexdigits[.hexdigits][(p|P)[sign]digits]` (after `0x`), the whole of `s`.
-    fn parse_hex(s: &[u8], neg: bool) -> Option<LongDouble> {
-        let mut h = Big::default();
-        let mut exp2: i64 = 0;
-        let mut seen = false;
-        let mut i = 0;
-        let mut in_fraction = false;
-        while i < s.len() {
-            match s[i] {
-                b'.' if !in_fraction => in_fraction = true,
-                c if c.is_ascii_hexdigit() => {
-                    let v = (c as char).to_digit(16).unwrap_or(0);
-                    h.mul_add_small(16, v);
-                    seen = true;
-                    if in_fraction {
-                        exp2 -= 4;
-                    }
-                }
-                _ => break,
-            }
-            i += 1;
-        }
-        if !seen {
-            return None;
-        }
-        if matches!(s.get(i), Some(b'p' | b'P')) {
-            let (e, used) = exponent(&s[i + 1..])?;
-            exp2 += e;
-            i += 1 + used;
-        }
-        if i != s.len() {
-            return None;
-        }
-        if h.is_zero() {
-            return Some(zero(neg));
-        }
-        // h·2^exp2 lies in [2^(bits-1+exp2), 2^(bits+exp2)).
-        let bits = h.bits() as i64;
-        if bits - 1 + exp2 > EXP_MAX + 64 || bits + exp2 < EXP_MIN - 1 {
-            return None;
-        }
-        underflow_is_error(round(&h, exp2, neg))
-    }
-
-    /// A nonzero number that rounded to zero underflowed: strtold's ERANGE.
-    fn underflow_is_error(v: LongDouble) -> Option<LongDouble> {
-        match v {
-            LongDouble::Finite { mant: 0, .. } => None,
-            v => Some(v),
-        }
-    }
-
-    /// d/m as a big integer q times 2^e, close enough to round correctly:
-    /// 66 to 68 quotient bits, then one sticky bit set if the division was inexact.
-    fn divide(d: &Big, m: &Big) -> (Big, i64) {
-        let s = m.bits() as i64 - d.bits() as i64 + 67;
-        let (mut num, den) = if s >= 0 {
-            (d.shl(s as u64), m.clone())
-        } else {
-            (d.clone(), m.shl(s.unsigned_abs()))
-        };
-        // num < den·2^68: binary long division, one quotient bit per step.
-        let mut q: u128 = 0;
-        let mut t = den.shl(68);
-        for bit in (0..=68).rev() {
-            if num.cmp(&t) != Ordering::Less {
-                num = num.sub(&t);
-                q |= 1 << bit;
-            }
-            t.shr1();
-        }
-        let sticky = !num.is_zero() as u128;
-        (Big::from_u128(q << 1 | sticky), -s - 1)
-    }
-
-    /// Round n·2^e to the extended format, nearest-even; Infinite on overflow,
-    /// zero on underflow.
-    fn round(n: &Big, e: i64, neg: bool) -> LongDouble {
-        if n.is_zero() {
-            return zero(neg);
-        }
-        let len = n.bits() as i64;
-        let mut lsb = (e + len - 64).max(EXP_MIN);
-        let shift = lsb - e;
-        let mant = if shift <= 0 {
-            // n has at most 64 - |shift| bits here.
-            (n.low_u64()) << shift.unsigned_abs()
-        } else {
-            let shift = shift as u64;
-            let mut q = n.bits_from(shift) as u128;
-            let half = n.bit(shift - 1);
-            if half && (q & 1 == 1 || n.any_below(shift - 1)) {
-                q += 1;
-            }
-            if q >> 64 != 0 {
-                q >>= 1;
-                lsb += 1;
-            }
-            q as u64
-        };
-        if mant == 0 {
-            return zero(neg);
-        }
-        if lsb > EXP_MAX {
-            return LongDouble::Infinite { neg };
-        }
-        LongDouble::Finite {
-            neg,
-            mant,
-            exp: lsb,
-        }
-    }
-
-    /// An unsigned big integer: little-endian 32-bit limbs, no zero limb on top.
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    struct Big(Vec<u32>);
-
-    impl Big {
-        fn from_u128(mut v: u128) -> Big {
-            let mut limbs = Vec::new();
-            while v != 0 {
-                limbs.push(v as u32);
-                v >>= 32;
-            }
-            Big(limbs)
-        }
-
-        fn trim(&mut self) {
-            while self.0.last() == Some(&0) {
-                self.0.pop();
-            }
-        }
-
-        fn is_zero(&self) -> bool {
-            self.0.is_empty()
-        }
-
-        fn bits(&self) -> u64 {
-            match self.0.last() {
-                None => 0,
-                Some(top) => (self.0.len() as u64 - 1) * 32 + (32 - top.leading_zeros()) as u64,
-            }
-        }
-
-        fn bit(&self, i: u64) -> bool {
-            let limb = usize::try_from(i / 32).unwrap_or(usize::MAX);
-            self.0.get(limb).is_some_and(|l| l >> (i % 32) & 1 == 1)
-        }
-
-        /// Whether any bit below position `i` is set.
-        fn any_below(&self, i: u64) -> bool {
-            let full = usize::try_from(i / 32).unwrap_or(usize::MAX);
-            let partial = (i % 32) as u32;
-            self.0.iter().take(full).any(|&l| l != 0)
-                || (partial != 0
-                    && self
-                        .0
-                        .get(full)
-                        .is_some_and(|&l| l & ((1u32 << partial) - 1) != 0))
-        }
-
-        fn low_u64(&self) -> u64 {
-            let limb = |i: usize| self.0.get(i).copied().unwrap_or(0) as u64;
-            limb(0) | limb(1) << 32
-        }
-
-        /// The 64 bits from position `from` up.
-        fn bits_from(&self, from: u64) -> u64 {
-            (0..64).fold(0, |v, k| v | (self.bit(from + k) as u64) << k)
-        }
-
-        /// self = self·m + a
-        fn mul_add_small(&mut self, m: u32, a: u32) {
-            let mut carry = a as u64;
-            for limb in &mut self.0 {
-                let t = *limb as u64 * m as u64 + carry;
-                *limb = t as u32;
-                carry = t >> 32;
-            }
-            if carry != 0 {
-                self.0.push(carry as u32);
-            }
-        }
-
-        fn mul_pow10(&mut self, mut n: u64) {
-            while n >= 9 {
-                self.mul_add_small(1_000_000_000, 0);
-                n -= 9;
-            }
-            self.mul_add_small(10u32.pow(n as u32), 0);
-        }
-
-        fn shl(&self, n: u64) -> Big {
-            if self.is_zero() {
-                return Big::default();
-            }
-            let (limbs, bits) = ((n / 32) as usize, (n % 32) as u32);
-            let mut out = vec![0u32; limbs];
-            out.reserve(self.0.len() + 1);
-            let mut carry = 0u32;
-            for &l in &self.0 {
-                if bits == 0 {
-                    out.push(l);
-                } else {
-                    out.push(l << bits | carry);
-                    carry = l >> (32 - bits);
-                }
-            }
-            if carry != 0 {
-                out.push(carry);
-            }
-            Big(out)
-        }
-
-        fn shr1(&mut self) {
-            let mut carry = 0u32;
-            for limb in self.0.iter_mut().rev() {
-                let next = *limb & 1;
-                *limb = *limb >> 1 | carry << 31;
-                carry = next;
-            }
-            self.trim();
-        }
-
-        fn add(&self, other: &Big) -> Big {
-            let (long, short) = if self.0.len() >= other.0.len() {
-                (self, other)
-            } else {
-                (other, self)
-            };
-            let mut out = Vec::with_capacity(long.0.len() + 1);
-            let mut carry = 0u64;
-            for (i, &l) in long.0.iter().enumerate() {
-                let t = l as u64 + short.0.get(i).copied().unwrap_or(0) as u64 + carry;
-                out.push(t as u32);
-                carry = t >> 32;
-            }
-            if carry != 0 {
-                out.push(carry as u32);
-            }
-            Big(out)
-        }
-
-        /// self - other, for self >= other.
-        fn sub(&self, other: &Big) -> Big {
-            let mut out = Vec::with_capacity(self.0.len());
-            let mut borrow = 0i64;
-            for (i, &l) in self.0.iter().enumerate() {
-                let mut t = l as i64 - other.0.get(i).copied().unwrap_or(0) as i64 - borrow;
-                borrow = (t < 0) as i64;
-                if t < 0 {
-                    t += 1 << 32;
-                }
-                out.push(t as u32);
-            }
-            let mut out = Big(out);
-            out.trim();
-            out
-        }
-
-        fn cmp(&self, other: &Big) -> Ordering {
-            self.0
-                .len()
-                .cmp(&other.0.len())
-                .then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
-        }
-
-        fn to_decimal(&self) -> String {
-            let mut rest = self.clone();
-            let mut chunks = Vec::new();
-            while !rest.is_zero() {
-                let mut rem = 0u64;
-                for limb in rest.0.iter_mut().rev() {
-                    let t = rem << 32 | *limb as u64;
-                    *limb = (t / 1_000_000_000) as u32;
-                    rem = t % 1_000_000_000;
-                }
-                rest.trim();
-                chunks.push(rem as u32);
-            }
-            let mut out = chunks
-                .pop()
-                .map_or_else(|| "0".to_string(), |c| c.to_string());
-            for c in chunks.iter().rev() {
-                out.push_str(&format!("{c:09}"));
-            }
-            out
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        fn incr(a: &str, b: &str) -> Result<String, &'static str> {
-            let a = LongDouble::parse(a.as_bytes()).ok_or("a")?;
-            let b = LongDouble::parse(b.as_bytes()).ok_or("b")?;
-            Ok(a.add(b).ok_or("naninf")?.to_human_string())
-        }
-
-        /// Expected results from a C oracle: glibc `strtold`, x87 `long double`
-        /// addition and `%.17Lf`, as Redis 7 on x86-64 Linux answers INCRBYFLOAT.
-        /// (Checked against it on ~400k random and edge-case inputs too.)
-        #[test]
-        fn matches_x87_long_double() {
-            let big_1e300 = "1000000000000000000008997324079559193870523944273290747938260082321265646596180935755849152083750497190350372508614274835903592556184672983913096260520748646287327135641843653294084255107606016789726652932370030551382947620994540294772781889620606179267611627097410650567187386105690089424915104006144";
-            let max_neg = format!(
-                "-{}",
-                Big::from_u128(u64::MAX as u128)
-                    .shl(EXP_MAX as u64)
-                    .to_decimal()
-            );
-            assert!(
-                max_neg.starts_with("-11897314953572317650212638530309702051690633222946242004403")
-            );
-            let cases: &[(&str, &str, Result<&str, &str>)] = &[
-                ("10.5", "0.1", Ok("10.6")),
-                ("3.0e3", "0", Ok("3000")),
-                ("5.0e17", "0", Ok("500000000000000000")),
-                ("0", "1e300", Ok(big_1e300)),
-                ("0.1", "0.2", Ok("0.3")),
-                ("0.1", "0", Ok("0.1")),
-                ("0.3", "-0.3", Ok("0")),
-                // A tie in the 18th decimal rounds to even.
-                ("0", "0.000003814697265625", Ok("0.00000381469726562")),
-                ("0", "0x1p-3", Ok("0.125")),
-                ("0.125", "3", Ok("3.125")),
-                ("1e-20", "0", Ok("0")),
-                ("-1e-20", "0", Ok("0")),
-                ("-0", "-0", Ok("0")),
-                ("5.", ".5", Ok("5.5")),
-                ("+1", "-2.5E+1", Ok("-24")),
-                ("0", "0e-99999", Ok("0")),
-                ("9223372036854775807", "1", Ok("9223372036854775808")),
-                (
-                    "123456789012345678901234567890",
-                    "1",
-                    Ok("123456789012345678899921813504"),
-                ),
-                ("0", "-1.18973149535723176502e+4932", Ok(&max_neg)),
-                ("0", "3.6451995318824746025e-4951", Ok("0")),
-                ("inf", "1", Err("naninf")),
-                ("1", "-Infinity", Err("naninf")),
-                ("1e4932", "1e4932", Err("naninf")),
-                ("nan", "1", Err("a")),
-                ("1", " 1", Err("b")),
-                ("1", "1 ", Err("b")),
-                ("1", "1e", Err("b")),
-                ("1", "", Err("b")),
-                ("1", ".", Err("b")),
-                ("1", "0x", Err("b")),
-                ("1", "0x.p1", Err("b")),
-                ("1", "1e5000", Err("b")),
-                ("1", "1e-5000", Err("b")),
-                ("1", "infin", Err("b")),
-            ];
-            for (a, b, expected) in cases {
-                assert_eq!(incr(a, b), expected.map(String::from), "{a} + {b}");
-            }
-        }
-
-        #[test]
-        fn subnormals_round_trip() {
-            let min = LongDouble::parse(b"3.6451995318824746025e-4951").unwrap();
-            assert_eq!(
-                min,
-                LongDouble::Finite {
-                    neg: false,
-                    mant: 1,
-                    exp: EXP_MIN
-                }
-            );
-            // Half the smallest subnormal is a tie: it rounds to even, zero, so ERANGE.
-            assert_eq!(LongDouble::parse(b"1.8225997659412373e-4951"), None);
-        }
-    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use super::session::Watched;
 use super::{execute, Command, Ctx};
+use crate::error::{self, CommandResult};
 use crate::flags;
 use crate::store::unix_ms;
 
@@ -68,13 +69,13 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// MULTI
-fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     if ctx.session.multi.is_some() {
-        ctx.reply.error("ERR MULTI calls can not be nested");
-        return;
+        return Err(error::MULTI_NESTED.into());
     }
     ctx.session.multi = Some(Default::default());
     ctx.reply.ok();
+    Ok(())
 }
 
 /// Whether any watched key changed since WATCH.
@@ -91,49 +92,45 @@ fn watched_changed(ctx: &Ctx<'_>) -> bool {
 }
 
 /// EXEC: run the queue atomically; a null reply if a watched key changed.
-fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let Some(multi) = ctx.session.multi.take() else {
-        ctx.reply.error(crate::error::EXEC_WITHOUT_MULTI);
-        return;
+        return Err(error::EXEC_WITHOUT_MULTI.into());
     };
     let changed = watched_changed(ctx);
     ctx.session.watched.clear();
     if multi.dirty {
-        ctx.reply
-            .error("EXECABORT Transaction discarded because of previous errors.");
-        return;
+        return Err(error::EXECABORT.into());
     }
     if changed {
         ctx.reply.null_array();
-        return;
+        return Ok(());
     }
     ctx.reply.array(multi.queued.len());
-    ctx.session.in_exec = true;
     for (id, args) in &multi.queued {
-        execute(ctx.shared, ctx.session, ctx.reply, *id, args);
+        // No blocking inside EXEC: a blocking command answers as on timeout.
+        execute(ctx.shared, ctx.session, ctx.reply, *id, args, false);
     }
-    ctx.session.in_exec = false;
+    Ok(())
 }
 
 /// DISCARD
-fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     if ctx.session.multi.take().is_none() {
-        ctx.reply.error("ERR DISCARD without MULTI");
-        return;
+        return Err(error::DISCARD_WITHOUT_MULTI.into());
     }
     ctx.session.watched.clear();
     ctx.reply.ok();
+    Ok(())
 }
 
 /// WATCH key [key ...]
-fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if ctx.session.multi.is_some() {
-        ctx.reply.error("ERR WATCH inside MULTI is not allowed");
-        return;
+        return Err(error::WATCH_INSIDE_MULTI.into());
     }
     let now = unix_ms();
     for key in &args[1..] {
-        let db = ctx.session.db;
+        let db = ctx.session.db();
         if ctx
             .session
             .watched
@@ -150,10 +147,12 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         });
     }
     ctx.reply.ok();
+    Ok(())
 }
 
 /// UNWATCH
-fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.session.watched.clear();
     ctx.reply.ok();
+    Ok(())
 }

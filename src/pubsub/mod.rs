@@ -8,7 +8,8 @@
 //! - Pub/sub ignores the selected database.
 //!
 //! Fan-out: each message frame is encoded once per protocol version the
-//! receivers use (RESP2 `*3`, RESP3 `>3`) and the same `Bytes` is queued in every
+//! receivers use (`protocol::resp::MessageFrames`: the registry carries bytes,
+//! the protocol layer encodes them) and the same `Bytes` is queued in every
 //! receiver's outbox; each receiver's connection writes its queue in one go.
 //! Queued bytes are counted per client and a client over the hard limit of
 //! `client-output-buffer-limit pubsub` is disconnected at once (the soft limit
@@ -26,13 +27,14 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use foldhash::fast::FixedState;
 use indexmap::IndexMap;
 use parking_lot::RwLock;
 
 use crate::clients::ClientHandle;
 use crate::glob::{glob_match, literal_prefix};
+use crate::protocol::resp::MessageFrames;
 
 /// Channel-map shards (a power of two).
 const CHANNEL_SHARDS: usize = 64;
@@ -185,79 +187,6 @@ fn shard_of(channel: &[u8]) -> usize {
     (h >> 40) as usize & (CHANNEL_SHARDS - 1)
 }
 
-/// Encode a message frame: `[kind, (pattern,) channel, payload]` as a RESP2 array
-/// or a RESP3 push.
-pub fn encode_message(
-    resp3: bool,
-    kind: &[u8],
-    pattern: Option<&[u8]>,
-    channel: &[u8],
-    payload: &[u8],
-) -> Bytes {
-    let parts = 3 + pattern.is_some() as usize;
-    let mut buf = BytesMut::with_capacity(
-        32 + kind.len() + channel.len() + payload.len() + pattern.map_or(0, |p| p.len() + 16),
-    );
-    buf.put_u8(if resp3 { b'>' } else { b'*' });
-    buf.put_slice(itoa::Buffer::new().format(parts).as_bytes());
-    buf.put_slice(b"\r\n");
-    let mut bulk = |data: &[u8]| {
-        buf.put_u8(b'$');
-        buf.put_slice(itoa::Buffer::new().format(data.len()).as_bytes());
-        buf.put_slice(b"\r\n");
-        buf.put_slice(data);
-        buf.put_slice(b"\r\n");
-    };
-    bulk(kind);
-    if let Some(p) = pattern {
-        bulk(p);
-    }
-    bulk(channel);
-    bulk(payload);
-    buf.freeze()
-}
-
-/// A message frame encoded lazily, once per protocol version.
-struct Frames<'a> {
-    kind: &'a [u8],
-    pattern: Option<&'a [u8]>,
-    channel: &'a [u8],
-    payload: &'a [u8],
-    resp2: Option<Bytes>,
-    resp3: Option<Bytes>,
-}
-
-impl<'a> Frames<'a> {
-    fn new(
-        kind: &'a [u8],
-        pattern: Option<&'a [u8]>,
-        channel: &'a [u8],
-        payload: &'a [u8],
-    ) -> Self {
-        Frames {
-            kind,
-            pattern,
-            channel,
-            payload,
-            resp2: None,
-            resp3: None,
-        }
-    }
-
-    fn for_client(&mut self, client: &ClientHandle) -> Bytes {
-        let resp3 = client.resp.load(Relaxed) == 3;
-        let slot = if resp3 {
-            &mut self.resp3
-        } else {
-            &mut self.resp2
-        };
-        slot.get_or_insert_with(|| {
-            encode_message(resp3, self.kind, self.pattern, self.channel, self.payload)
-        })
-        .clone()
-    }
-}
-
 impl PubSub {
     fn map(&self, kind: ChannelKind, channel: &[u8]) -> &RwLock<ChannelMap> {
         let shards = match kind {
@@ -310,18 +239,19 @@ impl PubSub {
         {
             let map = self.map(ChannelKind::Channel, channel).read();
             if let Some(subscribers) = map.get(channel) {
-                let mut frames = Frames::new(b"message", None, channel, payload);
+                let mut frames = MessageFrames::new(b"message", None, channel, payload);
                 for client in subscribers.values() {
-                    self.deliver(client, frames.for_client(client), now_ms);
+                    self.deliver(client, frames.encoded(client.protocol()), now_ms);
                 }
                 delivered += subscribers.len();
             }
         }
         let patterns = self.patterns.read();
         for entry in patterns.matching(channel) {
-            let mut frames = Frames::new(b"pmessage", Some(&entry.pattern), channel, payload);
+            let mut frames =
+                MessageFrames::new(b"pmessage", Some(&entry.pattern), channel, payload);
             for client in entry.subscribers.values() {
-                self.deliver(client, frames.for_client(client), now_ms);
+                self.deliver(client, frames.encoded(client.protocol()), now_ms);
             }
             delivered += entry.subscribers.len();
         }
@@ -334,9 +264,9 @@ impl PubSub {
         let Some(subscribers) = map.get(channel) else {
             return 0;
         };
-        let mut frames = Frames::new(b"smessage", None, channel, payload);
+        let mut frames = MessageFrames::new(b"smessage", None, channel, payload);
         for client in subscribers.values() {
-            self.deliver(client, frames.for_client(client), now_ms);
+            self.deliver(client, frames.encoded(client.protocol()), now_ms);
         }
         subscribers.len()
     }
@@ -446,6 +376,8 @@ impl PubSub {
 mod tests {
     use super::*;
     use crate::clients::{ClientKind, ClientRegistry};
+    use crate::protocol::resp::Protocol;
+    use bytes::BytesMut;
 
     fn client(r: &ClientRegistry) -> Arc<ClientHandle> {
         let a = "127.0.0.1:1".parse().unwrap();
@@ -466,6 +398,19 @@ mod tests {
         out.to_vec()
     }
 
+    /// The frame a client of `protocol` should receive.
+    fn frame(
+        protocol: Protocol,
+        kind: &[u8],
+        pattern: Option<&[u8]>,
+        ch: &[u8],
+        msg: &[u8],
+    ) -> Vec<u8> {
+        MessageFrames::new(kind, pattern, ch, msg)
+            .encoded(protocol)
+            .to_vec()
+    }
+
     #[test]
     fn channel_then_patterns_each_counted() {
         let r = ClientRegistry::default();
@@ -478,19 +423,17 @@ mod tests {
         assert!(ps.psubscribe(&Bytes::from_static(b"*tech"), &c));
         assert!(ps.psubscribe(&Bytes::from_static(b"sport.*"), &c));
         assert_eq!(ps.publish(b"news.tech", b"hi", 0), 3);
-        let got = String::from_utf8(drained(&c)).unwrap();
-        assert!(
-            got.starts_with("*3\r\n$7\r\nmessage\r\n$9\r\nnews.tech\r\n$2\r\nhi\r\n"),
-            "{got}"
-        );
-        assert!(
-            got.contains("*4\r\n$8\r\npmessage\r\n$6\r\nnews.*\r\n$9\r\nnews.tech\r\n$2\r\nhi\r\n"),
-            "{got}"
-        );
-        assert!(
-            got.contains("*4\r\n$8\r\npmessage\r\n$5\r\n*tech\r\n"),
-            "{got}"
-        );
+        // The exact channel first, then each matching pattern once.
+        let got = drained(&c);
+        let resp2 = Protocol::Resp2;
+        let message = frame(resp2, b"message", None, b"news.tech", b"hi");
+        let news = frame(resp2, b"pmessage", Some(b"news.*"), b"news.tech", b"hi");
+        let tech = frame(resp2, b"pmessage", Some(b"*tech"), b"news.tech", b"hi");
+        let either = [
+            [&message[..], &news, &tech].concat(),
+            [&message[..], &tech, &news].concat(),
+        ];
+        assert!(either.contains(&got), "{}", String::from_utf8_lossy(&got));
         assert_eq!(ps.numpat(), 3);
         assert!(ps.punsubscribe(b"news.*", c.id));
         assert!(!ps.punsubscribe(b"news.*", c.id));
@@ -511,11 +454,11 @@ mod tests {
         assert_eq!(ps.publish(b"c", b"p", 0), 2);
         assert_eq!(
             drained(&a),
-            b"*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\np\r\n"
+            frame(Protocol::Resp2, b"message", None, b"c", b"p")
         );
         assert_eq!(
             drained(&b),
-            b">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\np\r\n"
+            frame(Protocol::Resp3, b"message", None, b"c", b"p")
         );
     }
 
@@ -529,7 +472,7 @@ mod tests {
         assert_eq!(ps.spublish(b"s", b"m", 0), 1);
         assert_eq!(
             drained(&c),
-            b"*3\r\n$8\r\nsmessage\r\n$1\r\ns\r\n$1\r\nm\r\n"
+            frame(Protocol::Resp2, b"smessage", None, b"s", b"m")
         );
         assert_eq!(ps.channel_count(ChannelKind::Shard), 1);
         assert_eq!(ps.channel_count(ChannelKind::Channel), 0);

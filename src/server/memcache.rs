@@ -11,14 +11,13 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::{KEEP_OUTPUT_CAPACITY_BYTES, READ_CHUNK_BYTES};
 use crate::clients::ClientHandle;
 use crate::commands::memcache::{execute, Flow, McSession};
+use crate::commands::Shared;
 use crate::protocol::memcache::{response, McLimits, McParser};
-use crate::shared::Shared;
 use crate::stats::Stats;
 
-const READ_CHUNK_BYTES: usize = 16 * 1024;
-const KEEP_OUTPUT_CAPACITY_BYTES: usize = 64 * 1024;
 /// Longest get/gets/gat/gats line accepted (a multiget of thousands of keys).
 const MULTIGET_LINE_MAX_BYTES: usize = 1024 * 1024;
 

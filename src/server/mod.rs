@@ -5,8 +5,9 @@
 //! loops; each connection finishes the write it is doing and closes; `run`
 //! waits for them at most `shutdown-timeout` seconds, then returns.
 
-pub mod connection;
+pub mod blocked;
 pub mod memcache;
+pub mod resp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,12 +18,29 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::TaskTracker;
 
 use crate::clients::ClientKind;
+use crate::commands::Shared;
 use crate::error;
-use crate::shared::Shared;
 use crate::stats::Stats;
 
 /// How often the cron runs (Redis's default `hz 10`).
 const CRON_PERIOD_MS: u64 = 100;
+/// Bytes asked of the kernel per read (both protocols).
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Most capacity reserved at once for a large bulk argument still arriving.
+const MAX_RESERVE_BYTES: usize = 1024 * 1024;
+/// An output buffer bigger than this after a write is released rather than kept.
+const KEEP_OUTPUT_CAPACITY_BYTES: usize = 64 * 1024;
+
+/// Why a RESP connection ended (for the debug log).
+#[derive(Debug)]
+pub enum Close {
+    Eof,
+    Quit,
+    Protocol,
+    Killed,
+    Shutdown,
+    Io,
+}
 
 /// Bind one listener per address of `bind` on `port`.
 pub async fn bind_all(bind: &[String], port: u16) -> std::io::Result<Vec<TcpListener>> {
@@ -149,7 +167,7 @@ async fn accept_loop(
                         id: client.id,
                     };
                     match kind {
-                        ClientKind::Resp => connection::serve(socket, shared, client).await,
+                        ClientKind::Resp => resp::serve(socket, shared, client).await,
                         ClientKind::Memcache => memcache::serve(socket, shared, client).await,
                     }
                 });
@@ -178,7 +196,7 @@ impl Drop for Registered {
 async fn reject(mut socket: TcpStream, kind: ClientKind) {
     let msg = match kind {
         ClientKind::Resp => format!("-{}\r\n", error::MAX_CLIENTS),
-        ClientKind::Memcache => "SERVER_ERROR Too many open connections\r\n".to_string(),
+        ClientKind::Memcache => format!("{}\r\n", error::MC_TOO_MANY_CONNECTIONS),
     };
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.write_all(msg.as_bytes())).await;
     let _ = socket.shutdown().await;

@@ -11,10 +11,14 @@
 //! remove. Both the RESP and the memcached command families use it.
 //!
 //! Locking rule: a shard lock is held for one synchronous store call, never
-//! across an `.await`, and never while taking another shard's lock (multi-key
-//! commands lock one shard at a time, or run under the dispatcher's exclusive
-//! gate). The keyspace listener is called with the shard lock held: it may
-//! publish (pub/sub locks) but must not touch the store.
+//! across an `.await`. Most paths hold one shard at a time; the two that hold
+//! several take them in one global order so no two callers can wait on each
+//! other: `lock_keys` (MGET, MSET, MSETNX) locks the shards of its keys in
+//! ascending shard index, and `swap_dbs` (SWAPDB) locks shard i of the lower
+//! database, then shard i of the higher, one index at a time. Other multi-key
+//! commands lock one shard at a time under the dispatcher's exclusive gate.
+//! The keyspace listener is called with the shard lock held: it may publish
+//! (pub/sub locks) but must not touch the store.
 
 mod entry;
 pub mod evict;

@@ -25,9 +25,11 @@ impl Protocol {
 }
 
 /// The output buffer of one connection plus the protocol its frames are encoded in.
+/// Only whole frames go in: handlers use the typed methods, the connection
+/// appends complete pushed frames (`append_frames`) and writes `as_bytes`.
 pub struct Reply {
-    pub buf: BytesMut,
-    pub protocol: Protocol,
+    buf: BytesMut,
+    protocol: Protocol,
 }
 
 impl Default for Reply {
@@ -46,6 +48,50 @@ impl Reply {
 
     pub fn is_resp3(&self) -> bool {
         self.protocol == Protocol::Resp3
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Encode what follows in `protocol` (HELLO, RESET). `Session::set_protocol`
+    /// is the one caller, so the client's published version never disagrees.
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Drop everything appended after the first `len` bytes (CLIENT REPLY OFF/SKIP).
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
+    /// What to write to the socket.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// After a write: empty the buffer, and give back its memory when it grew
+    /// past `keep_capacity` bytes (one large reply must not pin it forever).
+    pub fn clear(&mut self, keep_capacity: usize) {
+        self.buf.clear();
+        if self.buf.capacity() > keep_capacity {
+            self.buf = BytesMut::with_capacity(16 * 1024);
+        }
+    }
+
+    /// Let `fill` append complete, already-encoded frames (pub/sub pushes
+    /// drained from the client's outbox); returns what `fill` returns.
+    pub fn append_frames<T>(&mut self, fill: impl FnOnce(&mut BytesMut) -> T) -> T {
+        fill(&mut self.buf)
     }
 
     fn header(&mut self, prefix: u8, n: i64) {
@@ -171,11 +217,6 @@ impl Reply {
                 self.buf.put_slice(b"\r\n");
             }
         }
-    }
-
-    /// Append bytes that are already a complete encoded frame (a shared pub/sub message).
-    pub fn raw(&mut self, frame: &[u8]) {
-        self.buf.put_slice(frame);
     }
 }
 

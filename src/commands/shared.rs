@@ -7,9 +7,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 
+use super::notify::{NotifyConfig, StoreEvents};
+use super::CommandTable;
+use crate::blocking::BlockingRegistry;
 use crate::clients::ClientRegistry;
-use crate::commands::notify::NotifyConfig;
-use crate::commands::CommandTable;
 use crate::config::Config;
 use crate::pubsub::PubSub;
 use crate::stats::Stats;
@@ -25,8 +26,8 @@ pub struct Shared {
     pub clients: ClientRegistry,
     pub pubsub: PubSub,
     pub notify: NotifyConfig,
-    pub blocking: crate::blocking::BlockingRegistry,
-    pub memcache: crate::commands::memcache::McStats,
+    pub blocking: BlockingRegistry,
+    pub memcache: super::memcache::MemcacheState,
     pub stats: Stats,
     /// Every command runs holding this shared; EXEC and the multi-key commands
     /// flagged EXCLUSIVE hold it exclusively, so they are atomic with respect to
@@ -46,7 +47,7 @@ impl Shared {
     pub fn new(config: Config, config_source: String) -> std::sync::Arc<Self> {
         std::sync::Arc::new_cyclic(|weak| {
             let shared = Shared::build(config, config_source);
-            let events = crate::commands::notify::StoreEvents(weak.clone());
+            let events = StoreEvents(weak.clone());
             shared.store.set_listener(std::sync::Arc::new(events));
             shared
         })

@@ -7,10 +7,11 @@ use bytes::Bytes;
 use super::args::{parse_i64, text};
 use super::{Command, Ctx, ReplyMode};
 use crate::clients::ClientHandle;
+use crate::commands::Shared;
 use crate::error;
+use crate::error::CommandResult;
 use crate::flags;
 use crate::protocol::resp::Protocol;
-use crate::shared::Shared;
 
 /// The Redis version herald answers as (HELLO, INFO redis_version): client
 /// libraries gate features on it.
@@ -197,33 +198,33 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
 ];
 
 /// Containers reached with no subcommand only when their arity allows it.
-pub fn container_without_subcommand(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    ctx.reply
-        .error(&error::wrong_arity(&text(&args[0]).to_lowercase()));
+pub fn container_without_subcommand(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    Err(error::wrong_arity(&text(&args[0]).to_lowercase()).into())
 }
 
 /// PING [message]
-fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if args.len() > 2 {
-        ctx.reply.error(&error::wrong_arity("ping"));
-        return;
+        return Err(error::wrong_arity("ping").into());
     }
     // RESP2 subscribers get a two-element array with a lower-case "pong" (pubsub.c).
     if ctx.session.in_resp2_subscribed_context(ctx.reply) {
         ctx.reply.array(2);
         ctx.reply.bulk(b"pong");
         ctx.reply.bulk(args.get(1).map(|a| &a[..]).unwrap_or(b""));
-        return;
+        return Ok(());
     }
     match args.get(1) {
         Some(msg) => ctx.reply.bulk(msg),
         None => ctx.reply.simple("PONG"),
     }
+    Ok(())
 }
 
 /// ECHO message
-fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn echo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ctx.reply.bulk(&args[1]);
+    Ok(())
 }
 
 /// Check a password for `user` against `requirepass`. With no password configured
@@ -251,24 +252,18 @@ fn valid_client_name(name: &[u8]) -> bool {
     name.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
-const BAD_CLIENT_NAME: &str =
-    "ERR Client names cannot contain spaces, newlines or special characters.";
-
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
-fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut protocol = None;
     if let Some(ver) = args.get(1) {
         match parse_i64(ver) {
             None => {
-                ctx.reply
-                    .error("ERR Protocol version is not an integer or out of range");
-                return;
+                return Err(error::BAD_PROTOCOL_VERSION.into());
             }
             Some(2) => protocol = Some(Protocol::Resp2),
             Some(3) => protocol = Some(Protocol::Resp3),
             Some(_) => {
-                ctx.reply.error(error::NOPROTO);
-                return;
+                return Err(error::NOPROTO.into());
             }
         }
     }
@@ -282,36 +277,28 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
             i += 3;
         } else if args[i].eq_ignore_ascii_case(b"setname") && more >= 1 {
             if !valid_client_name(&args[i + 1]) {
-                ctx.reply.error(BAD_CLIENT_NAME);
-                return;
+                return Err(error::BAD_CLIENT_NAME.into());
             }
             name = Some(args[i + 1].clone());
             i += 2;
         } else {
-            ctx.reply.error(&format!(
-                "ERR Syntax error in HELLO option '{}'",
-                text(&args[i])
-            ));
-            return;
+            return Err(error::hello_syntax(&args[i]).into());
         }
     }
     if let Some((user, pass)) = credentials {
         if !credentials_ok(ctx.shared, user, pass) {
-            ctx.reply.error(error::WRONGPASS);
-            return;
+            return Err(error::WRONGPASS.into());
         }
         ctx.session.authenticated = true;
     }
     if !ctx.session.authenticated {
-        ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
-        return;
+        return Err(error::HELLO_NOAUTH.into());
     }
     if let Some(name) = name {
         ctx.session.client.names.lock().name = (!name.is_empty()).then_some(name);
     }
     if let Some(p) = protocol {
-        ctx.reply.protocol = p;
-        ctx.session.client.resp.store(p.number() as u8, Relaxed);
+        ctx.session.set_protocol(ctx.reply, p);
     }
     let r = &mut *ctx.reply;
     r.map(7);
@@ -320,7 +307,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     r.bulk(b"version");
     r.bulk(REDIS_COMPAT_VERSION.as_bytes());
     r.bulk(b"proto");
-    r.int(r.protocol.number());
+    r.int(r.protocol().number());
     r.bulk(b"id");
     r.int(ctx.session.client.id as i64);
     r.bulk(b"mode");
@@ -329,83 +316,83 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     r.bulk(b"master");
     r.bulk(b"modules");
     r.array(0);
+    Ok(())
 }
 
 /// AUTH [username] password
-fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (user, pass): (&[u8], &[u8]) = match args.len() {
         2 => (b"default", &args[1]),
         3 => (&args[1], &args[2]),
         _ => {
-            ctx.reply.error(error::SYNTAX);
-            return;
+            return Err(error::SYNTAX.into());
         }
     };
     if args.len() == 2 && !ctx.shared.password_required() {
-        ctx.reply.error(error::AUTH_NOT_CONFIGURED);
-        return;
+        return Err(error::AUTH_NOT_CONFIGURED.into());
     }
-    if credentials_ok(ctx.shared, user, pass) {
-        ctx.session.authenticated = true;
-        ctx.reply.ok();
-    } else {
-        ctx.reply.error(error::WRONGPASS);
+    if !credentials_ok(ctx.shared, user, pass) {
+        return Err(error::WRONGPASS.into());
     }
+    ctx.session.authenticated = true;
+    ctx.reply.ok();
+    Ok(())
 }
 
 /// SELECT index
-fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let Some(index) = parse_i64(&args[1]) else {
-        ctx.reply.error(error::NOT_INTEGER);
-        return;
+        return Err(error::NOT_INTEGER.into());
     };
     if index < 0 || index as usize >= ctx.shared.store.databases() {
-        ctx.reply.error(error::DB_INDEX_OUT_OF_RANGE);
-        return;
+        return Err(error::DB_INDEX_OUT_OF_RANGE.into());
     }
-    ctx.session.db = index as usize;
-    ctx.session.client.db.store(index as usize, Relaxed);
+    ctx.session.select(index as usize);
     ctx.reply.ok();
+    Ok(())
 }
 
 /// QUIT: answer +OK, then close once the reply is written.
-fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.reply.ok();
     ctx.session.close_after_reply = true;
+    Ok(())
 }
 
 /// RESET: back to a fresh connection's state (RESP2, db 0, no name, no
 /// subscriptions, replies on, and unauthenticated again if a password is set).
-fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.session.reset_state(ctx.shared);
-    ctx.reply.protocol = Protocol::Resp2;
-    ctx.session.client.resp.store(2, Relaxed);
+    ctx.session.set_protocol(ctx.reply, Protocol::Resp2);
     ctx.session.authenticated = !ctx.shared.password_required();
     ctx.reply.simple("RESET");
+    Ok(())
 }
 
 /// CLIENT ID
-fn client_id(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn client_id(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     ctx.reply.int(ctx.session.client.id as i64);
+    Ok(())
 }
 
 /// CLIENT SETNAME connection-name ("" removes the name)
-fn client_setname(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn client_setname(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !valid_client_name(&args[2]) {
-        ctx.reply.error(BAD_CLIENT_NAME);
-        return;
+        return Err(error::BAD_CLIENT_NAME.into());
     }
     ctx.session.client.names.lock().name = (!args[2].is_empty()).then(|| args[2].clone());
     ctx.reply.ok();
+    Ok(())
 }
 
 /// CLIENT GETNAME
-fn client_getname(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn client_getname(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let name = ctx.session.client.names.lock().name.clone();
     match name {
         Some(n) => ctx.reply.bulk(&n),
         None => ctx.reply.null(),
     }
+    Ok(())
 }
 
 /// One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
@@ -449,7 +436,7 @@ pub fn client_line(shared: &Shared, c: &ClientHandle) -> String {
 }
 
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id [client-id ...]]
-fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let mut type_filter: Option<&'static str> = None;
     let mut ids: Option<Vec<u64>> = None;
     let mut i = 2;
@@ -461,9 +448,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 b"pubsub" => "pubsub",
                 b"master" | b"replica" | b"slave" => "replica",
                 _ => {
-                    ctx.reply
-                        .error(&format!("ERR Unknown client type '{}'", text(&args[i + 1])));
-                    return;
+                    return Err(error::unknown_client_type(&args[i + 1]).into());
                 }
             });
             i += 2;
@@ -473,16 +458,14 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 match parse_i64(a) {
                     Some(id) if id > 0 => list.push(id as u64),
                     _ => {
-                        ctx.reply.error("ERR Invalid client ID");
-                        return;
+                        return Err(error::INVALID_CLIENT_ID.into());
                     }
                 }
             }
             ids = Some(list);
             i = args.len();
         } else {
-            ctx.reply.error(error::SYNTAX);
-            return;
+            return Err(error::SYNTAX.into());
         }
     }
     let mut out = String::new();
@@ -502,18 +485,20 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         out.push('\n');
     }
     ctx.reply.verbatim(out.as_bytes());
+    Ok(())
 }
 
 /// CLIENT INFO
-fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
     let mut line = client_line(ctx.shared, &ctx.session.client);
     line.push('\n');
     ctx.reply.verbatim(line.as_bytes());
+    Ok(())
 }
 
 /// CLIENT KILL ip:port | CLIENT KILL <filter value> ... where filter is
 /// ID, ADDR, LADDR, TYPE, USER, SKIPME or MAXAGE.
-fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     struct Filter {
         id: Option<u64>,
         addr: Option<String>,
@@ -537,8 +522,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         f.addr = Some(text(&args[2]));
     } else {
         if !args.len().is_multiple_of(2) {
-            ctx.reply.error(error::SYNTAX);
-            return;
+            return Err(error::SYNTAX.into());
         }
         for pair in args[2..].chunks(2) {
             let (name, value) = (pair[0].to_ascii_lowercase(), &pair[1]);
@@ -546,8 +530,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 b"id" => match parse_i64(value) {
                     Some(id) if id > 0 => f.id = Some(id as u64),
                     _ => {
-                        ctx.reply.error("ERR client-id should be greater than 0");
-                        return;
+                        return Err(error::CLIENT_ID_NOT_POSITIVE.into());
                     }
                 },
                 b"addr" => f.addr = Some(text(value)),
@@ -556,8 +539,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 b"maxage" => match parse_i64(value) {
                     Some(s) if s >= 0 => f.max_age_secs = Some(s as u64),
                     _ => {
-                        ctx.reply.error(error::NOT_INTEGER);
-                        return;
+                        return Err(error::NOT_INTEGER.into());
                     }
                 },
                 b"type" => {
@@ -566,9 +548,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                         b"pubsub" => "pubsub",
                         b"master" | b"replica" | b"slave" => "replica",
                         _ => {
-                            ctx.reply
-                                .error(&format!("ERR Unknown client type '{}'", text(value)));
-                            return;
+                            return Err(error::unknown_client_type(value).into());
                         }
                     })
                 }
@@ -576,13 +556,11 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                     b"yes" => f.skip_me = true,
                     b"no" => f.skip_me = false,
                     _ => {
-                        ctx.reply.error(error::SYNTAX);
-                        return;
+                        return Err(error::SYNTAX.into());
                     }
                 },
                 _ => {
-                    ctx.reply.error(error::SYNTAX);
-                    return;
+                    return Err(error::SYNTAX.into());
                 }
             }
         }
@@ -615,30 +593,24 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     }
     if old_form {
         if killed == 0 {
-            ctx.reply.error(error::NO_SUCH_CLIENT);
-        } else {
-            ctx.reply.ok();
+            return Err(error::NO_SUCH_CLIENT.into());
         }
+        ctx.reply.ok();
     } else {
         ctx.reply.int(killed);
     }
+    Ok(())
 }
 
 /// CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>
-fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let value = &args[3];
     let attr = args[2].to_ascii_lowercase();
     if !matches!(&attr[..], b"lib-name" | b"lib-ver") {
-        ctx.reply
-            .error(&format!("ERR Unrecognized option '{}'", text(&args[2])));
-        return;
+        return Err(error::unrecognized_option(&args[2]).into());
     }
     if !valid_client_name(value) {
-        ctx.reply.error(&format!(
-            "ERR {} cannot contain spaces, newlines or special characters.",
-            text(&args[2])
-        ));
-        return;
+        return Err(error::bad_client_info(&args[2]).into());
     }
     let value = (!value.is_empty()).then(|| value.clone());
     let mut names = ctx.session.client.names.lock();
@@ -649,10 +621,11 @@ fn client_setinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     }
     drop(names);
     ctx.reply.ok();
+    Ok(())
 }
 
 /// CLIENT REPLY ON|OFF|SKIP
-fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     match &args[2].to_ascii_lowercase()[..] {
         b"on" => {
             ctx.session.reply_mode = ReplyMode::On;
@@ -666,38 +639,37 @@ fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 ctx.session.reply_mode = ReplyMode::SkipNext;
             }
         }
-        _ => ctx.reply.error(error::SYNTAX),
+        _ => return Err(error::SYNTAX.into()),
     }
+    Ok(())
 }
 
 /// CLIENT NO-EVICT|NO-TOUCH ON|OFF: accepted; herald does not evict clients.
-fn client_on_off(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn client_on_off(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     match &args[2].to_ascii_lowercase()[..] {
         b"on" | b"off" => ctx.reply.ok(),
-        _ => ctx.reply.error(error::SYNTAX),
+        _ => return Err(error::SYNTAX.into()),
     }
+    Ok(())
 }
 
 /// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
-fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let how = match args.get(3).map(|a| a.to_ascii_lowercase()) {
         None => crate::blocking::Unblocked::Timeout,
         Some(a) if a == b"timeout" => crate::blocking::Unblocked::Timeout,
         Some(a) if a == b"error" => crate::blocking::Unblocked::Error,
         Some(_) => {
-            ctx.reply
-                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-            return;
+            return Err(error::UNBLOCK_REASON.into());
         }
     };
     if args.len() > 4 {
-        ctx.reply.error(error::SYNTAX);
-        return;
+        return Err(error::SYNTAX.into());
     }
     let Some(id) = parse_i64(&args[2]) else {
-        ctx.reply.error(error::NOT_INTEGER);
-        return;
+        return Err(error::NOT_INTEGER.into());
     };
     let unblocked = id > 0 && ctx.shared.blocking.force_unblock(id as u64, how);
     ctx.reply.int(unblocked as i64);
+    Ok(())
 }

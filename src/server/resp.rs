@@ -1,0 +1,169 @@
+//! One RESP connection: read a batch, parse every complete request in it,
+//! execute each, append every reply to one buffer, write once.
+//!
+//! Frames queued by other clients (pub/sub pushes) wait in the client's outbox
+//! and are appended after the batch's replies, so they go out in the same write.
+//! A connection ends on EOF, a protocol error (reply, then close), QUIT, CLIENT
+//! KILL, an output-buffer-limit breach, an idle timeout, or server shutdown.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::blocked::{self, Blocked};
+use super::{Close, KEEP_OUTPUT_CAPACITY_BYTES, MAX_RESERVE_BYTES, READ_CHUNK_BYTES};
+use crate::clients::ClientHandle;
+use crate::commands::{dispatch, Session, Shared};
+use crate::protocol::resp::{ParseLimits, Protocol, Reply, RequestParser};
+use crate::stats::Stats;
+
+/// Most pushed bytes moved from the outbox into one write: a subscriber with a
+/// long queue drains it in slices instead of copying all of it at once.
+const MAX_PUSH_BYTES_PER_WRITE: usize = 256 * 1024;
+
+pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<ClientHandle>) {
+    let authenticated = !shared.password_required();
+    let mut session = Session::new(client.clone(), authenticated);
+    let mut reply = Reply::new(Protocol::Resp2);
+    let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut parser = RequestParser::new();
+
+    // Both futures live across iterations: re-creating them each time would
+    // register and unregister a waiter under a lock on every wake-up.
+    let killed = client.kill.cancelled();
+    tokio::pin!(killed);
+    let notified = client.outbox.notify.notified();
+    tokio::pin!(notified);
+    let closing = || {
+        if shared.shutdown.is_cancelled() {
+            Close::Shutdown
+        } else {
+            Close::Killed
+        }
+    };
+
+    // Set after a blocked command finished: requests pipelined behind it are
+    // already in `input` and must run without waiting for more bytes.
+    let mut parse_pending = false;
+
+    let why = loop {
+        // 1. Wait for input, a push, or the end (no wait while pushes are queued).
+        let pushes_pending = !client.outbox.is_empty() || parse_pending;
+        parse_pending = false;
+        tokio::select! {
+            biased;
+            _ = &mut killed => break closing(),
+            read = socket.read_buf(&mut input) => match read {
+                Ok(0) => break Close::Eof,
+                Ok(n) => {
+                    Stats::add(&shared.stats.total_net_input_bytes, n as u64);
+                    client.last_interaction_ms.store(shared.uptime_ms(), Relaxed);
+                }
+                Err(_) => break Close::Io,
+            },
+            _ = &mut notified => notified.set(client.outbox.notify.notified()),
+            _ = std::future::ready(()), if pushes_pending => {}
+        }
+
+        // 2. Execute every complete request in the buffer (no await in here:
+        // the batch clock is this thread's).
+        let clock = crate::clock::Batch::enter();
+        let max_bulk_len = shared.config.read().proto_max_bulk_len as usize;
+        let mut commands = 0u64;
+        let mut protocol_error = false;
+        let mut blocked = None;
+        while !session.close_after_reply {
+            // AUTH inside the batch lifts the pre-auth limits for what follows it.
+            let limits = ParseLimits {
+                max_bulk_len,
+                unauthenticated: !session.authenticated,
+            };
+            match parser.parse(&mut input, &limits) {
+                Ok(Some(args)) => {
+                    commands += 1;
+                    if let Some((id, request)) = dispatch(&shared, &mut session, &mut reply, &args)
+                    {
+                        // Later requests wait until this one is answered.
+                        blocked = Some((id, args, request));
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    reply.error(&e.0);
+                    protocol_error = true;
+                    break;
+                }
+            }
+        }
+        drop(clock);
+        if commands > 0 {
+            Stats::add(&shared.stats.total_commands_processed, commands);
+        }
+        if session.errors_replied > 0 {
+            Stats::add(&shared.stats.total_error_replies, session.errors_replied);
+            session.errors_replied = 0;
+        }
+        client.query_buffer_bytes.store(input.len() as u64, Relaxed);
+        if let Some(more) = parser.pending_bulk_bytes() {
+            input.reserve(more.min(MAX_RESERVE_BYTES));
+        } else if input.capacity() - input.len() < READ_CHUNK_BYTES / 4 {
+            input.reserve(READ_CHUNK_BYTES);
+        }
+
+        // 3. Pushes queued by publishers go out after this batch's replies.
+        let pushed =
+            reply.append_frames(|out| client.outbox.drain_into(out, MAX_PUSH_BYTES_PER_WRITE));
+
+        // 4. One write for the whole batch.
+        if !reply.is_empty() {
+            let written = reply.len() as u64;
+            let result = tokio::select! {
+                biased;
+                _ = &mut killed => break closing(),
+                r = socket.write_all(reply.as_bytes()) => r,
+            };
+            client.outbox.written(pushed);
+            if result.is_err() {
+                break Close::Io;
+            }
+            Stats::add(&shared.stats.total_net_output_bytes, written);
+            reply.clear(KEEP_OUTPUT_CAPACITY_BYTES);
+        }
+        if protocol_error {
+            break Close::Protocol;
+        }
+        if let Some((id, args, request)) = blocked {
+            let blocked = Blocked {
+                id,
+                args: &args,
+                request,
+            };
+            match blocked::wait(
+                blocked,
+                &mut socket,
+                &shared,
+                &mut session,
+                &mut reply,
+                &mut input,
+                killed.as_mut(),
+            )
+            .await
+            {
+                Ok(()) => parse_pending = true,
+                Err(why) => break why,
+            }
+        }
+        if session.close_after_reply {
+            break Close::Quit;
+        }
+    };
+    tracing::debug!(client = client.id, addr = %client.addr, reason = ?why, "connection closed");
+    // Publishers skip a cancelled client; then leave every channel and pattern.
+    client.close();
+    crate::commands::pubsub::leave_all(&shared, &mut session);
+    let _ = socket.shutdown().await;
+}
