@@ -40,18 +40,18 @@ use crate::store::Store;
 
 /// What a blocked command waits for, returned by its handler.
 #[derive(Clone, Debug)]
-pub struct BlockRequest {
-    pub db: usize,
-    pub keys: Vec<Bytes>,
+pub(crate) struct BlockRequest {
+    pub(crate) db: usize,
+    pub(crate) keys: Vec<Bytes>,
     /// None = wait forever (timeout 0).
-    pub deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
     /// The command's answer when the timeout passes.
-    pub on_timeout: TimeoutReply,
+    pub(crate) on_timeout: TimeoutReply,
 }
 
 /// A blocking command's timeout answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimeoutReply {
+pub(crate) enum TimeoutReply {
     /// BLPOP, BRPOP, BLMPOP: a null array.
     NullArray,
     /// BLMOVE, BRPOPLPUSH: a null bulk string.
@@ -59,7 +59,7 @@ pub enum TimeoutReply {
 }
 
 impl TimeoutReply {
-    pub fn write(self, reply: &mut Reply) {
+    pub(crate) fn write(self, reply: &mut Reply) {
         match self {
             TimeoutReply::NullArray => reply.null_array(),
             TimeoutReply::NullBulk => reply.null(),
@@ -69,7 +69,7 @@ impl TimeoutReply {
 
 /// How CLIENT UNBLOCK ended a wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unblocked {
+pub(crate) enum Unblocked {
     /// As if the timeout passed: the command's timeout reply.
     Timeout,
     /// `-UNBLOCKED client unblocked via CLIENT UNBLOCK`.
@@ -77,9 +77,9 @@ pub enum Unblocked {
 }
 
 /// One blocked client, queued on each of its keys.
-pub struct Waiter {
-    pub client_id: u64,
-    pub wake: Notify,
+pub(crate) struct Waiter {
+    pub(crate) client_id: u64,
+    pub(crate) wake: Notify,
     /// Set while a wake-up is on its way (so one push wakes one waiter).
     woken: AtomicBool,
     /// 0 = still blocked, 1 = CLIENT UNBLOCK TIMEOUT, 2 = CLIENT UNBLOCK ERROR.
@@ -87,7 +87,7 @@ pub struct Waiter {
 }
 
 impl Waiter {
-    pub fn unblocked(&self) -> Option<Unblocked> {
+    pub(crate) fn unblocked(&self) -> Option<Unblocked> {
         match self.unblocked.load(Relaxed) {
             1 => Some(Unblocked::Timeout),
             2 => Some(Unblocked::Error),
@@ -96,7 +96,7 @@ impl Waiter {
     }
 
     /// Back to sleep after a wake-up that found no data.
-    pub fn rearm(&self) {
+    pub(crate) fn rearm(&self) {
         self.woken.store(false, Relaxed);
     }
 }
@@ -105,14 +105,14 @@ impl Waiter {
 type Queues = HashMap<(usize, Bytes), VecDeque<Arc<Waiter>>>;
 
 #[derive(Default)]
-pub struct BlockingRegistry {
+pub(crate) struct BlockingRegistry {
     queues: Mutex<Queues>,
     by_client: Mutex<HashMap<u64, Arc<Waiter>>>,
 }
 
 impl BlockingRegistry {
     /// Queue a new waiter for `client_id` on every key of `request`.
-    pub fn block(&self, client_id: u64, request: &BlockRequest) -> Arc<Waiter> {
+    pub(crate) fn block(&self, client_id: u64, request: &BlockRequest) -> Arc<Waiter> {
         let waiter = Arc::new(Waiter {
             client_id,
             wake: Notify::new(),
@@ -148,7 +148,7 @@ impl BlockingRegistry {
     }
 
     /// Wake up to `count` sleeping waiters on `key`, oldest first.
-    pub fn wake(&self, db: usize, key: &[u8], count: usize) {
+    pub(crate) fn wake(&self, db: usize, key: &[u8], count: usize) {
         if count == 0 {
             return;
         }
@@ -169,7 +169,7 @@ impl BlockingRegistry {
     }
 
     /// CLIENT UNBLOCK: true if the client was blocked.
-    pub fn force_unblock(&self, client_id: u64, how: Unblocked) -> bool {
+    pub(crate) fn force_unblock(&self, client_id: u64, how: Unblocked) -> bool {
         let Some(w) = self.by_client.lock().get(&client_id).cloned() else {
             return false;
         };
@@ -180,12 +180,12 @@ impl BlockingRegistry {
     }
 
     /// Clients currently blocked (INFO blocked_clients).
-    pub fn blocked_clients(&self) -> usize {
+    pub(crate) fn blocked_clients(&self) -> usize {
         self.by_client.lock().len()
     }
 
     /// Keys with at least one waiter (INFO total_blocking_keys).
-    pub fn blocking_keys(&self) -> usize {
+    pub(crate) fn blocking_keys(&self) -> usize {
         self.queues.lock().len()
     }
 
@@ -202,7 +202,7 @@ impl BlockingRegistry {
     /// win, and a 5-element push would not reach the five waiters in the order
     /// they blocked. The served client passes the wake-up on (`leave`) while
     /// data remains, so each element still reaches a waiter, in order.
-    pub fn signal_ready(&self, db: usize, key: &[u8]) {
+    pub(crate) fn signal_ready(&self, db: usize, key: &[u8]) {
         if self.has_waiters(db, key) {
             self.wake(db, key, 1);
         }
@@ -211,7 +211,7 @@ impl BlockingRegistry {
     /// A wait ended (served, timed out, unblocked, disconnected): take the
     /// waiter out of every queue, then hand the wake-up on for each key that
     /// still holds data, so it reaches the next client in line.
-    pub fn leave(&self, waiter: &Arc<Waiter>, request: &BlockRequest, store: &Store) {
+    pub(crate) fn leave(&self, waiter: &Arc<Waiter>, request: &BlockRequest, store: &Store) {
         self.unblock(waiter, request);
         for key in &request.keys {
             let has_data = store

@@ -23,31 +23,31 @@ use crate::protocol::resp::Protocol;
 
 /// Which protocol a client connected with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientKind {
+pub(crate) enum ClientKind {
     Resp,
     Memcache,
 }
 
 /// Names a client gave itself (CLIENT SETNAME, CLIENT SETINFO, HELLO SETNAME).
 #[derive(Default, Clone)]
-pub struct ClientNames {
-    pub name: Option<Bytes>,
-    pub lib_name: Option<Bytes>,
-    pub lib_ver: Option<Bytes>,
+pub(crate) struct ClientNames {
+    pub(crate) name: Option<Bytes>,
+    pub(crate) lib_name: Option<Bytes>,
+    pub(crate) lib_ver: Option<Bytes>,
 }
 
 /// Frames queued for a client by other clients (pub/sub messages), drained by the
 /// client's own connection task with one write per batch.
 #[derive(Default)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     queue: Mutex<VecDeque<Bytes>>,
     /// Bytes queued and not yet written to the socket (the figure the output
     /// buffer limit is enforced on).
     queued_bytes: AtomicU64,
     /// Milliseconds since server start when the queue first went over the soft
     /// limit; 0 when it is under it.
-    pub soft_limit_since_ms: AtomicU64,
-    pub notify: Notify,
+    pub(crate) soft_limit_since_ms: AtomicU64,
+    pub(crate) notify: Notify,
 }
 
 impl Outbox {
@@ -57,7 +57,7 @@ impl Outbox {
     /// the task drains until the queue is empty again before it waits, so later
     /// pushes are picked up without a wake-up each (fan-out to N subscribers
     /// costs N wake-ups per batch, not per message).
-    pub fn push(&self, frame: Bytes) -> u64 {
+    pub(crate) fn push(&self, frame: Bytes) -> u64 {
         let len = frame.len() as u64;
         // Counted while the queue is locked: the draining task takes frames under
         // the same lock and subtracts them only after writing them, so the count
@@ -78,7 +78,7 @@ impl Outbox {
     /// Move queued frames into `out`, stopping once about `max_bytes` have moved
     /// (at least one frame moves). The bytes stay counted as queued until the
     /// caller reports them written with `written`.
-    pub fn drain_into(&self, out: &mut bytes::BytesMut, max_bytes: usize) -> u64 {
+    pub(crate) fn drain_into(&self, out: &mut bytes::BytesMut, max_bytes: usize) -> u64 {
         let mut queue = self.queue.lock();
         let mut moved = 0u64;
         while let Some(frame) = queue.pop_front() {
@@ -91,72 +91,72 @@ impl Outbox {
         moved
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.queue.lock().is_empty()
     }
 
-    pub fn written(&self, bytes: u64) {
+    pub(crate) fn written(&self, bytes: u64) {
         self.queued_bytes.fetch_sub(bytes, Relaxed);
     }
 
-    pub fn queued_bytes(&self) -> u64 {
+    pub(crate) fn queued_bytes(&self) -> u64 {
         self.queued_bytes.load(Relaxed)
     }
 
-    pub fn queued_frames(&self) -> usize {
+    pub(crate) fn queued_frames(&self) -> usize {
         self.queue.lock().len()
     }
 }
 
-pub struct ClientHandle {
-    pub id: u64,
-    pub kind: ClientKind,
-    pub addr: SocketAddr,
-    pub laddr: SocketAddr,
-    pub created: Instant,
-    pub names: Mutex<ClientNames>,
+pub(crate) struct ClientHandle {
+    pub(crate) id: u64,
+    pub(crate) kind: ClientKind,
+    pub(crate) addr: SocketAddr,
+    pub(crate) laddr: SocketAddr,
+    pub(crate) created: Instant,
+    pub(crate) names: Mutex<ClientNames>,
     /// Selected database (RESP side).
-    pub db: AtomicUsize,
+    pub(crate) db: AtomicUsize,
     /// Negotiated RESP version (2 or 3).
-    pub resp: AtomicU8,
+    pub(crate) resp: AtomicU8,
     /// Milliseconds since server start of the last command.
-    pub last_interaction_ms: AtomicU64,
+    pub(crate) last_interaction_ms: AtomicU64,
     /// Index in the command table of the last command, usize::MAX before any.
-    pub last_command: AtomicUsize,
+    pub(crate) last_command: AtomicUsize,
     /// Subscription counts shown by CLIENT LIST (sub, psub, ssub).
-    pub channels: AtomicU32,
-    pub patterns: AtomicU32,
-    pub shard_channels: AtomicU32,
+    pub(crate) channels: AtomicU32,
+    pub(crate) patterns: AtomicU32,
+    pub(crate) shard_channels: AtomicU32,
     /// Bytes waiting in the read buffer (qbuf) as of the last read.
-    pub query_buffer_bytes: AtomicU64,
+    pub(crate) query_buffer_bytes: AtomicU64,
     /// Cancelled to close the connection (CLIENT KILL, output buffer limit,
     /// timeout); a child of the shutdown token, so shutdown cancels it too and a
     /// connection waits on this one token only.
-    pub kill: CancellationToken,
+    pub(crate) kill: CancellationToken,
     /// Set by `close`: read on every delivery, where the token's own check
     /// (a mutex in tokio-util) would cost too much.
     closing: std::sync::atomic::AtomicBool,
-    pub outbox: Outbox,
+    pub(crate) outbox: Outbox,
 }
 
 impl ClientHandle {
     /// Close this connection (CLIENT KILL, output buffer limit, idle timeout).
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.closing.store(true, Relaxed);
         self.kill.cancel();
     }
 
     /// Whether `close` was called: nothing more should be queued for it.
-    pub fn is_closing(&self) -> bool {
+    pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Relaxed)
     }
 
-    pub fn idle_ms(&self, now_ms: u64) -> u64 {
+    pub(crate) fn idle_ms(&self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(self.last_interaction_ms.load(Relaxed))
     }
 
     /// The RESP version the client negotiated (HELLO), for encoding pushes.
-    pub fn protocol(&self) -> Protocol {
+    pub(crate) fn protocol(&self) -> Protocol {
         if self.resp.load(Relaxed) == 3 {
             Protocol::Resp3
         } else {
@@ -164,7 +164,7 @@ impl ClientHandle {
         }
     }
 
-    pub fn is_subscriber(&self) -> bool {
+    pub(crate) fn is_subscriber(&self) -> bool {
         self.channels.load(Relaxed)
             + self.patterns.load(Relaxed)
             + self.shard_channels.load(Relaxed)
@@ -173,7 +173,7 @@ impl ClientHandle {
 }
 
 /// Every connected client by id.
-pub struct ClientRegistry {
+pub(crate) struct ClientRegistry {
     next_id: AtomicU64,
     clients: Mutex<HashMap<u64, Arc<ClientHandle>>>,
 }
@@ -189,7 +189,7 @@ impl Default for ClientRegistry {
 
 impl ClientRegistry {
     /// Register a new connection unless `maxclients` are connected already.
-    pub fn register(
+    pub(crate) fn register(
         &self,
         kind: ClientKind,
         addr: SocketAddr,
@@ -226,24 +226,12 @@ impl ClientRegistry {
         Some(handle)
     }
 
-    pub fn unregister(&self, id: u64) {
+    pub(crate) fn unregister(&self, id: u64) {
         self.clients.lock().remove(&id);
     }
 
-    pub fn len(&self) -> usize {
-        self.clients.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
-        self.clients.lock().get(&id).cloned()
-    }
-
     /// A snapshot of every client, ordered by id.
-    pub fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
+    pub(crate) fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
         let mut all: Vec<_> = self.clients.lock().values().cloned().collect();
         all.sort_by_key(|c| c.id);
         all

@@ -202,7 +202,7 @@ pub fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
 }
 
 /// Redis `stringmatchlen(..., nocase=1)`: ASCII case-insensitive glob match.
-pub fn glob_match_nocase(pattern: &[u8], string: &[u8]) -> bool {
+pub(crate) fn glob_match_nocase(pattern: &[u8], string: &[u8]) -> bool {
     let mut skip = false;
     match_impl(pattern, 0, string, 0, true, &mut skip, 0)
 }

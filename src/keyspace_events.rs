@@ -4,28 +4,28 @@
 
 /// Event classes, one bit each, with their `notify-keyspace-events` letters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EventClass(u32);
+pub(crate) struct EventClass(u32);
 
 impl EventClass {
     /// The class's bit in the `notify-keyspace-events` bit set.
-    pub const fn bits(self) -> u32 {
+    pub(crate) const fn bits(self) -> u32 {
         self.0
     }
 
-    pub const KEYSPACE: EventClass = EventClass(1 << 0); // K
-    pub const KEYEVENT: EventClass = EventClass(1 << 1); // E
-    pub const GENERIC: EventClass = EventClass(1 << 2); // g
-    pub const STRING: EventClass = EventClass(1 << 3); // $
-    pub const LIST: EventClass = EventClass(1 << 4); // l
-    pub const SET: EventClass = EventClass(1 << 5); // s
-    pub const HASH: EventClass = EventClass(1 << 6); // h
-    pub const ZSET: EventClass = EventClass(1 << 7); // z
-    pub const EXPIRED: EventClass = EventClass(1 << 8); // x
-    pub const EVICTED: EventClass = EventClass(1 << 9); // e
-    pub const STREAM: EventClass = EventClass(1 << 10); // t
-    pub const KEY_MISS: EventClass = EventClass(1 << 11); // m
-    pub const MODULE: EventClass = EventClass(1 << 12); // d
-    pub const NEW_KEY: EventClass = EventClass(1 << 13); // n
+    pub(crate) const KEYSPACE: EventClass = EventClass(1 << 0); // K
+    pub(crate) const KEYEVENT: EventClass = EventClass(1 << 1); // E
+    pub(crate) const GENERIC: EventClass = EventClass(1 << 2); // g
+    pub(crate) const STRING: EventClass = EventClass(1 << 3); // $
+    pub(crate) const LIST: EventClass = EventClass(1 << 4); // l
+    pub(crate) const SET: EventClass = EventClass(1 << 5); // s
+    pub(crate) const HASH: EventClass = EventClass(1 << 6); // h
+    pub(crate) const ZSET: EventClass = EventClass(1 << 7); // z
+    pub(crate) const EXPIRED: EventClass = EventClass(1 << 8); // x
+    pub(crate) const EVICTED: EventClass = EventClass(1 << 9); // e
+    pub(crate) const STREAM: EventClass = EventClass(1 << 10); // t
+    pub(crate) const KEY_MISS: EventClass = EventClass(1 << 11); // m
+    pub(crate) const MODULE: EventClass = EventClass(1 << 12); // d
+    pub(crate) const NEW_KEY: EventClass = EventClass(1 << 13); // n
 
     const LETTERS: [(char, EventClass); 14] = [
         ('g', EventClass::GENERIC),
@@ -57,7 +57,7 @@ impl EventClass {
 }
 
 /// Parse the `notify-keyspace-events` string into bits (keyspaceEventsStringToFlags).
-pub fn parse_flags(s: &str) -> Result<u32, String> {
+pub(crate) fn parse_flags(s: &str) -> Result<u32, String> {
     let mut bits = 0;
     for c in s.chars() {
         if c == 'A' {
@@ -73,7 +73,7 @@ pub fn parse_flags(s: &str) -> Result<u32, String> {
 }
 
 /// Render bits back as Redis does (keyspaceEventsFlagsToString).
-pub fn render_flags(bits: u32) -> String {
+pub(crate) fn render_flags(bits: u32) -> String {
     let mut out = String::new();
     if bits & EventClass::ALL == EventClass::ALL {
         out.push('A');

@@ -3,24 +3,24 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 #[derive(Default)]
-pub struct Stats {
-    pub total_connections_received: AtomicU64,
-    pub total_commands_processed: AtomicU64,
-    pub rejected_connections: AtomicU64,
-    pub total_net_input_bytes: AtomicU64,
-    pub total_net_output_bytes: AtomicU64,
-    pub keyspace_hits: AtomicU64,
-    pub keyspace_misses: AtomicU64,
-    pub total_error_replies: AtomicU64,
+pub(crate) struct Stats {
+    pub(crate) total_connections_received: AtomicU64,
+    pub(crate) total_commands_processed: AtomicU64,
+    pub(crate) rejected_connections: AtomicU64,
+    pub(crate) total_net_input_bytes: AtomicU64,
+    pub(crate) total_net_output_bytes: AtomicU64,
+    pub(crate) keyspace_hits: AtomicU64,
+    pub(crate) keyspace_misses: AtomicU64,
+    pub(crate) total_error_replies: AtomicU64,
 }
 
 impl Stats {
-    pub fn add(counter: &AtomicU64, n: u64) {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Relaxed);
     }
 
     /// CONFIG RESETSTAT.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for c in [
             &self.total_connections_received,
             &self.total_commands_processed,
@@ -38,7 +38,7 @@ impl Stats {
 
 /// User and system CPU seconds this process has used (INFO cpu, memcached
 /// `rusage_user`/`rusage_system`), from `/proc/self/stat`; zeros elsewhere.
-pub fn cpu_seconds() -> (f64, f64) {
+pub(crate) fn cpu_seconds() -> (f64, f64) {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return (0.0, 0.0);
     };

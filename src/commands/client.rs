@@ -15,12 +15,12 @@ use crate::protocol::resp::Protocol;
 
 /// The Redis version herald answers as (HELLO, INFO redis_version): client
 /// libraries gate features on it.
-pub const REDIS_COMPAT_VERSION: &str = "7.4.0";
+pub(crate) const REDIS_COMPAT_VERSION: &str = "7.4.0";
 
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "connection";
 
-pub static COMMANDS: &[Command] = &[
+pub(crate) static COMMANDS: &[Command] = &[
     Command::row(
         GROUP,
         "ping",
@@ -198,7 +198,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
 ];
 
 /// Containers reached with no subcommand only when their arity allows it.
-pub fn container_without_subcommand(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+pub(crate) fn container_without_subcommand(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Err(error::wrong_arity(&text(&args[0]).to_lowercase()).into())
 }
 
@@ -396,7 +396,7 @@ fn client_getname(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 /// One CLIENT LIST / CLIENT INFO line, with Redis's field names and order.
-pub fn client_line(shared: &Shared, c: &ClientHandle) -> String {
+pub(crate) fn client_line(shared: &Shared, c: &ClientHandle) -> String {
     use std::fmt::Write;
     let now = shared.uptime_ms();
     let names = c.names.lock().clone();

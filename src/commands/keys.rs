@@ -34,7 +34,7 @@ use crate::store::{unix_ms, Entry, EvictionPolicy, ValueRef};
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "generic";
 
-pub static COMMANDS: &[Command] = &[
+pub(crate) static COMMANDS: &[Command] = &[
     Command::row(GROUP, "del", -2, flags![WRITE], "Deletes one or more keys.", del).keys(1, -1, 1),
     Command::row(GROUP, "unlink", -2, flags![WRITE, FAST], "Asynchronously deletes one or more keys.", del).keys(1, -1, 1).since("4.0.0"),
     Command::row(GROUP, "exists", -2, flags![READONLY, FAST], "Determines whether one or more keys exist.", exists).keys(1, -1, 1),

@@ -36,7 +36,7 @@ use crate::store::{unix_ms, Slot, Value, ValueRef};
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "list";
 
-pub static COMMANDS: &[Command] = &[
+pub(crate) static COMMANDS: &[Command] = &[
     Command::row(GROUP, "lpush", -3, flags![WRITE, DENYOOM, FAST], "Prepends one or more elements to a list. Creates the key if it doesn't exist.", lpush).keys(1, 1, 1),
     Command::row(GROUP, "rpush", -3, flags![WRITE, DENYOOM, FAST], "Appends one or more elements to a list. Creates the key if it doesn't exist.", rpush).keys(1, 1, 1),
     Command::row(GROUP, "lpushx", -3, flags![WRITE, DENYOOM, FAST], "Prepends one or more elements to a list only when the list exists.", lpushx).keys(1, 1, 1).since("2.2.0"),

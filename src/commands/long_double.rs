@@ -26,7 +26,7 @@ const MAX_CHARS: usize = 5 * 1024;
 const TEN_POW_17: u128 = 100_000_000_000_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LongDouble {
+pub(crate) enum LongDouble {
     /// (-1)^neg · mant · 2^exp; mant 0 is zero. Normal values have the top
     /// significand bit set; subnormals have exp == EXP_MIN.
     Finite {
@@ -40,7 +40,7 @@ pub enum LongDouble {
 }
 
 impl LongDouble {
-    pub const ZERO: LongDouble = LongDouble::Finite {
+    pub(crate) const ZERO: LongDouble = LongDouble::Finite {
         neg: false,
         mant: 0,
         exp: 0,
@@ -49,7 +49,7 @@ impl LongDouble {
     /// Parse as Redis's `string2ld`: the whole text must be a number
     /// `strtold` accepts (decimal or hex, `inf`/`infinity`), no leading
     /// space, no NaN, not overflowing and not underflowing to zero.
-    pub fn parse(s: &[u8]) -> Option<LongDouble> {
+    pub(crate) fn parse(s: &[u8]) -> Option<LongDouble> {
         if s.is_empty() || s.len() >= MAX_CHARS {
             return None;
         }
@@ -74,7 +74,7 @@ impl LongDouble {
     }
 
     /// The sum rounded to nearest-even; None for NaN or an infinite result.
-    pub fn checked_add(self, other: LongDouble) -> Option<LongDouble> {
+    pub(crate) fn checked_add(self, other: LongDouble) -> Option<LongDouble> {
         let (
             LongDouble::Finite {
                 neg: na,
@@ -118,7 +118,7 @@ impl LongDouble {
     }
 
     /// `%.17Lf` with trailing zeros and a bare point removed, "-0" as "0".
-    pub fn to_human_string(self) -> String {
+    pub(crate) fn to_human_string(self) -> String {
         let (neg, mant, exp) = match self {
             LongDouble::Infinite { neg } => return if neg { "-inf" } else { "inf" }.into(),
             LongDouble::Finite { neg, mant, exp } => (neg, mant, exp),

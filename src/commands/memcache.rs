@@ -62,10 +62,10 @@ use crate::protocol::memcache::{
 use crate::store::{unix_ms, Entry, Meta, Slot, Value, ValueRef};
 
 /// The RESP database the memcached side works on.
-pub const MEMCACHE_DB: usize = 0;
+pub(crate) const MEMCACHE_DB: usize = 0;
 
 /// memcached's version string (`version`, `stats`).
-pub const VERSION: &str = "1.6.18";
+pub(crate) const VERSION: &str = "1.6.18";
 
 /// exptimes up to this many seconds are relative; larger ones are Unix times
 /// (memcached's `REALTIME_MAXDELTA`, 30 days).
@@ -77,7 +77,7 @@ const MARKERS_SWEEP_MIN: usize = 4096;
 
 /// What the connection does after a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flow {
+pub(crate) enum Flow {
     Continue,
     Close,
 }
@@ -87,30 +87,30 @@ pub enum Flow {
 /// delayed `flush_all`, and the flush markers items are checked against.
 /// Owned by this family; held in `Shared::memcache`.
 #[derive(Default)]
-pub struct MemcacheState {
-    pub cmd_get: AtomicU64,
-    pub cmd_set: AtomicU64,
-    pub cmd_flush: AtomicU64,
-    pub cmd_touch: AtomicU64,
-    pub cmd_meta: AtomicU64,
-    pub get_hits: AtomicU64,
-    pub get_misses: AtomicU64,
-    pub get_flushed: AtomicU64,
-    pub delete_hits: AtomicU64,
-    pub delete_misses: AtomicU64,
-    pub incr_hits: AtomicU64,
-    pub incr_misses: AtomicU64,
-    pub decr_hits: AtomicU64,
-    pub decr_misses: AtomicU64,
-    pub cas_hits: AtomicU64,
-    pub cas_misses: AtomicU64,
-    pub cas_badval: AtomicU64,
-    pub touch_hits: AtomicU64,
-    pub touch_misses: AtomicU64,
-    pub store_no_memory: AtomicU64,
-    pub total_items: AtomicU64,
+pub(crate) struct MemcacheState {
+    pub(crate) cmd_get: AtomicU64,
+    pub(crate) cmd_set: AtomicU64,
+    pub(crate) cmd_flush: AtomicU64,
+    pub(crate) cmd_touch: AtomicU64,
+    pub(crate) cmd_meta: AtomicU64,
+    pub(crate) get_hits: AtomicU64,
+    pub(crate) get_misses: AtomicU64,
+    pub(crate) get_flushed: AtomicU64,
+    pub(crate) delete_hits: AtomicU64,
+    pub(crate) delete_misses: AtomicU64,
+    pub(crate) incr_hits: AtomicU64,
+    pub(crate) incr_misses: AtomicU64,
+    pub(crate) decr_hits: AtomicU64,
+    pub(crate) decr_misses: AtomicU64,
+    pub(crate) cas_hits: AtomicU64,
+    pub(crate) cas_misses: AtomicU64,
+    pub(crate) cas_badval: AtomicU64,
+    pub(crate) touch_hits: AtomicU64,
+    pub(crate) touch_misses: AtomicU64,
+    pub(crate) store_no_memory: AtomicU64,
+    pub(crate) total_items: AtomicU64,
     /// memcached connections that sent at least one request.
-    pub total_connections: AtomicU64,
+    pub(crate) total_connections: AtomicU64,
     /// `verbosity` level (reported by `stats settings`; herald logs through tracing).
     verbosity: AtomicU32,
     /// Unix ms of a pending `flush_all <delay>`; 0 = none (read on every request).
@@ -262,11 +262,11 @@ impl Markers {
 
 /// Per-connection state of a memcached client.
 #[derive(Default)]
-pub struct McSession {}
+pub(crate) struct McSession {}
 
 impl McSession {
     /// A new connection, counted in `total_connections`.
-    pub fn connected(shared: &Shared) -> McSession {
+    pub(crate) fn connected(shared: &Shared) -> McSession {
         count(&shared.memcache.total_connections);
         McSession {}
     }
@@ -368,7 +368,7 @@ fn touch_entry(slot: &mut Slot<'_>, expiry: Expiry, clock_ms: u64) -> bool {
 ///
 /// Runs under the shared side of `Shared::exec_gate`, so a RESP MULTI/EXEC is
 /// atomic with respect to memcached clients too.
-pub fn execute(
+pub(crate) fn execute(
     shared: &Shared,
     _session: &mut McSession,
     request: McRequest,
@@ -478,7 +478,7 @@ pub fn execute(
 
 /// Periodic work for the server's cron: apply a `flush_all <delay>` whose time
 /// has come even when no memcached client is talking.
-pub fn cron(shared: &Shared, now_ms: u64) {
+pub(crate) fn cron(shared: &Shared, now_ms: u64) {
     let _gate = shared.exec_gate.read();
     apply_due_flush(shared, now_ms);
 }

@@ -28,14 +28,14 @@ use crate::blocking::{BlockRequest, TimeoutReply};
 use crate::error::{self, CommandError, CommandResult};
 use crate::keyspace_events::EventClass;
 use crate::protocol::resp::Reply;
-pub use session::{ReplyMode, Session};
+pub(crate) use session::{ReplyMode, Session};
 pub use shared::Shared;
 
 /// What a handler works with: the server, the calling connection, its output.
-pub struct Ctx<'a> {
-    pub shared: &'a Shared,
-    pub session: &'a mut Session,
-    pub reply: &'a mut Reply,
+pub(crate) struct Ctx<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) session: &'a mut Session,
+    pub(crate) reply: &'a mut Reply,
     /// False inside EXEC: a blocking command that finds no data answers as on
     /// timeout instead of waiting (Redis: blocking is refused in MULTI).
     may_block: bool,
@@ -43,12 +43,12 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The selected database.
-    pub fn db(&self) -> usize {
+    pub(crate) fn db(&self) -> usize {
         self.session.db()
     }
 
     /// Count a read hit or miss for INFO keyspace_hits / keyspace_misses.
-    pub fn count_lookup(&self, hit: bool) {
+    pub(crate) fn count_lookup(&self, hit: bool) {
         let s = &self.shared.stats;
         crate::stats::Stats::add(
             if hit {
@@ -63,7 +63,7 @@ impl Ctx<'_> {
     /// A blocking command found no data: wait on `keys` for up to `timeout`
     /// (None = forever), or, where blocking is not allowed (inside EXEC),
     /// answer `on_timeout` at once.
-    pub fn block_on(
+    pub(crate) fn block_on(
         &mut self,
         keys: &[Bytes],
         timeout: Option<std::time::Duration>,
@@ -82,55 +82,54 @@ impl Ctx<'_> {
     }
 
     /// Publish a keyspace event for `key` in the selected database.
-    pub fn notify(&self, class: EventClass, event: &str, key: &[u8]) {
+    pub(crate) fn notify(&self, class: EventClass, event: &str, key: &[u8]) {
         notify::notify(self.shared, self.db(), class, event, key);
     }
 }
 
 /// How a blocking command ended its run: answered, or waiting for data.
-pub enum Blocking {
+pub(crate) enum Blocking {
     Done,
     Wait(BlockRequest),
 }
 
 /// What a blocking handler returns.
-pub type BlockingResult = Result<Blocking, CommandError>;
+pub(crate) type BlockingResult = Result<Blocking, CommandError>;
 
 /// A command's code. Blocking commands (BLPOP, ...) may instead of answering
 /// ask to wait (`Blocking::Wait`); every other handler answers or fails.
 #[derive(Clone, Copy)]
-pub enum Handler {
+pub(crate) enum Handler {
     Plain(fn(&mut Ctx<'_>, &[Bytes]) -> CommandResult),
     Blocking(fn(&mut Ctx<'_>, &[Bytes]) -> BlockingResult),
 }
 
 /// Command flags, named as in Redis's COMMAND INFO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Flags(pub u32);
+pub(crate) struct Flags(pub u32);
 
 impl Flags {
-    pub const NONE: Flags = Flags(0);
-    pub const WRITE: Flags = Flags(1);
-    pub const READONLY: Flags = Flags(1 << 1);
-    pub const DENYOOM: Flags = Flags(1 << 2);
-    pub const ADMIN: Flags = Flags(1 << 3);
-    pub const PUBSUB: Flags = Flags(1 << 4);
-    pub const NOSCRIPT: Flags = Flags(1 << 5);
-    pub const BLOCKING: Flags = Flags(1 << 6);
-    pub const LOADING: Flags = Flags(1 << 7);
-    pub const STALE: Flags = Flags(1 << 8);
-    pub const FAST: Flags = Flags(1 << 9);
+    pub(crate) const WRITE: Flags = Flags(1);
+    pub(crate) const READONLY: Flags = Flags(1 << 1);
+    pub(crate) const DENYOOM: Flags = Flags(1 << 2);
+    pub(crate) const ADMIN: Flags = Flags(1 << 3);
+    pub(crate) const PUBSUB: Flags = Flags(1 << 4);
+    pub(crate) const NOSCRIPT: Flags = Flags(1 << 5);
+    pub(crate) const BLOCKING: Flags = Flags(1 << 6);
+    pub(crate) const LOADING: Flags = Flags(1 << 7);
+    pub(crate) const STALE: Flags = Flags(1 << 8);
+    pub(crate) const FAST: Flags = Flags(1 << 9);
     /// Runs before AUTH (AUTH, HELLO, QUIT, RESET).
-    pub const NO_AUTH: Flags = Flags(1 << 10);
+    pub(crate) const NO_AUTH: Flags = Flags(1 << 10);
     /// Allowed in RESP2 subscribed context (PING, (P|S)(UN)SUBSCRIBE, QUIT, RESET).
-    pub const SUBSCRIBED_OK: Flags = Flags(1 << 11);
+    pub(crate) const SUBSCRIBED_OK: Flags = Flags(1 << 11);
     /// Not queued inside MULTI (MULTI, EXEC, DISCARD, WATCH...).
-    pub const NO_MULTI: Flags = Flags(1 << 12);
-    pub const ALLOW_BUSY: Flags = Flags(1 << 13);
+    pub(crate) const NO_MULTI: Flags = Flags(1 << 12);
+    pub(crate) const ALLOW_BUSY: Flags = Flags(1 << 13);
     /// Runs with every other command held off (multi-key commands that must be
     /// atomic across shards: RENAME, COPY, MOVE, SWAPDB, FLUSH*, EXEC; MGET,
     /// MSET and MSETNX lock just their keys' shards instead: `Store::lock_keys`).
-    pub const EXCLUSIVE: Flags = Flags(1 << 14);
+    pub(crate) const EXCLUSIVE: Flags = Flags(1 << 14);
 
     const NAMES: &'static [(Flags, &'static str)] = &[
         (Flags::WRITE, "write"),
@@ -148,15 +147,11 @@ impl Flags {
         (Flags::ALLOW_BUSY, "allow_busy"),
     ];
 
-    pub const fn with(self, other: Flags) -> Flags {
-        Flags(self.0 | other.0)
-    }
-
-    pub fn has(self, other: Flags) -> bool {
+    pub(crate) fn has(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
     }
 
-    pub fn names(self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn names(self) -> impl Iterator<Item = &'static str> {
         Self::NAMES
             .iter()
             .filter(move |(f, _)| self.has(*f))
@@ -171,27 +166,27 @@ macro_rules! flags {
 }
 
 /// One row of the command table.
-pub struct Command {
+pub(crate) struct Command {
     /// Lower-case name (`get`, or `setname` for a subcommand).
-    pub name: &'static str,
-    pub arity: i32,
-    pub flags: Flags,
+    pub(crate) name: &'static str,
+    pub(crate) arity: i32,
+    pub(crate) flags: Flags,
     /// First key, last key (-1 = last argument), step; 0,0,0 when no keys.
-    pub keys: (i32, i32, i32),
+    pub(crate) keys: (i32, i32, i32),
     /// Redis command group (string, generic, connection, server, pubsub, list).
-    pub group: &'static str,
-    pub summary: &'static str,
-    pub since: &'static str,
-    pub handler: Handler,
+    pub(crate) group: &'static str,
+    pub(crate) summary: &'static str,
+    pub(crate) since: &'static str,
+    pub(crate) handler: Handler,
     /// For container commands (CLIENT, CONFIG, ...): their subcommands.
-    pub subcommands: &'static [Command],
+    pub(crate) subcommands: &'static [Command],
 }
 
 impl Command {
     /// One row of a family's table (name, arity, flags, summary, handler):
     /// no keys, since 1.0.0 and no subcommands until `keys`, `since` or
     /// `subcommands` say otherwise.
-    pub const fn row(
+    pub(crate) const fn row(
         group: &'static str,
         name: &'static str,
         arity: i32,
@@ -213,7 +208,7 @@ impl Command {
     }
 
     /// A row for a command that may block (flagged BLOCKING in COMMAND INFO).
-    pub const fn blocking_row(
+    pub(crate) const fn blocking_row(
         group: &'static str,
         name: &'static str,
         arity: i32,
@@ -227,25 +222,25 @@ impl Command {
     }
 
     /// Key positions: first, last (-1 = the last argument), step.
-    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Command {
+    pub(crate) const fn keys(mut self, first: i32, last: i32, step: i32) -> Command {
         self.keys = (first, last, step);
         self
     }
 
     /// The Redis version that introduced the command.
-    pub const fn since(mut self, version: &'static str) -> Command {
+    pub(crate) const fn since(mut self, version: &'static str) -> Command {
         self.since = version;
         self
     }
 
     /// A container's subcommands (CLIENT, CONFIG, OBJECT, ...).
-    pub const fn subcommands(mut self, subcommands: &'static [Command]) -> Command {
+    pub(crate) const fn subcommands(mut self, subcommands: &'static [Command]) -> Command {
         self.subcommands = subcommands;
         self
     }
 
     /// Check the arity rule: N means exactly N arguments including the name, -N at least N.
-    pub fn arity_ok(&self, argc: usize) -> bool {
+    pub(crate) fn arity_ok(&self, argc: usize) -> bool {
         let argc = argc as i32;
         if self.arity >= 0 {
             argc == self.arity
@@ -257,38 +252,38 @@ impl Command {
 
 /// Per-command counters for INFO commandstats.
 #[derive(Default)]
-pub struct CommandStats {
-    pub calls: AtomicU64,
-    pub usec: AtomicU64,
-    pub rejected_calls: AtomicU64,
-    pub failed_calls: AtomicU64,
+pub(crate) struct CommandStats {
+    pub(crate) calls: AtomicU64,
+    pub(crate) usec: AtomicU64,
+    pub(crate) rejected_calls: AtomicU64,
+    pub(crate) failed_calls: AtomicU64,
 }
 
 /// Index of a command, or of a subcommand inside its container.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CommandId(pub usize);
+pub(crate) struct CommandId(pub usize);
 
 /// Every command, indexed by lower-case name, with its counters.
 /// Subcommands get their own ids (and counters) under the name `container|sub`.
-pub struct CommandTable {
+pub(crate) struct CommandTable {
     entries: Vec<TableEntry>,
     by_name: HashMap<&'static [u8], usize, foldhash::fast::FixedState>,
 }
 
-pub struct TableEntry {
-    pub command: &'static Command,
+pub(crate) struct TableEntry {
+    pub(crate) command: &'static Command,
     /// `get`, or `client|setname`.
-    pub full_name: String,
-    pub stats: CommandStats,
+    pub(crate) full_name: String,
+    pub(crate) stats: CommandStats,
     /// For containers: (lower-case subcommand name, entry index).
-    pub subs: Vec<(&'static str, usize)>,
+    pub(crate) subs: Vec<(&'static str, usize)>,
 }
 
 /// Longest command name we look up; longer names are unknown.
 const MAX_COMMAND_NAME_BYTES: usize = 32;
 
 impl CommandTable {
-    pub fn new(families: &[&'static [Command]]) -> Self {
+    pub(crate) fn new(families: &[&'static [Command]]) -> Self {
         let mut table = CommandTable {
             entries: Vec::new(),
             by_name: HashMap::default(),
@@ -320,7 +315,7 @@ impl CommandTable {
     }
 
     /// The standard table of every family.
-    pub fn standard() -> Self {
+    pub(crate) fn standard() -> Self {
         CommandTable::new(&[
             client::COMMANDS,
             server::COMMANDS,
@@ -333,7 +328,7 @@ impl CommandTable {
     }
 
     /// Case-insensitive lookup of a top-level command.
-    pub fn lookup(&self, name: &[u8]) -> Option<CommandId> {
+    pub(crate) fn lookup(&self, name: &[u8]) -> Option<CommandId> {
         if name.len() > MAX_COMMAND_NAME_BYTES {
             return None;
         }
@@ -352,12 +347,12 @@ impl CommandTable {
             .map(|&(_, i)| CommandId(i))
     }
 
-    pub fn entry(&self, id: CommandId) -> &TableEntry {
+    pub(crate) fn entry(&self, id: CommandId) -> &TableEntry {
         &self.entries[id.0]
     }
 
     /// Top-level commands, in table order.
-    pub fn top_level(&self) -> impl Iterator<Item = &TableEntry> {
+    pub(crate) fn top_level(&self) -> impl Iterator<Item = &TableEntry> {
         self.by_name_sorted().into_iter().map(|i| &self.entries[i])
     }
 
@@ -367,20 +362,16 @@ impl CommandTable {
         v
     }
 
-    pub fn all_entries(&self) -> impl Iterator<Item = &TableEntry> {
+    pub(crate) fn all_entries(&self) -> impl Iterator<Item = &TableEntry> {
         self.entries.iter()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_name.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
-    }
-
     /// Count one finished call of `id` for INFO commandstats.
-    pub fn count_call(&self, id: CommandId, usec: u64, failed: bool) {
+    pub(crate) fn count_call(&self, id: CommandId, usec: u64, failed: bool) {
         let stats = &self.entries[id.0].stats;
         stats.calls.fetch_add(1, Relaxed);
         stats.usec.fetch_add(usec, Relaxed);
@@ -389,7 +380,7 @@ impl CommandTable {
         }
     }
 
-    pub fn reset_stats(&self) {
+    pub(crate) fn reset_stats(&self) {
         for e in &self.entries {
             e.stats.calls.store(0, Relaxed);
             e.stats.usec.store(0, Relaxed);
@@ -456,7 +447,7 @@ fn resolve(table: &CommandTable, args: &[Bytes], reply: &mut Reply) -> Resolved 
 /// authentication, RESP2 subscribed context, then MULTI queueing; outside a
 /// transaction, memory (evict, or -OOM for commands that need memory), then the
 /// handler runs under the exclusive gate (see `Shared::exec_gate`).
-pub fn dispatch(
+pub(crate) fn dispatch(
     shared: &Shared,
     session: &mut Session,
     reply: &mut Reply,
@@ -540,7 +531,7 @@ pub(crate) fn answer_error(session: &mut Session, reply: &mut Reply, err: &Comma
 /// A blocking command that asks to wait has not run yet as far as commandstats
 /// go: it is counted once, by the run that answers it (served, timed out or
 /// unblocked), as Redis counts it.
-pub fn execute(
+pub(crate) fn execute(
     shared: &Shared,
     session: &mut Session,
     reply: &mut Reply,
@@ -599,7 +590,7 @@ pub mod args {
 
     /// Parse an integer argument as Redis's `string2ll`: optional '-', no '+', no spaces,
     /// no leading zeros, fits i64.
-    pub fn parse_i64(arg: &[u8]) -> Option<i64> {
+    pub(crate) fn parse_i64(arg: &[u8]) -> Option<i64> {
         if arg.is_empty() || arg.len() > 20 {
             return None;
         }
@@ -625,7 +616,7 @@ pub mod args {
         Some(v)
     }
 
-    pub fn text(arg: &[u8]) -> String {
+    pub(crate) fn text(arg: &[u8]) -> String {
         String::from_utf8_lossy(arg).into_owned()
     }
 

@@ -13,12 +13,12 @@ use crate::store::KeyspaceListener;
 
 /// The enabled classes, read on every write.
 #[derive(Default)]
-pub struct NotifyConfig {
-    pub bits: AtomicU32,
+pub(crate) struct NotifyConfig {
+    pub(crate) bits: AtomicU32,
 }
 
 /// Publish a keyspace event for `key` in database `db`, if `class` is enabled.
-pub fn notify(shared: &Shared, db: usize, class: EventClass, event: &str, key: &[u8]) {
+pub(crate) fn notify(shared: &Shared, db: usize, class: EventClass, event: &str, key: &[u8]) {
     let bits = shared.notify.bits.load(Relaxed);
     if bits & class.bits() == 0
         || bits & (EventClass::KEYSPACE.bits() | EventClass::KEYEVENT.bits()) == 0
@@ -38,7 +38,7 @@ pub fn notify(shared: &Shared, db: usize, class: EventClass, event: &str, key: &
 }
 
 /// Publishes `expired` and `evicted` events for keys the store removes itself.
-pub struct StoreEvents(pub std::sync::Weak<Shared>);
+pub(crate) struct StoreEvents(pub std::sync::Weak<Shared>);
 
 impl KeyspaceListener for StoreEvents {
     fn expired(&self, db: usize, key: &[u8]) {

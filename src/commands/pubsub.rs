@@ -23,7 +23,7 @@ const SUB_FLAGS: Flags = flags![PUBSUB, NOSCRIPT, LOADING, STALE, SUBSCRIBED_OK]
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "pubsub";
 
-pub static COMMANDS: &[Command] = &[
+pub(crate) static COMMANDS: &[Command] = &[
     Command::row(
         GROUP,
         "subscribe",
@@ -283,7 +283,7 @@ fn leave(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) {
 
 /// Leave every channel, pattern and shard channel without confirmations
 /// (RESET, and a connection closing).
-pub fn leave_all(shared: &Shared, session: &mut Session) {
+pub(crate) fn leave_all(shared: &Shared, session: &mut Session) {
     for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
         let names: Vec<Bytes> = kind.set(session).iter().cloned().collect();
         for name in names {

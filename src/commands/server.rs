@@ -19,7 +19,7 @@ use crate::protocol::resp::Reply;
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "server";
 
-pub static COMMANDS: &[Command] = &[
+pub(crate) static COMMANDS: &[Command] = &[
     Command::row(
         GROUP,
         "command",
@@ -296,13 +296,13 @@ fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// Memory figures from jemalloc and the kernel.
-pub struct MemoryFigures {
-    pub used: u64,
-    pub rss: u64,
-    pub peak_rss: u64,
+pub(crate) struct MemoryFigures {
+    pub(crate) used: u64,
+    pub(crate) rss: u64,
+    pub(crate) peak_rss: u64,
 }
 
-pub fn memory_figures() -> MemoryFigures {
+pub(crate) fn memory_figures() -> MemoryFigures {
     use tikv_jemalloc_ctl::{epoch, stats};
     let _ = epoch::advance();
     let used = stats::allocated::read().unwrap_or(0) as u64;
@@ -335,32 +335,6 @@ fn process_rss() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// The sections INFO shows with no argument (or `default`).
-const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "cluster",
-    "keyspace",
-];
-const ALL_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "commandstats",
-    "errorstats",
-    "cluster",
-    "keyspace",
-];
-
 fn human_bytes(n: u64) -> String {
     let n = n as f64;
     if n < 1024.0 {
@@ -377,24 +351,33 @@ fn human_bytes(n: u64) -> String {
 /// A section renderer: appends the section's `field:value` lines.
 type InfoRender = fn(&Shared, &Config, &mut String);
 
-/// Every INFO section: name, title, renderer.
-const INFO_SECTIONS: &[(&str, &str, InfoRender)] = &[
-    ("server", "Server", info_server),
-    ("clients", "Clients", info_clients),
-    ("memory", "Memory", info_memory),
-    ("persistence", "Persistence", info_persistence),
-    ("stats", "Stats", info_stats),
-    ("replication", "Replication", info_replication),
-    ("cpu", "CPU", info_cpu),
-    ("cluster", "Cluster", info_cluster),
-    ("commandstats", "Commandstats", info_commandstats),
-    ("errorstats", "Errorstats", info_errorstats),
-    ("keyspace", "Keyspace", info_keyspace),
+/// Every INFO section, in INFO's order: name, title, renderer, and whether
+/// plain INFO (`default`) shows it; `all` shows every one.
+const INFO_SECTIONS: &[(&str, &str, InfoRender, bool)] = &[
+    ("server", "Server", info_server, true),
+    ("clients", "Clients", info_clients, true),
+    ("memory", "Memory", info_memory, true),
+    ("persistence", "Persistence", info_persistence, true),
+    ("stats", "Stats", info_stats, true),
+    ("replication", "Replication", info_replication, true),
+    ("cpu", "CPU", info_cpu, true),
+    ("commandstats", "Commandstats", info_commandstats, false),
+    ("errorstats", "Errorstats", info_errorstats, false),
+    ("cluster", "Cluster", info_cluster, true),
+    ("keyspace", "Keyspace", info_keyspace, true),
 ];
 
+/// The sections INFO `default` (or `all`, when `default_only` is false) shows.
+fn section_names(default_only: bool) -> impl Iterator<Item = String> {
+    INFO_SECTIONS
+        .iter()
+        .filter(move |(.., default)| *default || !default_only)
+        .map(|(name, ..)| name.to_string())
+}
+
 /// Render one INFO section; unknown sections render nothing, as in Redis.
-pub fn info_section(shared: &Shared, section: &str, out: &mut String) {
-    let Some((_, title, render)) = INFO_SECTIONS.iter().find(|(name, _, _)| *name == section)
+pub(crate) fn info_section(shared: &Shared, section: &str, out: &mut String) {
+    let Some((_, title, render, _)) = INFO_SECTIONS.iter().find(|(name, ..)| *name == section)
     else {
         return;
     };
@@ -583,13 +566,13 @@ fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     for a in &args[1..] {
         let name = text(a).to_lowercase();
         match name.as_str() {
-            "all" | "everything" => sections.extend(ALL_SECTIONS.iter().map(|s| s.to_string())),
-            "default" => sections.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            "all" | "everything" => sections.extend(section_names(false)),
+            "default" => sections.extend(section_names(true)),
             _ => sections.push(name),
         }
     }
     if sections.is_empty() {
-        sections.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+        sections.extend(section_names(true));
     }
     let mut seen = std::collections::HashSet::new();
     let mut out = String::new();

@@ -8,7 +8,7 @@ use crate::protocol::resp::{Protocol, Reply};
 
 /// CLIENT REPLY: ON, OFF, or SKIP (the next command's reply is dropped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReplyMode {
+pub(crate) enum ReplyMode {
     On,
     Off,
     /// Set by CLIENT REPLY SKIP: the command after it is not answered.
@@ -18,32 +18,32 @@ pub enum ReplyMode {
 
 /// What this connection is subscribed to, in subscription order.
 #[derive(Default)]
-pub struct Subscriptions {
-    pub channels: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
-    pub patterns: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
-    pub shard_channels: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
+pub(crate) struct Subscriptions {
+    pub(crate) channels: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
+    pub(crate) patterns: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
+    pub(crate) shard_channels: indexmap::IndexSet<bytes::Bytes, foldhash::fast::FixedState>,
 }
 
 impl Subscriptions {
     /// The count SUBSCRIBE/PSUBSCRIBE confirmations carry: channels + patterns.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.channels.len() + self.patterns.len()
     }
 }
 
 /// Commands queued by MULTI.
 #[derive(Default)]
-pub struct MultiState {
-    pub queued: Vec<(super::CommandId, Vec<bytes::Bytes>)>,
+pub(crate) struct MultiState {
+    pub(crate) queued: Vec<(super::CommandId, Vec<bytes::Bytes>)>,
     /// A command was refused while queueing: EXEC will answer EXECABORT.
-    pub dirty: bool,
+    pub(crate) dirty: bool,
 }
 
 /// A key under WATCH, with the CAS it had (None = absent) when watched.
-pub struct Watched {
-    pub db: usize,
-    pub key: bytes::Bytes,
-    pub cas: Option<u64>,
+pub(crate) struct Watched {
+    pub(crate) db: usize,
+    pub(crate) key: bytes::Bytes,
+    pub(crate) cas: Option<u64>,
 }
 
 /// Per-connection state of a RESP client.
@@ -51,23 +51,23 @@ pub struct Watched {
 /// The selected database and the protocol version live in the client's shared
 /// handle (other tasks read them: CLIENT LIST, PUBLISH); `select` and
 /// `set_protocol` are their only writers.
-pub struct Session {
-    pub client: Arc<ClientHandle>,
+pub(crate) struct Session {
+    pub(crate) client: Arc<ClientHandle>,
     /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
-    pub authenticated: bool,
-    pub reply_mode: ReplyMode,
+    pub(crate) authenticated: bool,
+    pub(crate) reply_mode: ReplyMode,
     /// Set by QUIT and SHUTDOWN: write what is queued, then close.
-    pub close_after_reply: bool,
+    pub(crate) close_after_reply: bool,
     /// Error replies sent, for INFO total_error_replies (flushed per batch).
-    pub errors_replied: u64,
-    pub subscriptions: Subscriptions,
+    pub(crate) errors_replied: u64,
+    pub(crate) subscriptions: Subscriptions,
     /// Some between MULTI and EXEC/DISCARD.
-    pub multi: Option<MultiState>,
-    pub watched: Vec<Watched>,
+    pub(crate) multi: Option<MultiState>,
+    pub(crate) watched: Vec<Watched>,
 }
 
 impl Session {
-    pub fn new(client: Arc<ClientHandle>, authenticated: bool) -> Self {
+    pub(crate) fn new(client: Arc<ClientHandle>, authenticated: bool) -> Self {
         Session {
             client,
             authenticated,
@@ -81,23 +81,23 @@ impl Session {
     }
 
     /// The selected logical database.
-    pub fn db(&self) -> usize {
+    pub(crate) fn db(&self) -> usize {
         self.client.db.load(Relaxed)
     }
 
     /// SELECT (and RESET): the database later commands use.
-    pub fn select(&mut self, db: usize) {
+    pub(crate) fn select(&mut self, db: usize) {
         self.client.db.store(db, Relaxed);
     }
 
     /// HELLO (and RESET): encode replies in `protocol`, and let publishers know.
-    pub fn set_protocol(&mut self, reply: &mut Reply, protocol: Protocol) {
+    pub(crate) fn set_protocol(&mut self, reply: &mut Reply, protocol: Protocol) {
         self.client.resp.store(protocol.number() as u8, Relaxed);
         reply.set_protocol(protocol);
     }
 
     /// RESET: back to a fresh connection's state (the caller handles protocol and auth).
-    pub fn reset_state(&mut self, shared: &super::Shared) {
+    pub(crate) fn reset_state(&mut self, shared: &super::Shared) {
         super::pubsub::leave_all(shared, self);
         self.multi = None;
         self.watched.clear();
@@ -107,7 +107,7 @@ impl Session {
     }
 
     /// RESP2 clients with any subscription may only run (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
-    pub fn in_resp2_subscribed_context(&self, reply: &Reply) -> bool {
+    pub(crate) fn in_resp2_subscribed_context(&self, reply: &Reply) -> bool {
         !reply.is_resp3() && self.client.is_subscriber()
     }
 }

@@ -2,7 +2,7 @@
 //! clients, counters, and the shutdown signal.
 
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
@@ -20,27 +20,26 @@ pub struct Shared {
     /// Runtime configuration; CONFIG SET writes it. Read briefly, never across `.await`.
     pub config: RwLock<Config>,
     /// Where the config came from, for the start-up log and INFO.
-    pub config_source: String,
-    pub commands: CommandTable,
+    pub(crate) config_source: String,
+    pub(crate) commands: CommandTable,
     pub store: Store,
-    pub clients: ClientRegistry,
-    pub pubsub: PubSub,
-    pub notify: NotifyConfig,
-    pub blocking: BlockingRegistry,
-    pub memcache: super::memcache::MemcacheState,
-    pub stats: Stats,
+    pub(crate) clients: ClientRegistry,
+    pub(crate) pubsub: PubSub,
+    pub(crate) notify: NotifyConfig,
+    pub(crate) blocking: BlockingRegistry,
+    pub(crate) memcache: super::memcache::MemcacheState,
+    pub(crate) stats: Stats,
     /// Every command runs holding this shared; EXEC and the multi-key commands
     /// flagged EXCLUSIVE hold it exclusively, so they are atomic with respect to
     /// every other client. Held only inside `dispatch`, never across `.await`.
-    pub exec_gate: RwLock<()>,
+    pub(crate) exec_gate: RwLock<()>,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
-    pub started: Instant,
-    pub started_unix_secs: u64,
+    pub(crate) started: Instant,
     /// 40 hex characters identifying this run (INFO run_id).
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// Bound RESP addresses (known after binding, port 0 resolved).
-    pub resp_addrs: RwLock<Vec<SocketAddr>>,
+    pub(crate) resp_addrs: RwLock<Vec<SocketAddr>>,
 }
 
 impl Shared {
@@ -72,10 +71,6 @@ impl Shared {
             exec_gate: RwLock::new(()),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
-            started_unix_secs: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
             run_id,
             resp_addrs: RwLock::new(Vec::new()),
         };
@@ -85,7 +80,7 @@ impl Shared {
 
     /// Push settings read on hot paths into the atomics those paths use.
     /// Called at start and after every CONFIG SET.
-    pub fn config_changed(&self) {
+    pub(crate) fn config_changed(&self) {
         use std::sync::atomic::Ordering::Relaxed;
         let config = self.config.read();
         let memory = &self.store.limits;
@@ -111,11 +106,11 @@ impl Shared {
     }
 
     /// Milliseconds since start: the coarse clock for idle times.
-    pub fn uptime_ms(&self) -> u64 {
+    pub(crate) fn uptime_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
     }
 
-    pub fn password_required(&self) -> bool {
+    pub(crate) fn password_required(&self) -> bool {
         self.config.read().requirepass.is_some()
     }
 }

@@ -28,7 +28,7 @@ use crate::store::{unix_ms, Slot, Value, ValueRef};
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "string";
 
-pub static COMMANDS: &[Command] = &[
+pub(crate) static COMMANDS: &[Command] = &[
     Command::row(GROUP, "get", 2, flags![READONLY, FAST], "Returns the string value of a key.", get).keys(1, 1, 1),
     Command::row(GROUP, "set", -3, flags![WRITE, DENYOOM], "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", set).keys(1, 1, 1),
     Command::row(GROUP, "setnx", 3, flags![WRITE, DENYOOM, FAST], "Set the string value of a key only when the key doesn't exist.", setnx).keys(1, 1, 1),

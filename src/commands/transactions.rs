@@ -19,7 +19,7 @@ use crate::store::unix_ms;
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "transactions";
 
-pub static COMMANDS: &[Command] = &[
+pub(crate) static COMMANDS: &[Command] = &[
     Command::row(
         GROUP,
         "multi",

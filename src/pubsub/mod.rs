@@ -45,17 +45,17 @@ type ChannelMap = HashMap<Bytes, Subscribers, FixedState>;
 
 /// Exact channels (SUBSCRIBE) or shard channels (SSUBSCRIBE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChannelKind {
+pub(crate) enum ChannelKind {
     Channel,
     Shard,
 }
 
 /// Slow-subscriber limits in force (mirrors `client-output-buffer-limit pubsub`).
 #[derive(Default)]
-pub struct OutputLimits {
-    pub hard_bytes: AtomicU64,
-    pub soft_bytes: AtomicU64,
-    pub soft_seconds: AtomicU64,
+pub(crate) struct OutputLimits {
+    pub(crate) hard_bytes: AtomicU64,
+    pub(crate) soft_bytes: AtomicU64,
+    pub(crate) soft_seconds: AtomicU64,
 }
 
 struct PatternEntry {
@@ -156,13 +156,13 @@ impl PatternIndex {
     }
 }
 
-pub struct PubSub {
+pub(crate) struct PubSub {
     channels: Box<[RwLock<ChannelMap>]>,
     shard_channels: Box<[RwLock<ChannelMap>]>,
     patterns: RwLock<PatternIndex>,
-    pub limits: OutputLimits,
+    pub(crate) limits: OutputLimits,
     /// Subscribers disconnected for passing an output buffer limit.
-    pub limit_disconnections: AtomicU64,
+    pub(crate) limit_disconnections: AtomicU64,
 }
 
 impl Default for PubSub {
@@ -197,7 +197,7 @@ impl PubSub {
     }
 
     /// Add `client` to `channel`; true if it was not subscribed already.
-    pub fn subscribe(
+    pub(crate) fn subscribe(
         &self,
         kind: ChannelKind,
         channel: &Bytes,
@@ -212,7 +212,7 @@ impl PubSub {
     }
 
     /// Remove `client_id` from `channel`; true if it was subscribed.
-    pub fn unsubscribe(&self, kind: ChannelKind, channel: &[u8], client_id: u64) -> bool {
+    pub(crate) fn unsubscribe(&self, kind: ChannelKind, channel: &[u8], client_id: u64) -> bool {
         let mut map = self.map(kind, channel).write();
         let Some(subscribers) = map.get_mut(channel) else {
             return false;
@@ -224,17 +224,17 @@ impl PubSub {
         removed
     }
 
-    pub fn psubscribe(&self, pattern: &Bytes, client: &Arc<ClientHandle>) -> bool {
+    pub(crate) fn psubscribe(&self, pattern: &Bytes, client: &Arc<ClientHandle>) -> bool {
         self.patterns.write().add(pattern, client)
     }
 
-    pub fn punsubscribe(&self, pattern: &[u8], client_id: u64) -> bool {
+    pub(crate) fn punsubscribe(&self, pattern: &[u8], client_id: u64) -> bool {
         self.patterns.write().remove(pattern, client_id)
     }
 
     /// PUBLISH: deliver to channel subscribers, then pattern subscribers.
     /// Returns the number of deliveries.
-    pub fn publish(&self, channel: &[u8], payload: &[u8], now_ms: u64) -> usize {
+    pub(crate) fn publish(&self, channel: &[u8], payload: &[u8], now_ms: u64) -> usize {
         let mut delivered = 0;
         {
             let map = self.map(ChannelKind::Channel, channel).read();
@@ -259,7 +259,7 @@ impl PubSub {
     }
 
     /// SPUBLISH: shard-channel subscribers only.
-    pub fn spublish(&self, channel: &[u8], payload: &[u8], now_ms: u64) -> usize {
+    pub(crate) fn spublish(&self, channel: &[u8], payload: &[u8], now_ms: u64) -> usize {
         let map = self.map(ChannelKind::Shard, channel).read();
         let Some(subscribers) = map.get(channel) else {
             return 0;
@@ -311,7 +311,7 @@ impl PubSub {
 
     /// Cron: close a subscriber that stayed over the soft limit for more than the
     /// soft period. Unlike Redis, dropping back under the soft limit resets the timer.
-    pub fn check_soft_limit(&self, client: &ClientHandle, now_ms: u64) {
+    pub(crate) fn check_soft_limit(&self, client: &ClientHandle, now_ms: u64) {
         let soft = self.limits.soft_bytes.load(Relaxed);
         let queued = client.outbox.queued_bytes();
         let since = client.outbox.soft_limit_since_ms.load(Relaxed);
@@ -335,7 +335,7 @@ impl PubSub {
     }
 
     /// Channels with at least one subscriber, optionally filtered by a glob.
-    pub fn channels(&self, kind: ChannelKind, pattern: Option<&[u8]>) -> Vec<Bytes> {
+    pub(crate) fn channels(&self, kind: ChannelKind, pattern: Option<&[u8]>) -> Vec<Bytes> {
         let shards = match kind {
             ChannelKind::Channel => &self.channels,
             ChannelKind::Shard => &self.shard_channels,
@@ -351,7 +351,7 @@ impl PubSub {
         out
     }
 
-    pub fn numsub(&self, kind: ChannelKind, channel: &[u8]) -> usize {
+    pub(crate) fn numsub(&self, kind: ChannelKind, channel: &[u8]) -> usize {
         self.map(kind, channel)
             .read()
             .get(channel)
@@ -359,11 +359,11 @@ impl PubSub {
     }
 
     /// Distinct patterns with at least one subscriber (PUBSUB NUMPAT).
-    pub fn numpat(&self) -> usize {
+    pub(crate) fn numpat(&self) -> usize {
         self.patterns.read().count
     }
 
-    pub fn channel_count(&self, kind: ChannelKind) -> usize {
+    pub(crate) fn channel_count(&self, kind: ChannelKind) -> usize {
         let shards = match kind {
             ChannelKind::Channel => &self.channels,
             ChannelKind::Shard => &self.shard_channels,

@@ -17,10 +17,10 @@ use crate::protocol::resp::Reply;
 const MAX_BUFFERED_WHILE_BLOCKED_BYTES: usize = 64 * 1024 * 1024;
 
 /// A command that asked to wait: what it is, and what it waits for.
-pub struct Blocked<'a> {
-    pub id: CommandId,
-    pub args: &'a [Bytes],
-    pub request: BlockRequest,
+pub(crate) struct Blocked<'a> {
+    pub(crate) id: CommandId,
+    pub(crate) args: &'a [Bytes],
+    pub(crate) request: BlockRequest,
 }
 
 /// Wait until the blocked command can answer, and leave its answer in `reply`.
@@ -29,7 +29,7 @@ pub struct Blocked<'a> {
 /// While blocked, the socket is still watched: a client that disconnects is
 /// removed from every queue at once, and bytes it pipelines behind the blocked
 /// command wait in `input`.
-pub async fn wait(
+pub(crate) async fn wait(
     blocked: Blocked<'_>,
     socket: &mut TcpStream,
     shared: &Arc<Shared>,

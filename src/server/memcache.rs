@@ -21,7 +21,7 @@ use crate::stats::Stats;
 /// Longest get/gets/gat/gats line accepted (a multiget of thousands of keys).
 const MULTIGET_LINE_MAX_BYTES: usize = 1024 * 1024;
 
-pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<ClientHandle>) {
+pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<ClientHandle>) {
     let mut input = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut out = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut parser = McParser::new();

@@ -33,7 +33,7 @@ const KEEP_OUTPUT_CAPACITY_BYTES: usize = 64 * 1024;
 
 /// Why a RESP connection ended (for the debug log).
 #[derive(Debug)]
-pub enum Close {
+pub(crate) enum Close {
     Eof,
     Quit,
     Protocol,
@@ -43,7 +43,7 @@ pub enum Close {
 }
 
 /// Bind one listener per address of `bind` on `port`.
-pub async fn bind_all(bind: &[String], port: u16) -> std::io::Result<Vec<TcpListener>> {
+pub(crate) async fn bind_all(bind: &[String], port: u16) -> std::io::Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
     let mut port = port;
     for addr in bind {

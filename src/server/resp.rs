@@ -24,7 +24,7 @@ use crate::stats::Stats;
 /// long queue drains it in slices instead of copying all of it at once.
 const MAX_PUSH_BYTES_PER_WRITE: usize = 256 * 1024;
 
-pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<ClientHandle>) {
+pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<ClientHandle>) {
     let authenticated = !shared.password_required();
     let mut session = Session::new(client.clone(), authenticated);
     let mut reply = Reply::new(Protocol::Resp2);
