@@ -94,11 +94,6 @@ impl Waiter {
             _ => None,
         }
     }
-
-    /// Back to sleep after a wake-up that found no data.
-    pub(crate) fn rearm(&self) {
-        self.woken.store(false, Relaxed);
-    }
 }
 
 /// Waiters by (database, key), oldest first.
@@ -112,7 +107,15 @@ pub(crate) struct BlockingRegistry {
 
 impl BlockingRegistry {
     /// Queue a new waiter for `client_id` on every key of `request`.
-    pub(crate) fn block(&self, client_id: u64, request: &BlockRequest) -> Arc<Waiter> {
+    ///
+    /// Data pushed between the handler finding none and this call signalled
+    /// nobody, so the keys are looked at once more with the waiter in line.
+    pub(crate) fn block(
+        &self,
+        client_id: u64,
+        request: &BlockRequest,
+        store: &Store,
+    ) -> Arc<Waiter> {
         let waiter = Arc::new(Waiter {
             client_id,
             wake: Notify::new(),
@@ -128,7 +131,15 @@ impl BlockingRegistry {
         }
         drop(queues);
         self.by_client.lock().insert(client_id, waiter.clone());
+        self.wake_where_data(request, store);
         waiter
+    }
+
+    /// Back to sleep after a wake-up that found no data. A push that came
+    /// while the waiter was still marked woken skipped it: look again.
+    pub(crate) fn rearm(&self, waiter: &Waiter, request: &BlockRequest, store: &Store) {
+        waiter.woken.store(false, Relaxed);
+        self.wake_where_data(request, store);
     }
 
     /// Remove a waiter from every queue (served, timed out, unblocked, gone).
@@ -213,6 +224,11 @@ impl BlockingRegistry {
     /// still holds data, so it reaches the next client in line.
     pub(crate) fn leave(&self, waiter: &Arc<Waiter>, request: &BlockRequest, store: &Store) {
         self.unblock(waiter, request);
+        self.wake_where_data(request, store);
+    }
+
+    /// Wake the longest waiter of each of `request`'s keys that holds data.
+    fn wake_where_data(&self, request: &BlockRequest, store: &Store) {
         for key in &request.keys {
             let has_data = store
                 .slot(request.db, key, crate::store::unix_ms())
@@ -222,5 +238,52 @@ impl BlockingRegistry {
                 self.wake(request.db, key, 1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Value;
+
+    fn request(key: &'static [u8]) -> BlockRequest {
+        BlockRequest {
+            db: 0,
+            keys: vec![Bytes::from_static(key)],
+            deadline: None,
+            on_timeout: TimeoutReply::NullArray,
+        }
+    }
+
+    fn list() -> Value {
+        Value::List(VecDeque::from([Bytes::from_static(b"x")]))
+    }
+
+    #[test]
+    fn data_pushed_before_the_waiter_joined_still_wakes_it() {
+        // The push came after the handler found nothing but before `block`:
+        // nobody was queued to signal, so `block` must look itself.
+        let (registry, store) = (BlockingRegistry::default(), Store::new(1));
+        store.slot(0, b"q", 0).insert(list(), 0, 0);
+        let waiter = registry.block(1, &request(b"q"), &store);
+        assert!(waiter.woken.load(Relaxed));
+        let idle = registry.block(2, &request(b"empty"), &store);
+        assert!(!idle.woken.load(Relaxed));
+    }
+
+    #[test]
+    fn a_push_during_a_fruitless_retry_is_not_lost() {
+        let (registry, store) = (BlockingRegistry::default(), Store::new(1));
+        let req = request(b"q");
+        let waiter = registry.block(1, &req, &store);
+        registry.signal_ready(0, b"q");
+        assert!(waiter.woken.load(Relaxed));
+        // The retry found nothing; meanwhile a push skipped the (still woken) waiter.
+        store.slot(0, b"q", 0).insert(list(), 0, 0);
+        registry.signal_ready(0, b"q");
+        registry.rearm(&waiter, &req, &store);
+        assert!(waiter.woken.load(Relaxed), "the data must wake it again");
+        registry.leave(&waiter, &req, &store);
+        assert_eq!(registry.blocked_clients(), 0);
     }
 }

@@ -39,7 +39,9 @@ pub(crate) async fn wait(
     mut killed: std::pin::Pin<&mut tokio_util::sync::WaitForCancellationFuture<'_>>,
 ) -> Result<(), Close> {
     let Blocked { id, args, request } = blocked;
-    let waiter = shared.blocking.block(session.client.id, &request);
+    let waiter = shared
+        .blocking
+        .block(session.client.id, &request, &shared.store);
     // Leaves the queues however this function ends.
     let _queued = Queued {
         shared,
@@ -72,7 +74,7 @@ pub(crate) async fn wait(
                     return Ok(());
                 }
                 // Someone else took the data first: back to sleep, same place in line.
-                waiter.rearm();
+                shared.blocking.rearm(&waiter, &request, &shared.store);
             }
             _ = sleep_until_or_forever(deadline) => {
                 time_out(shared, id, &request, reply);
