@@ -211,3 +211,10 @@ pub const MC_STATS_DETAIL_USAGE: &str = "CLIENT_ERROR usage: stats detail on|off
 pub const MC_CACHEDUMP_NOT_ALLOWED: &str = "CLIENT_ERROR stats cachedump not allowed";
 /// Sent to a memcached client over `maxclients`, before closing.
 pub const MC_TOO_MANY_CONNECTIONS: &str = "SERVER_ERROR Too many open connections";
+
+/// Transactions (issue 12): a `no-multi` command (SAVE, SHUTDOWN, ...) sent
+/// while queueing; the transaction is doomed.
+pub const NOT_ALLOWED_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
+/// SAVE: herald keeps no RDB file, so a save always fails; Redis answers a
+/// failed save with a bare `-ERR`.
+pub const SAVE_FAILED: &str = "ERR";

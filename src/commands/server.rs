@@ -94,6 +94,14 @@ pub static COMMANDS: &[Command] = &[
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         shutdown,
     ),
+    Command::row(
+        GROUP,
+        "save",
+        1,
+        flags![NO_ASYNC_LOADING, ADMIN, NOSCRIPT, NO_MULTI],
+        "Synchronously saves the database(s) to disk.",
+        save,
+    ),
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
@@ -715,6 +723,12 @@ fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: graceful shutdown; no reply on success.
+/// SAVE: herald has no persistence, so the save fails as Redis's does when it
+/// cannot write its RDB file.
+fn save(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    Err(error::SAVE_FAILED.into())
+}
+
 fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     for a in &args[1..] {
         let a = a.to_ascii_lowercase();
