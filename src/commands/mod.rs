@@ -594,9 +594,12 @@ pub fn execute(
 /// Apply CLIENT REPLY OFF|SKIP to what the command just appended.
 pub(crate) fn finish_reply(session: &mut Session, reply: &mut Reply, start_len: usize) {
     match session.reply_mode {
-        ReplyMode::On => {}
+        ReplyMode::On => reply.forget_pushed(),
         ReplyMode::Off => reply.truncate(start_len),
-        ReplyMode::SkipNext => session.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::SkipNext => {
+            reply.forget_pushed();
+            session.reply_mode = ReplyMode::SkipThis;
+        }
         ReplyMode::SkipThis => {
             reply.truncate(start_len);
             session.reply_mode = ReplyMode::On;
