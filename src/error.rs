@@ -218,3 +218,8 @@ pub const NOT_ALLOWED_IN_MULTI: &str = "ERR Command not allowed inside a transac
 /// SAVE: herald keeps no RDB file, so a save always fails; Redis answers a
 /// failed save with a bare `-ERR`.
 pub const SAVE_FAILED: &str = "ERR";
+
+/// CONFIG SET port to another port: herald's listeners are fixed at startup
+/// (Redis's "Unable to listen on this port" failure, with herald's reason).
+pub const CONFIG_PORT_FIXED: &str =
+    "Unable to listen on this port: herald does not move its listener at runtime";
