@@ -68,6 +68,9 @@ pub struct Config {
     pub maxmemory_samples: u32,
     /// Enabled keyspace notification classes (bits of `notify-keyspace-events`).
     pub notify_keyspace_events: u32,
+    /// Values of the Redis parameters herald accepts, stores and returns but
+    /// does not act on (`COMPAT_PARAMS`, same order).
+    pub compat: Vec<String>,
 }
 
 impl Default for Config {
@@ -95,6 +98,10 @@ impl Default for Config {
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
             notify_keyspace_events: 0,
+            compat: COMPAT_PARAMS
+                .iter()
+                .map(|p| p.default.to_string())
+                .collect(),
         }
     }
 }
@@ -402,23 +409,312 @@ pub static PARAMS: &[Param] = &[
         },
         mutable: true,
     },
-    // Read by redis-benchmark and other tools; herald keeps no persistence files.
-    Param {
-        name: "save",
-        get: |_| String::new(),
-        set: |_, _| Ok(()),
+];
+
+/// How a stored-only Redis parameter's value is checked and normalised, as
+/// Redis's config.c types do.
+pub enum Kind {
+    /// An integer within bounds.
+    Int(i64, i64),
+    /// A memory value (1k, 1mb ...) within bounds, returned in bytes.
+    Memory(i64, i64),
+    /// A memory value or a percentage up to 100% (maxmemory-clients).
+    MemoryOrPercent,
+    Bool,
+    Enum(&'static [&'static str]),
+    /// `save`: pairs of seconds and changes, or "".
+    Save,
+    /// Any string.
+    Text,
+}
+
+/// A Redis parameter herald accepts, stores and returns with Redis's default,
+/// and that has no effect in herald (see config/herald.toml).
+pub struct CompatParam {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    pub default: &'static str,
+    pub kind: Kind,
+    pub mutable: bool,
+    /// Only CONFIG GET of its exact name shows it (Redis's HIDDEN_CONFIG).
+    pub hidden: bool,
+}
+
+const fn compat(name: &'static str, default: &'static str, kind: Kind) -> CompatParam {
+    CompatParam {
+        name,
+        alias: None,
+        default,
+        kind,
         mutable: true,
+        hidden: false,
+    }
+}
+
+const fn aliased(
+    name: &'static str,
+    alias: &'static str,
+    default: &'static str,
+    kind: Kind,
+) -> CompatParam {
+    CompatParam {
+        name,
+        alias: Some(alias),
+        default,
+        kind,
+        mutable: true,
+        hidden: false,
+    }
+}
+
+const INT_MAX: i64 = i32::MAX as i64;
+const INT_MIN: i64 = i32::MIN as i64;
+const LONG_MAX: i64 = i64::MAX;
+
+/// Every stored-only parameter, in CONFIG GET order (after `PARAMS`).
+pub static COMPAT_PARAMS: &[CompatParam] = &[
+    compat("list-compress-depth", "0", Kind::Int(0, INT_MAX)),
+    aliased(
+        "list-max-listpack-size",
+        "list-max-ziplist-size",
+        "-2",
+        Kind::Int(INT_MIN, INT_MAX),
+    ),
+    aliased(
+        "hash-max-listpack-entries",
+        "hash-max-ziplist-entries",
+        "512",
+        Kind::Int(0, LONG_MAX),
+    ),
+    aliased(
+        "hash-max-listpack-value",
+        "hash-max-ziplist-value",
+        "64",
+        Kind::Memory(0, LONG_MAX),
+    ),
+    compat("set-max-intset-entries", "512", Kind::Int(0, LONG_MAX)),
+    aliased(
+        "zset-max-listpack-entries",
+        "zset-max-ziplist-entries",
+        "128",
+        Kind::Int(0, LONG_MAX),
+    ),
+    aliased(
+        "zset-max-listpack-value",
+        "zset-max-ziplist-value",
+        "64",
+        Kind::Memory(0, LONG_MAX),
+    ),
+    compat("stream-node-max-bytes", "4096", Kind::Memory(0, LONG_MAX)),
+    compat("stream-node-max-entries", "100", Kind::Int(0, LONG_MAX)),
+    // herald keeps no RDB file: "" as Redis started with `--save ''`.
+    compat("save", "", Kind::Save),
+    compat("appendonly", "no", Kind::Bool),
+    compat(
+        "appendfsync",
+        "everysec",
+        Kind::Enum(&["always", "everysec", "no"]),
+    ),
+    aliased(
+        "busy-reply-threshold",
+        "lua-time-limit",
+        "5000",
+        Kind::Int(0, LONG_MAX),
+    ),
+    compat("lfu-log-factor", "10", Kind::Int(0, INT_MAX)),
+    compat("lfu-decay-time", "1", Kind::Int(0, INT_MAX)),
+    compat("hz", "10", Kind::Int(0, INT_MAX)),
+    compat("active-expire-effort", "1", Kind::Int(1, 10)),
+    compat("activerehashing", "yes", Kind::Bool),
+    compat("lazyfree-lazy-eviction", "no", Kind::Bool),
+    compat("lazyfree-lazy-expire", "no", Kind::Bool),
+    compat("lazyfree-lazy-server-del", "no", Kind::Bool),
+    compat("lazyfree-lazy-user-del", "no", Kind::Bool),
+    compat("lazyfree-lazy-user-flush", "no", Kind::Bool),
+    compat("slowlog-log-slower-than", "10000", Kind::Int(-1, LONG_MAX)),
+    compat("slowlog-max-len", "128", Kind::Int(0, LONG_MAX)),
+    compat("latency-monitor-threshold", "0", Kind::Int(0, LONG_MAX)),
+    compat("repl-backlog-size", "1048576", Kind::Memory(1, LONG_MAX)),
+    compat("maxmemory-clients", "0", Kind::MemoryOrPercent),
+    compat(
+        "client-query-buffer-limit",
+        "1073741824",
+        Kind::Memory(1024 * 1024, LONG_MAX),
+    ),
+    CompatParam {
+        mutable: false,
+        ..compat("daemonize", "no", Kind::Bool)
     },
-    Param {
-        name: "appendonly",
-        get: |_| "no".into(),
-        set: |_, v| match v {
-            "no" => Ok(()),
-            _ => Err("herald keeps no append-only file".into()),
-        },
-        mutable: true,
+    CompatParam {
+        mutable: false,
+        ..aliased("replicaof", "slaveof", "", Kind::Text)
+    },
+    CompatParam {
+        mutable: false,
+        ..compat("appendfilename", "appendonly.aof", Kind::Text)
+    },
+    CompatParam {
+        hidden: true,
+        ..compat("key-load-delay", "0", Kind::Int(INT_MIN, INT_MAX))
     },
 ];
+
+fn parse_i64_bounded(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n: i64 = v.trim().parse().map_err(|_| NOT_INTEGER.to_string())?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+impl Kind {
+    /// Check `v` and return it as CONFIG GET shows it.
+    fn normalise(&self, v: &str) -> Result<String, String> {
+        match self {
+            Kind::Int(min, max) => Ok(parse_i64_bounded(v, *min, *max)?.to_string()),
+            Kind::Memory(min, max) => {
+                let n = parse_size(v)?;
+                let n =
+                    i64::try_from(n).map_err(|_| "argument must be a memory value".to_string())?;
+                if n < *min || n > *max {
+                    return Err(format!(
+                        "argument must be between {min} and {max} inclusive"
+                    ));
+                }
+                Ok(n.to_string())
+            }
+            Kind::MemoryOrPercent => match v.strip_suffix('%') {
+                Some(p) => {
+                    let n: i64 = p
+                        .parse()
+                        .map_err(|_| "argument must be a memory or percent value".to_string())?;
+                    if !(0..=100).contains(&n) {
+                        return Err("percentage argument must be less or equal to 100".into());
+                    }
+                    Ok(format!("{n}%"))
+                }
+                None => Ok(parse_size(v)
+                    .map_err(|_| "argument must be a memory or percent value".to_string())?
+                    .to_string()),
+            },
+            Kind::Bool => match v.to_ascii_lowercase().as_str() {
+                "yes" => Ok("yes".into()),
+                "no" => Ok("no".into()),
+                _ => Err("argument must be 'yes' or 'no'".into()),
+            },
+            Kind::Enum(names) => {
+                let lower = v.to_ascii_lowercase();
+                if names.contains(&lower.as_str()) {
+                    Ok(lower)
+                } else {
+                    Err(format!(
+                        "argument(s) must be one of the following: {}",
+                        names.join(", ")
+                    ))
+                }
+            }
+            Kind::Save => {
+                let words: Vec<&str> = v.split_whitespace().collect();
+                if !words.len().is_multiple_of(2) {
+                    return Err("Invalid save parameters".into());
+                }
+                let mut out = Vec::new();
+                for w in &words {
+                    let n: i64 = w
+                        .parse()
+                        .map_err(|_| "Invalid save parameters".to_string())?;
+                    if n < 0 {
+                        return Err("Invalid save parameters".into());
+                    }
+                    out.push(n.to_string());
+                }
+                Ok(out.join(" "))
+            }
+            Kind::Text => Ok(v.to_string()),
+        }
+    }
+}
+
+/// A parameter of either table, as CONFIG GET/SET and the TOML file see it.
+#[derive(Clone, Copy)]
+pub enum ParamRef {
+    Herald(&'static Param),
+    Compat(usize),
+}
+
+impl ParamRef {
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamRef::Herald(p) => p.name,
+            ParamRef::Compat(i) => COMPAT_PARAMS[i].name,
+        }
+    }
+
+    pub fn mutable(self) -> bool {
+        match self {
+            ParamRef::Herald(p) => p.mutable,
+            ParamRef::Compat(i) => COMPAT_PARAMS[i].mutable,
+        }
+    }
+
+    pub fn get(self, c: &Config) -> String {
+        match self {
+            ParamRef::Herald(p) => (p.get)(c),
+            ParamRef::Compat(i) => c.compat.get(i).cloned().unwrap_or_default(),
+        }
+    }
+
+    pub fn set(self, c: &mut Config, v: &str) -> Result<(), String> {
+        match self {
+            ParamRef::Herald(p) => (p.set)(c, v),
+            ParamRef::Compat(i) => {
+                let v = COMPAT_PARAMS[i].kind.normalise(v)?;
+                if let Some(slot) = c.compat.get_mut(i) {
+                    *slot = v;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Look a parameter up by name or alias, case-insensitively (hidden ones too).
+pub fn lookup_param(name: &str) -> Option<ParamRef> {
+    if let Some(p) = find_param(name) {
+        return Some(ParamRef::Herald(p));
+    }
+    let lower = name.to_ascii_lowercase();
+    COMPAT_PARAMS
+        .iter()
+        .position(|p| p.name == lower || p.alias == Some(lower.as_str()))
+        .map(ParamRef::Compat)
+}
+
+/// Every (name, parameter) CONFIG GET lists for patterns, names and aliases
+/// both, hidden parameters left out.
+pub fn listed_params() -> impl Iterator<Item = (&'static str, ParamRef)> {
+    let herald = PARAMS.iter().map(|p| (p.name, ParamRef::Herald(p)));
+    let compat = COMPAT_PARAMS
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.hidden)
+        .flat_map(|(i, p)| {
+            std::iter::once((p.name, ParamRef::Compat(i)))
+                .chain(p.alias.map(|a| (a, ParamRef::Compat(i))))
+        });
+    herald.chain(compat)
+}
+
+/// The hidden parameter named exactly `name`, with its name.
+pub fn hidden_param(name: &str) -> Option<(&'static str, ParamRef)> {
+    let lower = name.to_ascii_lowercase();
+    COMPAT_PARAMS
+        .iter()
+        .position(|p| p.hidden && p.name == lower)
+        .map(|i| (COMPAT_PARAMS[i].name, ParamRef::Compat(i)))
+}
 
 pub fn find_param(name: &str) -> Option<&'static Param> {
     // TOML keys may use the flag spelling too (log-level for loglevel, threads for io-threads).
@@ -433,11 +729,11 @@ pub fn find_param(name: &str) -> Option<&'static Param> {
 impl Config {
     /// Apply one `name = value` setting (file or CONFIG SET).
     pub fn apply(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
-        let param = find_param(name).ok_or_else(|| ConfigError {
+        let param = lookup_param(name).ok_or_else(|| ConfigError {
             key: name.to_string(),
             reason: "unknown configuration key".into(),
         })?;
-        (param.set)(self, value).map_err(|reason| ConfigError {
+        param.set(self, value).map_err(|reason| ConfigError {
             key: name.to_string(),
             reason,
         })
@@ -519,6 +815,9 @@ mod tests {
         from_file.maxmemory_policy = EvictionPolicy::AllKeysLru;
         from_file.maxmemory_samples = 1;
         from_file.notify_keyspace_events = 1;
+        for v in &mut from_file.compat {
+            *v = "x".into();
+        }
         from_file.apply_toml(DEFAULT_CONFIG_TOML).unwrap();
         assert_eq!(from_file, Config::default());
     }
@@ -530,7 +829,46 @@ mod tests {
             let v = (p.get)(&c);
             (p.set)(&mut c, &v).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         }
+        for (i, p) in COMPAT_PARAMS.iter().enumerate() {
+            let r = ParamRef::Compat(i);
+            r.set(&mut c, &r.get(&Config::default()))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        }
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn compat_params_check_and_normalise_as_redis() {
+        let mut c = Config::default();
+        for (name, value, shown) in [
+            ("list-max-ziplist-size", "-3", "-3"),
+            ("hash-max-listpack-value", "1kb", "1024"),
+            ("appendonly", "YES", "yes"),
+            ("appendfsync", "Always", "always"),
+            ("lua-time-limit", "10", "10"),
+            ("maxmemory-clients", "50%", "50%"),
+            ("save", "3000 5", "3000 5"),
+        ] {
+            c.apply(name, value).unwrap();
+            assert_eq!(lookup_param(name).unwrap().get(&c), shown, "{name}");
+        }
+        assert_eq!(lookup_param("busy-reply-threshold").unwrap().get(&c), "10");
+        for (name, value, reason) in [
+            (
+                "list-compress-depth",
+                "-1",
+                "argument must be between 0 and 2147483647 inclusive",
+            ),
+            ("appendonly", "maybe", "argument must be 'yes' or 'no'"),
+            (
+                "maxmemory-clients",
+                "200%",
+                "percentage argument must be less or equal to 100",
+            ),
+            ("save", "1", "Invalid save parameters"),
+        ] {
+            assert_eq!(c.apply(name, value).unwrap_err().reason, reason, "{name}");
+        }
     }
 
     #[test]

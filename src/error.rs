@@ -216,3 +216,15 @@ pub(crate) const MC_STATS_DETAIL_USAGE: &str = "CLIENT_ERROR usage: stats detail
 pub(crate) const MC_CACHEDUMP_NOT_ALLOWED: &str = "CLIENT_ERROR stats cachedump not allowed";
 /// Sent to a memcached client over `maxclients`, before closing.
 pub(crate) const MC_TOO_MANY_CONNECTIONS: &str = "SERVER_ERROR Too many open connections";
+
+/// Transactions (issue 12): a `no-multi` command (SAVE, SHUTDOWN, ...) sent
+/// while queueing; the transaction is doomed.
+pub(crate) const NOT_ALLOWED_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
+/// SAVE: herald keeps no RDB file, so a save always fails; Redis answers a
+/// failed save with a bare `-ERR`.
+pub(crate) const SAVE_FAILED: &str = "ERR";
+
+/// CONFIG SET port to another port: herald's listeners are fixed at startup
+/// (Redis's "Unable to listen on this port" failure, with herald's reason).
+pub(crate) const CONFIG_PORT_FIXED: &str =
+    "Unable to listen on this port: herald does not move its listener at runtime";

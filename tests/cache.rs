@@ -347,3 +347,61 @@ fn one_gigabyte_through_64mb_with_allkeys_lru() {
     assert!(field(&stats, "evicted_keys") > 900_000);
     eprintln!("peak RSS {} MB", peak_rss / (1024 * 1024));
 }
+
+#[test]
+fn no_multi_commands_are_refused_while_queueing_and_doom_the_transaction() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    for cmd in ["SHUTDOWN", "SAVE", "shutdown nosave"] {
+        c.roundtrip(
+            b"DEL foo\r\nMULTI\r\nSET foo bar\r\n",
+            b":0\r\n+OK\r\n+QUEUED\r\n",
+        );
+        c.roundtrip(
+            format!("{cmd}\r\n").as_bytes(),
+            b"-ERR Command not allowed inside a transaction\r\n",
+        );
+        c.roundtrip(
+            b"EXEC\r\nGET foo\r\n",
+            b"-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n",
+        );
+    }
+    // The server is still up; SAVE outside MULTI fails (no persistence).
+    c.roundtrip(b"SAVE\r\n", b"-ERR\r\n");
+    c.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    // COMMAND INFO shows Redis's flags: no_multi where Redis has it, not on
+    // MULTI/EXEC/WATCH (which simply run at once inside a transaction).
+    c.send(b"COMMAND INFO shutdown save multi\r\n");
+    let info = c.frame();
+    let flags: Vec<Vec<String>> = info
+        .items()
+        .iter()
+        .map(|cmd| cmd.items()[2].items().iter().map(|f| f.text()).collect())
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            vec![
+                "admin",
+                "noscript",
+                "loading",
+                "stale",
+                "no_multi",
+                "allow_busy"
+            ],
+            vec!["admin", "noscript", "no_async_loading", "no_multi"],
+            vec!["noscript", "loading", "stale", "fast", "allow_busy"],
+        ]
+    );
+    // A config error inside EXEC is one reply among the others.
+    c.roundtrip(
+        b"MULTI\r\nSET foo bar\r\nCONFIG SET maxmemory bla\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n",
+    );
+    // FLUSHALL while this connection watches several keys.
+    c.roundtrip(
+        b"MSET a a b b\r\nWATCH b a\r\nFLUSHALL\r\nPING\r\n",
+        b"+OK\r\n+OK\r\n+OK\r\n+PONG\r\n",
+    );
+    c.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*-1\r\n");
+}

@@ -1522,3 +1522,36 @@ fn memcached_port_can_be_disabled() {
     let mut resp = server.raw();
     resp.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
+
+#[test]
+fn a_set_refused_as_too_large_removes_the_old_value() {
+    let server = Server::start(&[]);
+    let mut resp = server.raw();
+    resp.cmd(&[b"CONFIG", b"SET", b"item-size-max", b"1024"]);
+    assert_eq!(resp.frame(), Frame::Simple("OK".into()));
+    let mut c = Mc::connect(&server);
+    let big = |cmd: &str| {
+        let mut req = format!("{cmd} k 0 0 1025\r\n").into_bytes();
+        req.extend(std::iter::repeat_n(b'x', 1025));
+        req.extend_from_slice(b"\r\n");
+        req
+    };
+    // add/replace/append refused as too large leave the old value alone ...
+    c.rt(b"set k 0 0 3\r\nold\r\n", b"STORED\r\n");
+    for cmd in ["add", "replace", "append", "prepend"] {
+        c.rt(&big(cmd), b"SERVER_ERROR object too large for cache\r\n");
+        c.rt(b"get k\r\n", b"VALUE k 0 3\r\nold\r\nEND\r\n");
+    }
+    // ... a set does not: memcached unlinks it rather than keep stale data.
+    c.rt(&big("set"), b"SERVER_ERROR object too large for cache\r\n");
+    c.rt(b"get k\r\n", b"END\r\n");
+    // Under noreply too, and the RESP side sees the key gone.
+    c.rt(b"set k 0 0 3\r\nold\r\n", b"STORED\r\n");
+    let mut req = b"set k 0 0 1025 noreply\r\n".to_vec();
+    req.extend(std::iter::repeat_n(b'x', 1025));
+    req.extend_from_slice(b"\r\n");
+    c.send(&req);
+    c.rt(b"get k\r\n", b"END\r\n");
+    resp.roundtrip(b"EXISTS k\r\n", b":0\r\n");
+    c.sync("too large set");
+}

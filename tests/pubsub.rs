@@ -390,3 +390,32 @@ async fn redis_crate_pubsub_resp3_push() {
         }
     }
 }
+
+#[test]
+fn client_reply_off_and_skip_still_deliver_pubsub_frames() {
+    let server = Server::start(&[]);
+    let mut other = server.raw();
+    for resp3 in [false, true] {
+        let mut c = connect(&server, resp3);
+        // OFF: the confirmation and the messages arrive; the +OK of CLIENT
+        // REPLY and every ordinary reply do not.
+        c.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE ch\r\nPSUBSCRIBE c*\r\nSSUBSCRIBE sh\r\n");
+        assert_eq!(c.frame(), conf(resp3, "subscribe", Some("ch"), 1));
+        assert_eq!(c.frame(), conf(resp3, "psubscribe", Some("c*"), 2));
+        assert_eq!(c.frame(), conf(resp3, "ssubscribe", Some("sh"), 1));
+        assert_eq!(publish(&mut other, "ch", "hi"), 2);
+        assert_eq!(c.frame(), msg(resp3, &["message", "ch", "hi"]));
+        assert_eq!(c.frame(), msg(resp3, &["pmessage", "c*", "ch", "hi"]));
+        c.send(b"UNSUBSCRIBE ch\r\nPUNSUBSCRIBE c*\r\nSUNSUBSCRIBE sh\r\n");
+        assert_eq!(c.frame(), conf(resp3, "unsubscribe", Some("ch"), 1));
+        assert_eq!(c.frame(), conf(resp3, "punsubscribe", Some("c*"), 0));
+        assert_eq!(c.frame(), conf(resp3, "sunsubscribe", Some("sh"), 0));
+        // SKIP: the skipped command's confirmation still arrives, then replies resume.
+        c.send(b"CLIENT REPLY ON\r\n");
+        assert_eq!(c.frame(), Frame::Simple("OK".into()));
+        c.send(b"CLIENT REPLY SKIP\r\nPSUBSCRIBE x*\r\nPUNSUBSCRIBE x*\r\n");
+        assert_eq!(c.frame(), conf(resp3, "psubscribe", Some("x*"), 1));
+        assert_eq!(c.frame(), conf(resp3, "punsubscribe", Some("x*"), 0));
+        c.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    }
+}

@@ -167,7 +167,7 @@ fn config_get_set() {
         b"CONFIG SET foo bar\r\n",
         b"-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n",
     );
-    c.roundtrip(b"CONFIG SET port 1\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config\r\n");
+    c.roundtrip(b"CONFIG SET port 1\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port: herald does not move its listener at runtime\r\n");
     c.roundtrip(b"CONFIG SET maxclients abc\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer\r\n");
     // Entries keep key lengths in 32 bits: no bulk string may be longer.
     c.roundtrip(b"CONFIG SET proto-max-bulk-len 4gb\r\n", b"-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be a memory value of at most 4294967295 bytes\r\n");
@@ -238,4 +238,61 @@ fn time_and_role() {
     assert!(secs.abs_diff(now) <= 2, "{t}");
     let usec: u64 = parts[4].parse().unwrap();
     assert!(usec < 1_000_000);
+}
+
+#[test]
+fn config_set_several_atomic_with_redis_errors() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.roundtrip(
+        b"CONFIG SET maxmemory 10000001 repl-backlog-size 10000002 save \"3000 5\"\r\n",
+        b"+OK\r\n",
+    );
+    c.roundtrip(
+        b"CONFIG GET maxmemory repl-backlog-size save\r\n",
+        b"*6\r\n$9\r\nmaxmemory\r\n$8\r\n10000001\r\n$17\r\nrepl-backlog-size\r\n$8\r\n10000002\r\n$4\r\nsave\r\n$6\r\n3000 5\r\n",
+    );
+    // A bad value anywhere: nothing changes, the first bad one is named.
+    c.roundtrip(
+        b"CONFIG SET maxmemory 5 maxmemory-clients 200% client-query-buffer-limit invalid\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100\r\n",
+    );
+    c.roundtrip(
+        b"CONFIG GET maxmemory\r\n",
+        b"*2\r\n$9\r\nmaxmemory\r\n$8\r\n10000001\r\n",
+    );
+    // Duplicates.
+    c.roundtrip(
+        b"CONFIG SET maxmemory 1 maxmemory 2\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - duplicate parameter\r\n",
+    );
+    // As Redis 7.0, a name and its alias are not duplicates (the last one wins).
+    c.roundtrip(
+        b"CONFIG SET lua-time-limit 1 busy-reply-threshold 2\r\nCONFIG GET lua-time-limit\r\n",
+        b"+OK\r\n*2\r\n$14\r\nlua-time-limit\r\n$1\r\n2\r\n",
+    );
+    c.roundtrip(
+        b"CONFIG SET daemonize yes\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n",
+    );
+    c.roundtrip(
+        b"CONFIG SET nosuch 1 maxmemory 1\r\n",
+        b"-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n",
+    );
+    // herald's fixed settings take their current value (CONFIG GET * then SET back).
+    c.roundtrip(b"CONFIG SET databases 16 bind 127.0.0.1\r\n", b"+OK\r\n");
+    // Aliases and names both match a pattern; hidden ones only their exact name.
+    c.roundtrip(
+        b"CONFIG GET *of\r\n",
+        b"*4\r\n$9\r\nreplicaof\r\n$0\r\n\r\n$7\r\nslaveof\r\n$0\r\n\r\n",
+    );
+    c.roundtrip(b"CONFIG GET key-load*\r\n", b"*0\r\n");
+    c.roundtrip(
+        b"CONFIG GET key-load-delay\r\n",
+        b"*2\r\n$14\r\nkey-load-delay\r\n$1\r\n0\r\n",
+    );
+    c.roundtrip(
+        b"CONFIG SET list-max-ziplist-size -3 appendfsync ALWAYS\r\nCONFIG GET list-max-listpack-size appendfsync\r\n",
+        b"+OK\r\n*4\r\n$22\r\nlist-max-listpack-size\r\n$2\r\n-3\r\n$11\r\nappendfsync\r\n$6\r\nalways\r\n",
+    );
 }

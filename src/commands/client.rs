@@ -73,7 +73,7 @@ pub(crate) static COMMANDS: &[Command] = &[
             FAST,
             NO_AUTH,
             SUBSCRIBED_OK,
-            NO_MULTI
+            RUNS_IN_MULTI
         ],
         "Closes the connection.",
         quit,
@@ -90,7 +90,7 @@ pub(crate) static COMMANDS: &[Command] = &[
             NO_AUTH,
             ALLOW_BUSY,
             SUBSCRIBED_OK,
-            NO_MULTI
+            RUNS_IN_MULTI
         ],
         "Resets the connection.",
         reset,

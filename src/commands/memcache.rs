@@ -717,6 +717,16 @@ fn store_item(
 }
 
 /// `delete <key> [0] [noreply]`
+/// A `set` refused as too large: the key's old value goes, as memcached
+/// unlinks it (a failed set must not leave stale data readable).
+pub(crate) fn unlink_refused_set(shared: &Shared, key: &[u8]) {
+    let now = crate::store::unix_ms();
+    if shared.store.slot(MEMCACHE_DB, key, now).remove().is_some() {
+        shared.memcache.markers.forget(key);
+        notify(shared, MEMCACHE_DB, EventClass::GENERIC, "del", key);
+    }
+}
+
 fn delete(shared: &Shared, key: &[u8], noreply: bool, out: &mut BytesMut, now: u64) {
     let stats = &shared.memcache;
     let removed = shared.store.slot(MEMCACHE_DB, key, now).remove().is_some();

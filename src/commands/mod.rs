@@ -123,13 +123,19 @@ impl Flags {
     pub(crate) const NO_AUTH: Flags = Flags(1 << 10);
     /// Allowed in RESP2 subscribed context (PING, (P|S)(UN)SUBSCRIBE, QUIT, RESET).
     pub(crate) const SUBSCRIBED_OK: Flags = Flags(1 << 11);
-    /// Not queued inside MULTI (MULTI, EXEC, DISCARD, WATCH...).
+    /// Redis's `no-multi`: refused while queueing a transaction ("Command not
+    /// allowed inside a transaction", and EXEC then answers EXECABORT).
     pub(crate) const NO_MULTI: Flags = Flags(1 << 12);
     pub(crate) const ALLOW_BUSY: Flags = Flags(1 << 13);
     /// Runs with every other command held off (multi-key commands that must be
     /// atomic across shards: RENAME, COPY, MOVE, SWAPDB, FLUSH*, EXEC; MGET,
     /// MSET and MSETNX lock just their keys' shards instead: `Store::lock_keys`).
     pub(crate) const EXCLUSIVE: Flags = Flags(1 << 14);
+    /// Runs at once inside MULTI instead of being queued: exactly what Redis's
+    /// processCommand special-cases (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
+    /// Not a Redis flag: COMMAND INFO does not show it.
+    pub(crate) const RUNS_IN_MULTI: Flags = Flags(1 << 15);
+    pub(crate) const NO_ASYNC_LOADING: Flags = Flags(1 << 16);
 
     const NAMES: &'static [(Flags, &'static str)] = &[
         (Flags::WRITE, "write"),
@@ -143,6 +149,7 @@ impl Flags {
         (Flags::STALE, "stale"),
         (Flags::FAST, "fast"),
         (Flags::NO_AUTH, "no_auth"),
+        (Flags::NO_ASYNC_LOADING, "no_async_loading"),
         (Flags::NO_MULTI, "no_multi"),
         (Flags::ALLOW_BUSY, "allow_busy"),
     ];
@@ -467,7 +474,10 @@ pub(crate) fn dispatch(
                 let name = String::from_utf8_lossy(&args[0]).to_lowercase();
                 let err = error::not_allowed_subscribed(&name).into();
                 refuse(shared, session, reply, Some(id), err);
-            } else if session.multi.is_some() && !flags.has(Flags::NO_MULTI) {
+            } else if session.multi.is_some() && flags.has(Flags::NO_MULTI) {
+                let err = error::NOT_ALLOWED_IN_MULTI.into();
+                refuse(shared, session, reply, Some(id), err);
+            } else if session.multi.is_some() && !flags.has(Flags::RUNS_IN_MULTI) {
                 if flags.has(Flags::DENYOOM) && !shared.store.make_room() {
                     refuse(shared, session, reply, Some(id), error::OOM.into());
                 } else if let Some(multi) = session.multi.as_mut() {
@@ -575,9 +585,12 @@ pub(crate) fn execute(
 /// Apply CLIENT REPLY OFF|SKIP to what the command just appended.
 pub(crate) fn finish_reply(session: &mut Session, reply: &mut Reply, start_len: usize) {
     match session.reply_mode {
-        ReplyMode::On => {}
+        ReplyMode::On => reply.forget_pushed(),
         ReplyMode::Off => reply.truncate(start_len),
-        ReplyMode::SkipNext => session.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::SkipNext => {
+            reply.forget_pushed();
+            session.reply_mode = ReplyMode::SkipThis;
+        }
         ReplyMode::SkipThis => {
             reply.truncate(start_len);
             session.reply_mode = ReplyMode::On;

@@ -213,6 +213,7 @@ fn publish_counts(session: &Session) {
 }
 
 fn confirm(reply: &mut Reply, word: &[u8], name: Option<&[u8]>, count: usize) {
+    let start = reply.len();
     reply.push(3);
     reply.bulk(word);
     match name {
@@ -220,6 +221,7 @@ fn confirm(reply: &mut Reply, word: &[u8], name: Option<&[u8]>, count: usize) {
         None => reply.null(),
     }
     reply.int(count as i64);
+    reply.keep_pushed(start);
 }
 
 fn join(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) {

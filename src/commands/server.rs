@@ -9,7 +9,7 @@ use super::args::text;
 use super::client::{container_without_subcommand, REDIS_COMPAT_VERSION};
 use super::{Command, Ctx, TableEntry};
 use crate::commands::Shared;
-use crate::config::{find_param, Config, PARAMS};
+use crate::config::{hidden_param, listed_params, lookup_param, Config, ParamRef};
 use crate::error;
 use crate::error::CommandResult;
 use crate::flags;
@@ -93,6 +93,14 @@ pub(crate) static COMMANDS: &[Command] = &[
         flags![ADMIN, NOSCRIPT, LOADING, STALE, NO_MULTI, ALLOW_BUSY],
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         shutdown,
+    ),
+    Command::row(
+        GROUP,
+        "save",
+        1,
+        flags![NO_ASYNC_LOADING, ADMIN, NOSCRIPT, NO_MULTI],
+        "Synchronously saves the database(s) to disk.",
+        save,
     ),
 ];
 
@@ -589,13 +597,20 @@ fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let config = ctx.shared.config.read().clone();
     let mut pairs: Vec<(&str, String)> = Vec::new();
+    let add = |name: &'static str, p: ParamRef, pairs: &mut Vec<(&str, String)>| {
+        if !pairs.iter().any(|(n, _)| *n == name) {
+            pairs.push((name, p.get(&config)));
+        }
+    };
     for pattern in &args[2..] {
-        for p in PARAMS {
-            if glob_match_nocase(pattern, p.name.as_bytes())
-                && !pairs.iter().any(|(n, _)| *n == p.name)
-            {
-                pairs.push((p.name, (p.get)(&config)));
+        for (name, p) in listed_params() {
+            if glob_match_nocase(pattern, name.as_bytes()) {
+                add(name, p, &mut pairs);
             }
+        }
+        // Hidden parameters answer only to their exact name.
+        if let Some((name, p)) = hidden_param(&text(pattern)) {
+            add(name, p, &mut pairs);
         }
     }
     ctx.reply.map(pairs.len());
@@ -606,22 +621,56 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-/// CONFIG SET parameter value [parameter value ...]: all or nothing.
+/// CONFIG SET parameter value [parameter value ...]: all or nothing, checked
+/// as Redis's configSetCommand: every name first (the first unknown one, an
+/// immutable one, a duplicate), then each value in order; on any error no
+/// value changes.
 fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !args.len().is_multiple_of(2) {
         return Err(error::SYNTAX.into());
     }
-    let mut candidate = ctx.shared.config.read().clone();
+    let current = ctx.shared.config.read().clone();
+    let mut found: Vec<(String, ParamRef, String)> = Vec::new();
+    let mut refused: Option<(String, &str)> = None;
     for pair in args[2..].chunks(2) {
         let name = text(&pair[0]);
-        let Some(param) = find_param(&name) else {
+        let value = text(&pair[1]);
+        let Some(param) = lookup_param(&name) else {
+            if refused.is_some() {
+                continue;
+            }
             return Err(error::config_set_unknown(&name).into());
         };
-        if !param.mutable {
-            return Err(error::config_set_failed(&name, "can't set immutable config").into());
+        if refused.is_some() {
+            continue;
         }
-        if let Err(reason) = (param.set)(&mut candidate, &text(&pair[1])) {
-            return Err(error::config_set_failed(&name, &reason).into());
+        // herald's own fixed parameters accept their current value (a no-op).
+        let unchanged = matches!(param, ParamRef::Herald(_)) && param.get(&current) == value;
+        if !param.mutable() && !unchanged {
+            refused = Some((
+                name.clone(),
+                if param.name() == "port" {
+                    error::CONFIG_PORT_FIXED
+                } else {
+                    "can't set immutable config"
+                },
+            ));
+        } else if found.iter().any(|(n, _, _)| n.eq_ignore_ascii_case(&name)) {
+            // As Redis 7.0: a name and its alias are not duplicates of each other.
+            refused = Some((name.clone(), "duplicate parameter"));
+        }
+        found.push((name, param, value));
+    }
+    if let Some((name, reason)) = refused {
+        return Err(error::config_set_failed(&name, reason).into());
+    }
+    let mut candidate = current.clone();
+    for (name, param, value) in &found {
+        if !param.mutable() {
+            continue;
+        }
+        if let Err(reason) = param.set(&mut candidate, value) {
+            return Err(error::config_set_failed(name, &reason).into());
         }
     }
     *ctx.shared.config.write() = candidate;
@@ -698,6 +747,12 @@ fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: graceful shutdown; no reply on success.
+/// SAVE: herald has no persistence, so the save fails as Redis's does when it
+/// cannot write its RDB file.
+fn save(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    Err(error::SAVE_FAILED.into())
+}
+
 fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     for a in &args[1..] {
         let a = a.to_ascii_lowercase();

@@ -24,7 +24,7 @@ pub(crate) static COMMANDS: &[Command] = &[
         GROUP,
         "multi",
         1,
-        flags![NOSCRIPT, LOADING, STALE, FAST, NO_MULTI, ALLOW_BUSY],
+        flags![NOSCRIPT, LOADING, STALE, FAST, RUNS_IN_MULTI, ALLOW_BUSY],
         "Starts a transaction.",
         multi,
     )
@@ -33,7 +33,7 @@ pub(crate) static COMMANDS: &[Command] = &[
         GROUP,
         "exec",
         1,
-        flags![NOSCRIPT, LOADING, STALE, NO_MULTI, EXCLUSIVE],
+        flags![NOSCRIPT, LOADING, STALE, RUNS_IN_MULTI, EXCLUSIVE],
         "Executes all commands in a transaction.",
         exec,
     )
@@ -42,7 +42,7 @@ pub(crate) static COMMANDS: &[Command] = &[
         GROUP,
         "discard",
         1,
-        flags![NOSCRIPT, LOADING, STALE, FAST, NO_MULTI, ALLOW_BUSY],
+        flags![NOSCRIPT, LOADING, STALE, FAST, RUNS_IN_MULTI, ALLOW_BUSY],
         "Discards a transaction.",
         discard,
     )
@@ -51,7 +51,7 @@ pub(crate) static COMMANDS: &[Command] = &[
         GROUP,
         "watch",
         -2,
-        flags![NOSCRIPT, LOADING, STALE, FAST, NO_MULTI, ALLOW_BUSY],
+        flags![NOSCRIPT, LOADING, STALE, FAST, RUNS_IN_MULTI, ALLOW_BUSY],
         "Monitors changes to keys to determine the execution of a transaction.",
         watch,
     )

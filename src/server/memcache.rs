@@ -57,6 +57,9 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
                 }
                 Ok(None) => break,
                 Err(e) => {
+                    if let Some(key) = parser.take_refused_set_key() {
+                        crate::commands::memcache::unlink_refused_set(&shared, &key);
+                    }
                     response::error(&mut out, &e);
                     if e.close() {
                         close = true;

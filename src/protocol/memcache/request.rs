@@ -402,6 +402,9 @@ enum State {
 #[derive(Debug)]
 pub struct McParser {
     state: State,
+    /// The key of a `set` just refused as too large: memcached unlinks its old
+    /// value so no stale data persists (`take_refused_set_key`).
+    refused_set_key: Option<Bytes>,
 }
 
 impl Default for McParser {
@@ -411,8 +414,15 @@ impl Default for McParser {
 }
 
 impl McParser {
+    /// After an `ObjectTooLarge` error: the key whose old value must go, when
+    /// the refused command was a `set` (memcached's "avoid stale data").
+    pub fn take_refused_set_key(&mut self) -> Option<Bytes> {
+        self.refused_set_key.take()
+    }
+
     pub fn new() -> Self {
         McParser {
+            refused_set_key: None,
             state: State::Line { scanned: 0 },
         }
     }
@@ -660,6 +670,9 @@ impl McParser {
         let len = data_len(vlen).ok_or(bad)?;
         if len > limits.item_size_max {
             self.state = State::Swallow { remaining: len + 2 };
+            if mode == StoreMode::Set {
+                self.refused_set_key = Some(key);
+            }
             return Err(McError::quiet(McErrorKind::ObjectTooLarge, noreply));
         }
         self.state = State::Data {

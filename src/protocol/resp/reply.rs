@@ -30,6 +30,9 @@ impl Protocol {
 pub struct Reply {
     buf: BytesMut,
     protocol: Protocol,
+    /// Byte ranges of pub/sub frames (`keep_pushed`): CLIENT REPLY OFF/SKIP
+    /// silences replies but not these, as Redis's CLIENT_PUSHING.
+    pushed: Vec<std::ops::Range<usize>>,
 }
 
 impl Default for Reply {
@@ -43,6 +46,7 @@ impl Reply {
         Reply {
             buf: BytesMut::with_capacity(16 * 1024),
             protocol,
+            pushed: Vec::new(),
         }
     }
 
@@ -69,9 +73,28 @@ impl Reply {
         self.buf.is_empty()
     }
 
-    /// Drop everything appended after the first `len` bytes (CLIENT REPLY OFF/SKIP).
+    /// Drop everything appended after the first `len` bytes (CLIENT REPLY OFF/SKIP),
+    /// except the pub/sub frames marked by `keep_pushed`.
     pub fn truncate(&mut self, len: usize) {
+        let mut kept = BytesMut::new();
+        for r in self.pushed.drain(..) {
+            if r.start >= len && r.end <= self.buf.len() {
+                kept.extend_from_slice(&self.buf[r]);
+            }
+        }
         self.buf.truncate(len);
+        self.buf.extend_from_slice(&kept);
+    }
+
+    /// Mark what was appended since `start` as a pub/sub frame, which silenced
+    /// replies still deliver.
+    pub fn keep_pushed(&mut self, start: usize) {
+        self.pushed.push(start..self.buf.len());
+    }
+
+    /// The end of a command's reply: forget the marks (`truncate` reads them).
+    pub fn forget_pushed(&mut self) {
+        self.pushed.clear();
     }
 
     /// What to write to the socket.
@@ -83,6 +106,7 @@ impl Reply {
     /// past `keep_capacity` bytes (one large reply must not pin it forever).
     pub fn clear(&mut self, keep_capacity: usize) {
         self.buf.clear();
+        self.pushed.clear();
         if self.buf.capacity() > keep_capacity {
             self.buf = BytesMut::with_capacity(16 * 1024);
         }
