@@ -68,6 +68,14 @@ pub struct Config {
     pub maxmemory_samples: u32,
     /// Enabled keyspace notification classes (bits of `notify-keyspace-events`).
     pub notify_keyspace_events: u32,
+    // --- hash/set encodings (issue 13, types branch): Redis 7.0 names and defaults ---
+    /// A hash stays listpack-encoded up to this many fields (`hash-max-listpack-entries`).
+    pub hash_max_listpack_entries: u64,
+    /// ... and while no field or value is longer than this (`hash-max-listpack-value`).
+    pub hash_max_listpack_value: u64,
+    /// An all-integer set stays an intset up to this many members (`set-max-intset-entries`).
+    pub set_max_intset_entries: u64,
+    // --- end hash/set encodings ---
 }
 
 impl Default for Config {
@@ -95,6 +103,10 @@ impl Default for Config {
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
             notify_keyspace_events: 0,
+            // hash/set encodings (issue 13)
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
         }
     }
 }
@@ -418,6 +430,53 @@ pub static PARAMS: &[Param] = &[
         },
         mutable: true,
     },
+    // --- hash/set encodings (issue 13, types branch); the ziplist names are Redis's aliases ---
+    Param {
+        name: "hash-max-listpack-entries",
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = parse_bounded(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "hash-max-ziplist-entries",
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = parse_bounded(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = parse_bounded(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "hash-max-ziplist-value",
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = parse_bounded(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "set-max-intset-entries",
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| {
+            c.set_max_intset_entries = parse_bounded(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    // --- end hash/set encodings ---
 ];
 
 pub fn find_param(name: &str) -> Option<&'static Param> {
