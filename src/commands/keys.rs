@@ -768,7 +768,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let small_int = |v: ValueRef<'_>| match v {
         ValueRef::Str(s) => parse_i64(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)),
-        ValueRef::List(_) => false,
+        _ => false,
     };
     let Some(is_small_int) = object_lookup(ctx, &args[2], |e| small_int(e.value())) else {
         return Ok(());
@@ -846,6 +846,11 @@ fn encoding(value: ValueRef<'_>) -> &'static str {
                 "quicklist"
             }
         }
+        // Redis 7.0: converted for good once past hash-max-listpack-* / set-max-intset-entries.
+        ValueRef::Hash(h) if h.hashtable => "hashtable",
+        ValueRef::Hash(_) => "listpack",
+        ValueRef::Set(s) if s.hashtable => "hashtable",
+        ValueRef::Set(_) => "intset",
     }
 }
 

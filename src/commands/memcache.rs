@@ -504,7 +504,7 @@ fn get(
                     response::value(out, key, e.flags, v, with_cas.then_some(e.cas));
                     true
                 }
-                ValueRef::List(_) => false,
+                _ => false,
             },
             None => false,
         };

@@ -12,13 +12,13 @@
 //! keys cost one jemalloc size class each), a `Bytes` for longer strings (so
 //! commands that keep a value past the lock, like GETDEL or memcached's meta
 //! get, take a reference-counted clone instead of a copy, and APPEND grows it
-//! amortized), or a boxed list.
+//! amortized), or a boxed collection (list, hash, set) with its running charge.
 //!
 //! The header is packed because every byte counts at a million keys: key
 //! "key:123456" + a 16-byte value + 35 header bytes = 61 bytes, one 64-byte
 //! size class. Packed fields are read and written by value (`e.cas`,
 //! `e.expires_at_ms = t`); never take a reference to one (the compiler refuses).
-//! A `Bytes` or list box in the value part starts at the next 8-byte boundary.
+//! A `Bytes` or collection box in the value part starts at the next 8-byte boundary.
 
 use std::alloc::{self, Layout};
 use std::collections::VecDeque;
@@ -26,6 +26,8 @@ use std::ops::{Deref, DerefMut};
 use std::ptr::{self, NonNull};
 
 use bytes::{Bytes, BytesMut};
+
+pub use super::collections::{HashValue, SetValue};
 
 /// Bytes charged per entry beyond key and value: the map slot, the entry
 /// header and allocator rounding (measured: RSS / keys for small values).
@@ -45,6 +47,8 @@ pub const LFU_INIT: u8 = 5;
 pub enum Value {
     Str(Bytes),
     List(VecDeque<Bytes>),
+    Hash(HashValue),
+    Set(SetValue),
 }
 
 /// What a key holds, borrowed from its entry.
@@ -52,6 +56,8 @@ pub enum Value {
 pub enum ValueRef<'a> {
     Str(&'a [u8]),
     List(&'a VecDeque<Bytes>),
+    Hash(&'a HashValue),
+    Set(&'a SetValue),
 }
 
 impl Value {
@@ -59,6 +65,8 @@ impl Value {
         match self {
             Value::Str(b) => ValueRef::Str(b),
             Value::List(l) => ValueRef::List(l),
+            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Set(s) => ValueRef::Set(s),
         }
     }
 
@@ -79,6 +87,8 @@ impl<'a> ValueRef<'a> {
         match self {
             ValueRef::Str(_) => "string",
             ValueRef::List(_) => "list",
+            ValueRef::Hash(_) => "hash",
+            ValueRef::Set(_) => "set",
         }
     }
 
@@ -90,6 +100,8 @@ impl<'a> ValueRef<'a> {
                 .iter()
                 .map(|i| i.len() + LIST_ELEMENT_OVERHEAD_BYTES)
                 .sum(),
+            ValueRef::Hash(h) => h.charged_bytes(),
+            ValueRef::Set(s) => s.charged_bytes(),
         }
     }
 
@@ -98,6 +110,8 @@ impl<'a> ValueRef<'a> {
         match self {
             ValueRef::Str(s) => Value::Str(Bytes::copy_from_slice(s)),
             ValueRef::List(l) => Value::List(l.clone()),
+            ValueRef::Hash(h) => Value::Hash(h.clone()),
+            ValueRef::Set(s) => Value::Set(s.clone()),
         }
     }
 
@@ -105,7 +119,7 @@ impl<'a> ValueRef<'a> {
     pub fn as_str(self) -> Option<&'a [u8]> {
         match self {
             ValueRef::Str(s) => Some(s),
-            ValueRef::List(_) => None,
+            _ => None,
         }
     }
 }
@@ -140,7 +154,7 @@ struct Header {
     meta: Meta,
     kind: u8,
     key_len: u32,
-    /// Length of an inline string; the list's charged bytes are kept in its box.
+    /// Length of an inline string; a collection's charged bytes are kept in its box.
     inline_len: u32,
 }
 
@@ -192,6 +206,8 @@ const _: () = assert!(HEADER_BYTES == 35);
 const KIND_INLINE: u8 = 0;
 const KIND_SHARED: u8 = 1;
 const KIND_LIST: u8 = 2;
+const KIND_HASH: u8 = 3;
+const KIND_SET: u8 = 4;
 
 /// Whether `Entry::build` copies the value's bytes: `Borrowed` for data that
 /// may be a slice of a connection's read buffer (storing that slice would pin
@@ -209,18 +225,30 @@ struct ListBox {
     charged: usize,
 }
 
+/// A hash value with its running charge (as `ListBox`).
+struct HashBox {
+    hash: HashValue,
+    charged: usize,
+}
+
+/// A set value with its running charge (as `ListBox`).
+struct SetBox {
+    set: SetValue,
+    charged: usize,
+}
+
 /// One key's allocation, owned. The map stores these by value (8 bytes each).
 pub struct Entry {
     ptr: NonNull<Header>,
 }
 
 // SAFETY: an Entry owns its allocation exclusively (like a Box); the Bytes
-// and VecDeque inside are Send + Sync.
+// and collections inside are Send + Sync.
 unsafe impl Send for Entry {}
 unsafe impl Sync for Entry {}
 
 /// Where the value part starts: right after the key for an inline string;
-/// for a `Bytes` or a list box, at the next 8-byte boundary, so the store can
+/// for a `Bytes` or a collection box, at the next 8-byte boundary, so the store can
 /// use ordinary aligned references to them (a `Bytes` must be cloned in place:
 /// its clone may rewrite its own fields).
 fn value_offset(kind: u8, key_len: usize) -> usize {
@@ -236,7 +264,9 @@ fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
     let part = match kind {
         KIND_INLINE => inline_len,
         KIND_SHARED => std::mem::size_of::<Bytes>(),
-        _ => std::mem::size_of::<Box<ListBox>>(),
+        KIND_LIST => std::mem::size_of::<Box<ListBox>>(),
+        KIND_HASH => std::mem::size_of::<Box<HashBox>>(),
+        _ => std::mem::size_of::<Box<SetBox>>(),
     };
     let size = value_offset(kind, key_len) + part;
     Layout::from_size_align(size, 8)
@@ -291,6 +321,8 @@ impl Entry {
             Value::Str(s) if s.len() <= INLINE_MAX_BYTES => (KIND_INLINE, s.len() as u32),
             Value::Str(_) => (KIND_SHARED, 0),
             Value::List(_) => (KIND_LIST, 0),
+            Value::Hash(_) => (KIND_HASH, 0),
+            Value::Set(_) => (KIND_SET, 0),
         };
         let layout = layout_for(key.len(), header.kind, header.inline_len as usize);
         // SAFETY: the layout is non-empty (the header alone is 35 bytes) and
@@ -326,6 +358,44 @@ impl Entry {
                     ptr::write(
                         value_at as *mut Box<ListBox>,
                         Box::new(ListBox { items, charged }),
+                    );
+                }
+                Value::Hash(hash) => {
+                    let hash = match source {
+                        Source::Borrowed => HashValue {
+                            fields: hash
+                                .fields
+                                .iter()
+                                .map(|(f, v)| {
+                                    (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))
+                                })
+                                .collect(),
+                            hashtable: hash.hashtable,
+                        },
+                        Source::Owned => hash,
+                    };
+                    let charged = hash.charged_bytes();
+                    ptr::write(
+                        value_at as *mut Box<HashBox>,
+                        Box::new(HashBox { hash, charged }),
+                    );
+                }
+                Value::Set(set) => {
+                    let set = match source {
+                        Source::Borrowed => SetValue {
+                            members: set
+                                .members
+                                .iter()
+                                .map(|m| Bytes::copy_from_slice(m))
+                                .collect(),
+                            hashtable: set.hashtable,
+                        },
+                        Source::Owned => set,
+                    };
+                    let charged = set.charged_bytes();
+                    ptr::write(
+                        value_at as *mut Box<SetBox>,
+                        Box::new(SetBox { set, charged }),
                     );
                 }
             }
@@ -388,6 +458,30 @@ impl Entry {
             .then(|| unsafe { &mut **(self.value_at() as *mut Box<ListBox>) })
     }
 
+    fn hash_box(&self) -> Option<&HashBox> {
+        // SAFETY: a KIND_HASH entry holds an initialised, 8-aligned Box<HashBox>.
+        (self.header().kind == KIND_HASH)
+            .then(|| unsafe { &**(self.value_at() as *const Box<HashBox>) })
+    }
+
+    fn hash_box_mut(&mut self) -> Option<&mut HashBox> {
+        // SAFETY: as `hash_box`; &mut self is exclusive.
+        (self.header().kind == KIND_HASH)
+            .then(|| unsafe { &mut **(self.value_at() as *mut Box<HashBox>) })
+    }
+
+    fn set_box(&self) -> Option<&SetBox> {
+        // SAFETY: a KIND_SET entry holds an initialised, 8-aligned Box<SetBox>.
+        (self.header().kind == KIND_SET)
+            .then(|| unsafe { &**(self.value_at() as *const Box<SetBox>) })
+    }
+
+    fn set_box_mut(&mut self) -> Option<&mut SetBox> {
+        // SAFETY: as `set_box`; &mut self is exclusive.
+        (self.header().kind == KIND_SET)
+            .then(|| unsafe { &mut **(self.value_at() as *mut Box<SetBox>) })
+    }
+
     /// The value, borrowed.
     pub fn value(&self) -> ValueRef<'_> {
         if let Some(b) = self.shared() {
@@ -395,6 +489,12 @@ impl Entry {
         }
         if let Some(l) = self.list_box() {
             return ValueRef::List(&l.items);
+        }
+        if let Some(h) = self.hash_box() {
+            return ValueRef::Hash(&h.hash);
+        }
+        if let Some(s) = self.set_box() {
+            return ValueRef::Set(&s.set);
         }
         let len = self.header().inline_len as usize;
         // SAFETY: an inline entry has len bytes of string right after the key.
@@ -415,19 +515,40 @@ impl Entry {
         self.list_box_mut().map(|l| &mut l.items)
     }
 
+    /// The hash, for in-place changes (with `Slot::update_with_charge`).
+    pub fn hash_mut(&mut self) -> Option<&mut HashValue> {
+        self.hash_box_mut().map(|h| &mut h.hash)
+    }
+
+    /// The set, for in-place changes (with `Slot::update_with_charge`).
+    pub fn set_mut(&mut self) -> Option<&mut SetValue> {
+        self.set_box_mut().map(|s| &mut s.set)
+    }
+
     /// Bytes charged for this entry: key + value + overhead.
     pub fn charged(&self) -> usize {
-        let value = match self.list_box() {
-            Some(l) => l.charged,
-            None => self.value().as_str().map_or(0, <[u8]>::len),
+        let value = if let Some(l) = self.list_box() {
+            l.charged
+        } else if let Some(h) = self.hash_box() {
+            h.charged
+        } else if let Some(s) = self.set_box() {
+            s.charged
+        } else {
+            self.value().as_str().map_or(0, <[u8]>::len)
         };
         self.key_len() + value + ENTRY_OVERHEAD_BYTES
     }
 
-    /// A list's running charge moves by `delta` (its caller measured the change).
-    pub(super) fn add_list_charge(&mut self, delta: isize) {
-        if let Some(l) = self.list_box_mut() {
-            l.charged = l.charged.saturating_add_signed(delta);
+    /// A collection's running charge moves by `delta` (its caller measured the change).
+    pub(super) fn add_collection_charge(&mut self, delta: isize) {
+        let charged = match self.header().kind {
+            KIND_LIST => self.list_box_mut().map(|l| &mut l.charged),
+            KIND_HASH => self.hash_box_mut().map(|h| &mut h.charged),
+            KIND_SET => self.set_box_mut().map(|s| &mut s.charged),
+            _ => None,
+        };
+        if let Some(c) = charged {
+            *c = c.saturating_add_signed(delta);
         }
     }
 
@@ -438,6 +559,12 @@ impl Entry {
         }
         if let Some(l) = self.list_box_mut() {
             return Value::List(std::mem::take(&mut l.items));
+        }
+        if let Some(h) = self.hash_box_mut() {
+            return Value::Hash(std::mem::take(&mut h.hash));
+        }
+        if let Some(s) = self.set_box_mut() {
+            return Value::Set(std::mem::take(&mut s.set));
         }
         Value::Str(Bytes::copy_from_slice(
             self.value().as_str().unwrap_or_default(),
@@ -464,6 +591,18 @@ impl Entry {
                 if let Some(l) = self.list_box_mut() {
                     l.charged = ValueRef::List(&items).charged_bytes();
                     l.items = items;
+                }
+            }
+            (KIND_HASH, Value::Hash(hash)) => {
+                if let Some(h) = self.hash_box_mut() {
+                    h.charged = hash.charged_bytes();
+                    h.hash = hash;
+                }
+            }
+            (KIND_SET, Value::Set(set)) => {
+                if let Some(s) = self.set_box_mut() {
+                    s.charged = set.charged_bytes();
+                    s.set = set;
                 }
             }
             (_, value) => {
@@ -557,6 +696,8 @@ impl Drop for Entry {
             match self.header().kind {
                 KIND_SHARED => ptr::drop_in_place(self.value_at() as *mut Bytes),
                 KIND_LIST => ptr::drop_in_place(self.value_at() as *mut Box<ListBox>),
+                KIND_HASH => ptr::drop_in_place(self.value_at() as *mut Box<HashBox>),
+                KIND_SET => ptr::drop_in_place(self.value_at() as *mut Box<SetBox>),
                 _ => {}
             }
             alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout);
@@ -573,7 +714,7 @@ mod tests {
     }
 
     #[test]
-    fn inline_shared_and_list_round_trip() {
+    fn inline_shared_and_collections_round_trip() {
         let long = vec![b'x'; INLINE_MAX_BYTES + 1];
         for value in [
             s(b""),
@@ -583,6 +724,22 @@ mod tests {
                 Bytes::from_static(b"a"),
                 Bytes::from_static(b"bc"),
             ])),
+            Value::Hash(HashValue {
+                fields: [
+                    (Bytes::from_static(b"f1"), Bytes::from_static(b"v1")),
+                    (Bytes::from_static(b"f2"), Bytes::from_static(b"value two")),
+                ]
+                .into_iter()
+                .collect(),
+                hashtable: false,
+            }),
+            Value::Hash(HashValue::default()),
+            Value::Set(SetValue {
+                members: [Bytes::from_static(b"1"), Bytes::from_static(b"x")]
+                    .into_iter()
+                    .collect(),
+                hashtable: true,
+            }),
         ] {
             let e = Entry::new(b"key:1", value.clone(), 42, 7, 9, 1000);
             assert_eq!(e.key(), b"key:1");
@@ -626,6 +783,38 @@ mod tests {
         e.set_value(Value::List(VecDeque::from([Bytes::from_static(b"q")])));
         assert_eq!(e.list_mut().map(|l| l.len()), Some(1));
         assert!(e.edit_str(|_| ()).is_none());
+        e.set_value(Value::Hash(HashValue::default()));
+        assert!(e.list_mut().is_none() && e.set_mut().is_none());
+        e.hash_mut()
+            .unwrap()
+            .insert(Bytes::from_static(b"f"), Bytes::from_static(b"v"));
+        assert_eq!(e.value().type_name(), "hash");
+        e.set_value(Value::Set(SetValue::default()));
+        assert!(e.hash_mut().is_none());
+        e.set_mut().unwrap().insert(Bytes::from_static(b"m"));
+        assert_eq!(e.value().type_name(), "set");
+        assert!(e.str_bytes().is_none());
+    }
+
+    #[test]
+    fn collection_charges_follow_reported_deltas() {
+        let mut e = Entry::new(b"h", Value::Hash(HashValue::default()), 0, 1, 0, 0);
+        let base = e.charged();
+        let (new, delta) = e
+            .hash_mut()
+            .unwrap()
+            .insert(Bytes::from_static(b"field"), Bytes::from_static(b"value"));
+        assert!(new);
+        e.add_collection_charge(delta);
+        assert_eq!(e.charged(), base + e.value().charged_bytes());
+        let (_, delta) = e.hash_mut().unwrap().remove(b"field").unwrap();
+        e.add_collection_charge(delta);
+        assert_eq!(e.charged(), base);
+        let mut s = Entry::new(b"s", Value::Set(SetValue::default()), 0, 1, 0, 0);
+        let base = s.charged();
+        let (_, delta) = s.set_mut().unwrap().insert(Bytes::from_static(b"abc"));
+        s.add_collection_charge(delta);
+        assert_eq!(s.charged(), base + s.value().charged_bytes());
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! The keyspace listener is called with the shard lock held: it may publish
 //! (pub/sub locks) but must not touch the store.
 
+mod collections;
 mod entry;
 pub mod evict;
 pub mod expire;
@@ -31,8 +32,10 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 
+pub use collections::{FieldMap, MemberSet, HASH_FIELD_OVERHEAD_BYTES, SET_MEMBER_OVERHEAD_BYTES};
 pub use entry::{
-    Entry, Meta, Value, ValueRef, ENTRY_OVERHEAD_BYTES, LFU_INIT, LIST_ELEMENT_OVERHEAD_BYTES,
+    Entry, HashValue, Meta, SetValue, Value, ValueRef, ENTRY_OVERHEAD_BYTES, LFU_INIT,
+    LIST_ELEMENT_OVERHEAD_BYTES,
 };
 pub use evict::{EvictionPolicy, MemoryLimits};
 pub use table::{key_hash, KeyMap};
@@ -511,7 +514,7 @@ impl<'a> Slot<'a> {
         let had_ttl = e.expires_at_ms != 0;
         let before = e.charged();
         let (r, list_delta) = f(e);
-        e.add_list_charge(list_delta);
+        e.add_collection_charge(list_delta);
         e.cas = cas;
         e.set_access(clock);
         let after = e.charged();
