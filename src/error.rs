@@ -211,3 +211,20 @@ pub const MC_STATS_DETAIL_USAGE: &str = "CLIENT_ERROR usage: stats detail on|off
 pub const MC_CACHEDUMP_NOT_ALLOWED: &str = "CLIENT_ERROR stats cachedump not allowed";
 /// Sent to a memcached client over `maxclients`, before closing.
 pub const MC_TOO_MANY_CONNECTIONS: &str = "SERVER_ERROR Too many open connections";
+
+// Bit and LCS commands (src/commands/bits.rs: bitops.c, t_string.c `lcsCommand`).
+pub const BIT_OFFSET_OUT_OF_RANGE: &str = "ERR bit offset is not an integer or out of range";
+pub const BIT_OUT_OF_RANGE: &str = "ERR bit is not an integer or out of range";
+pub const BIT_ARGUMENT: &str = "ERR The bit argument must be 1 or 0.";
+pub const BITOP_NOT_SINGLE_KEY: &str = "ERR BITOP NOT must be called with a single source key.";
+pub const BITFIELD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub const BITFIELD_OVERFLOW_TYPE: &str = "ERR Invalid OVERFLOW type specified";
+pub const BITFIELD_RO_GET_ONLY: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+pub const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
+pub const LCS_LEN_AND_IDX: &str =
+    "ERR If you want both the length and indexes, please just use IDX.";
+pub const LCS_TOO_LONG: &str = "ERR String too long for LCS";
+pub const LCS_OVER_MAX_BULK: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub const LCS_ALLOC_FAILED: &str =
+    "ERR Insufficient memory, failed allocating transient memory for LCS";
