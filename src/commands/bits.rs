@@ -36,14 +36,86 @@ use crate::store::{unix_ms, Value, ValueRef};
 const BITMAP: &str = "bitmap";
 
 pub static COMMANDS: &[Command] = &[
-    Command::row(BITMAP, "setbit", 4, flags![WRITE, DENYOOM], "Sets or clears the bit at offset in the string value stored at key", setbit).keys(1, 1, 1).since("2.2.0"),
-    Command::row(BITMAP, "getbit", 3, flags![READONLY, FAST], "Returns the bit value at offset in the string value stored at key", getbit).keys(1, 1, 1).since("2.2.0"),
-    Command::row(BITMAP, "bitcount", -2, flags![READONLY], "Count set bits in a string", bitcount).keys(1, 1, 1).since("2.6.0"),
-    Command::row(BITMAP, "bitpos", -3, flags![READONLY], "Find first bit set or clear in a string", bitpos).keys(1, 1, 1).since("2.8.7"),
-    Command::row(BITMAP, "bitop", -4, flags![WRITE, DENYOOM], "Perform bitwise operations between strings", bitop).keys(2, -1, 1).since("2.6.0"),
-    Command::row(BITMAP, "bitfield", -2, flags![WRITE, DENYOOM], "Perform arbitrary bitfield integer operations on strings", bitfield).keys(1, 1, 1).since("3.2.0"),
-    Command::row(BITMAP, "bitfield_ro", -2, flags![READONLY, FAST], "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", bitfield_ro).keys(1, 1, 1).since("6.0.0"),
-    Command::row("string", "lcs", -3, flags![READONLY], "Find longest common substring", lcs).keys(1, 2, 1).since("7.0.0"),
+    Command::row(
+        BITMAP,
+        "setbit",
+        4,
+        flags![WRITE, DENYOOM],
+        "Sets or clears the bit at offset in the string value stored at key",
+        setbit,
+    )
+    .keys(1, 1, 1)
+    .since("2.2.0"),
+    Command::row(
+        BITMAP,
+        "getbit",
+        3,
+        flags![READONLY, FAST],
+        "Returns the bit value at offset in the string value stored at key",
+        getbit,
+    )
+    .keys(1, 1, 1)
+    .since("2.2.0"),
+    Command::row(
+        BITMAP,
+        "bitcount",
+        -2,
+        flags![READONLY],
+        "Count set bits in a string",
+        bitcount,
+    )
+    .keys(1, 1, 1)
+    .since("2.6.0"),
+    Command::row(
+        BITMAP,
+        "bitpos",
+        -3,
+        flags![READONLY],
+        "Find first bit set or clear in a string",
+        bitpos,
+    )
+    .keys(1, 1, 1)
+    .since("2.8.7"),
+    Command::row(
+        BITMAP,
+        "bitop",
+        -4,
+        flags![WRITE, DENYOOM],
+        "Perform bitwise operations between strings",
+        bitop,
+    )
+    .keys(2, -1, 1)
+    .since("2.6.0"),
+    Command::row(
+        BITMAP,
+        "bitfield",
+        -2,
+        flags![WRITE, DENYOOM],
+        "Perform arbitrary bitfield integer operations on strings",
+        bitfield,
+    )
+    .keys(1, 1, 1)
+    .since("3.2.0"),
+    Command::row(
+        BITMAP,
+        "bitfield_ro",
+        -2,
+        flags![READONLY, FAST],
+        "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+        bitfield_ro,
+    )
+    .keys(1, 1, 1)
+    .since("6.0.0"),
+    Command::row(
+        "string",
+        "lcs",
+        -3,
+        flags![READONLY],
+        "Find longest common substring",
+        lcs,
+    )
+    .keys(1, 2, 1)
+    .since("7.0.0"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -404,9 +476,7 @@ fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Result<(),
         Overflow::Sat => Some(sat),
         Overflow::Fail => None,
     };
-    if value > max
-        || (bits != 64 && incr > max_incr)
-        || (value >= 0 && incr > 0 && incr > max_incr)
+    if value > max || (bits != 64 && incr > max_incr) || (value >= 0 && incr > 0 && incr > max_incr)
     {
         Err(limit(max))
     } else if value < min
@@ -456,7 +526,10 @@ fn parse_field_type(arg: &[u8]) -> Result<(bool, u32), CommandError> {
 
 /// Parse BITFIELD's operations (everything after the key), in Redis's order
 /// of checks. Returns the operations and, if any writes, the highest bit written.
-fn parse_field_ops(args: &[Bytes], max_len: u64) -> Result<(Vec<FieldOp>, Option<u64>), CommandError> {
+fn parse_field_ops(
+    args: &[Bytes],
+    max_len: u64,
+) -> Result<(Vec<FieldOp>, Option<u64>), CommandError> {
     let mut ops = Vec::new();
     let mut overflow = Overflow::Wrap;
     let mut highest: Option<u64> = None;
@@ -511,12 +584,19 @@ fn parse_field_ops(args: &[Bytes], max_len: u64) -> Result<(Vec<FieldOp>, Option
 /// Run BITFIELD's operations in order over `p`: each reply (None: an
 /// overflow under FAIL, nothing written) and how many operations changed a
 /// value (every write counts when `dirty`: the key was created or grown).
-fn run_field_ops<B: Bits + ?Sized>(p: &mut B, ops: &[FieldOp], dirty: bool) -> (Vec<Option<i64>>, usize) {
+fn run_field_ops<B: Bits + ?Sized>(
+    p: &mut B,
+    ops: &[FieldOp],
+    dirty: bool,
+) -> (Vec<Option<i64>>, usize) {
     let mut replies = Vec::with_capacity(ops.len());
     let mut changes = 0;
     for op in ops {
         let FieldOp {
-            offset, bits, value, ..
+            offset,
+            bits,
+            value,
+            ..
         } = *op;
         if op.kind == FieldKind::Get {
             replies.push(Some(if op.signed {
@@ -531,7 +611,10 @@ fn run_field_ops<B: Bits + ?Sized>(p: &mut B, ops: &[FieldOp], dirty: bool) -> (
         let outcome = if op.signed {
             let old = get_signed(p, offset, bits);
             let (candidate, check) = if incr {
-                (old.wrapping_add(value), signed_overflow(old, value, bits, op.overflow))
+                (
+                    old.wrapping_add(value),
+                    signed_overflow(old, value, bits, op.overflow),
+                )
             } else {
                 (value, signed_overflow(value, 0, bits, op.overflow))
             };
@@ -543,9 +626,15 @@ fn run_field_ops<B: Bits + ?Sized>(p: &mut B, ops: &[FieldOp], dirty: bool) -> (
         } else {
             let old = get_unsigned(p, offset, bits);
             let (candidate, check) = if incr {
-                (old.wrapping_add(value as u64), unsigned_overflow(old, value, bits, op.overflow))
+                (
+                    old.wrapping_add(value as u64),
+                    unsigned_overflow(old, value, bits, op.overflow),
+                )
             } else {
-                (value as u64, unsigned_overflow(value as u64, 0, bits, op.overflow))
+                (
+                    value as u64,
+                    unsigned_overflow(value as u64, 0, bits, op.overflow),
+                )
             };
             let new = match check {
                 Ok(()) => Some(candidate),
@@ -973,7 +1062,12 @@ struct Match {
 /// programming table, then the walk back): its length, and with `walk` the
 /// string itself and the matching runs from the end backwards. Each string
 /// must be shorter than u32::MAX - 1 and the table within `max_table` bytes.
-fn compute_lcs(a: &[u8], b: &[u8], max_table: u64, walk: bool) -> Result<(u32, Vec<u8>, Vec<Match>), CommandError> {
+fn compute_lcs(
+    a: &[u8],
+    b: &[u8],
+    max_table: u64,
+    walk: bool,
+) -> Result<(u32, Vec<u8>, Vec<Match>), CommandError> {
     if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
         return Err(error::LCS_TOO_LONG.into());
     }
@@ -1064,10 +1158,7 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         },
     };
     let ((fa, a), (fb, b)) = {
-        let mut locked = ctx
-            .shared
-            .store
-            .lock_keys(ctx.db(), [&ka[..], &kb[..]]);
+        let mut locked = ctx.shared.store.lock_keys(ctx.db(), [&ka[..], &kb[..]]);
         let a = read(&mut locked.slot(ka, now_ms));
         let b = read(&mut locked.slot(kb, now_ms));
         (a, b)
@@ -1100,8 +1191,7 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if len_only && idx {
         return Err(error::LCS_LEN_AND_IDX.into());
     }
-    let (total, string, matches) =
-        compute_lcs(&a, &b, max_string_len(ctx), idx || !len_only)?;
+    let (total, string, matches) = compute_lcs(&a, &b, max_string_len(ctx), idx || !len_only)?;
     if idx {
         let shown: Vec<&Match> = matches
             .iter()
@@ -1234,7 +1324,10 @@ mod tests {
         let max = 512 * 1024 * 1024;
         assert_eq!(parse_bit_offset(b"#3", max, Some(8)).ok(), Some(24));
         assert_eq!(parse_bit_offset(b"#3", max, None).ok(), None);
-        assert_eq!(parse_bit_offset(b"4294967295", max, None).ok(), Some(4294967295));
+        assert_eq!(
+            parse_bit_offset(b"4294967295", max, None).ok(),
+            Some(4294967295)
+        );
         assert!(parse_bit_offset(b"4294967296", max, None).is_err());
         assert!(parse_bit_offset(b"-1", max, None).is_err());
         assert!(parse_bit_offset(b"#9223372036854775807", max, Some(8)).is_err());
@@ -1259,8 +1352,16 @@ mod tests {
         assert_eq!(
             m,
             [
-                Match { a: (4, 7), b: (5, 8), len: 4 },
-                Match { a: (2, 3), b: (0, 1), len: 2 }
+                Match {
+                    a: (4, 7),
+                    b: (5, 8),
+                    len: 4
+                },
+                Match {
+                    a: (2, 3),
+                    b: (0, 1),
+                    len: 2
+                }
             ]
         );
         assert_eq!(compute_lcs(b"", b"abc", 1 << 20, true).unwrap().0, 0);
