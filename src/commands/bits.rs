@@ -1284,7 +1284,7 @@ mod tests {
         assert_eq!(get_unsigned(&buf[..], 7, 5), 23);
         assert_eq!(get_signed(&buf[..], 7, 5), -9);
         assert_eq!(get_unsigned(&buf[..], 100, 8), 0);
-        let mut wide = vec![0u8; 8];
+        let mut wide = [0u8; 8];
         set_bits(&mut wide[..], 0, 64, i64::MIN as u64);
         assert_eq!(get_signed(&wide[..], 0, 64), i64::MIN);
         let mut o = Overlay {
