@@ -228,3 +228,21 @@ pub(crate) const SAVE_FAILED: &str = "ERR";
 /// (Redis's "Unable to listen on this port" failure, with herald's reason).
 pub(crate) const CONFIG_PORT_FIXED: &str =
     "Unable to listen on this port: herald does not move its listener at runtime";
+
+// Bit and LCS commands (src/commands/bits.rs: bitops.c, t_string.c `lcsCommand`).
+pub(crate) const BIT_OFFSET_OUT_OF_RANGE: &str = "ERR bit offset is not an integer or out of range";
+pub(crate) const BIT_OUT_OF_RANGE: &str = "ERR bit is not an integer or out of range";
+pub(crate) const BIT_ARGUMENT: &str = "ERR The bit argument must be 1 or 0.";
+pub(crate) const BITOP_NOT_SINGLE_KEY: &str =
+    "ERR BITOP NOT must be called with a single source key.";
+pub(crate) const BITFIELD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub(crate) const BITFIELD_OVERFLOW_TYPE: &str = "ERR Invalid OVERFLOW type specified";
+pub(crate) const BITFIELD_RO_GET_ONLY: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+pub(crate) const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
+pub(crate) const LCS_LEN_AND_IDX: &str =
+    "ERR If you want both the length and indexes, please just use IDX.";
+pub(crate) const LCS_TOO_LONG: &str = "ERR String too long for LCS";
+pub(crate) const LCS_OVER_MAX_BULK: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub(crate) const LCS_ALLOC_FAILED: &str =
+    "ERR Insufficient memory, failed allocating transient memory for LCS";

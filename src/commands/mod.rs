@@ -6,6 +6,7 @@
 //! The checks every command shares — unknown command, arity, authentication,
 //! RESP2 subscribed context — live once, in `dispatch`.
 
+pub mod bits;
 pub mod client;
 pub mod keys;
 pub mod lists;
@@ -331,6 +332,7 @@ impl CommandTable {
             strings::COMMANDS,
             transactions::COMMANDS,
             lists::COMMANDS,
+            bits::COMMANDS,
         ])
     }
 
