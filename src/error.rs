@@ -223,3 +223,17 @@ pub const SAVE_FAILED: &str = "ERR";
 /// (Redis's "Unable to listen on this port" failure, with herald's reason).
 pub const CONFIG_PORT_FIXED: &str =
     "Unable to listen on this port: herald does not move its listener at runtime";
+
+/// `-ERR No such user 'x'` (CLIENT KILL USER; herald has only `default`).
+pub fn no_such_user(name: &[u8]) -> Vec<u8> {
+    let mut msg = b"ERR No such user '".to_vec();
+    msg.extend_from_slice(name);
+    msg.push(b'\'');
+    msg
+}
+
+/// CONFIG REWRITE with no --config (Redis's text), and with one: herald does
+/// not rewrite its TOML file.
+pub const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
+pub const CONFIG_REWRITE_UNSUPPORTED: &str =
+    "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";
