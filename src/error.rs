@@ -246,3 +246,17 @@ pub(crate) const LCS_OVER_MAX_BULK: &str =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 pub(crate) const LCS_ALLOC_FAILED: &str =
     "ERR Insufficient memory, failed allocating transient memory for LCS";
+
+/// `-ERR No such user 'x'` (CLIENT KILL USER; herald has only `default`).
+pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
+    let mut msg = b"ERR No such user '".to_vec();
+    msg.extend_from_slice(name);
+    msg.push(b'\'');
+    msg
+}
+
+/// CONFIG REWRITE with no --config (Redis's text), and with one: herald does
+/// not rewrite its TOML file.
+pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
+pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
+    "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";

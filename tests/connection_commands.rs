@@ -352,3 +352,25 @@ fn client_help_lists_subcommands() {
         "{help}"
     );
 }
+
+#[test]
+fn client_kill_unknown_user_and_qbuf_of_the_running_request() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.roundtrip(
+        b"CLIENT KILL USER wrong_user\r\n",
+        b"-ERR No such user 'wrong_user'\r\n",
+    );
+    c.roundtrip(b"CLIENT KILL USER default SKIPME yes\r\n", b":0\r\n");
+    // qbuf counts the request being run, as Redis's (26 bytes here).
+    c.send(b"*2\r\n$6\r\nclient\r\n$4\r\ninfo\r\n");
+    let line = match c.frame() {
+        common::Frame::Bulk(b) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(line.contains(" qbuf=26 "), "{line}");
+    c.roundtrip(
+        b"CONFIG REWRITE\r\n",
+        b"-ERR The server is running without a config file\r\n",
+    );
+}

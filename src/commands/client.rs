@@ -535,7 +535,13 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                 },
                 b"addr" => f.addr = Some(text(value)),
                 b"laddr" => f.laddr = Some(text(value)),
-                b"user" => f.user_matches = &value[..] == b"default",
+                // herald has one user, `default`.
+                b"user" => {
+                    if &value[..] != b"default" {
+                        return Err(error::no_such_user(value).into());
+                    }
+                    f.user_matches = true;
+                }
                 b"maxage" => match parse_i64(value) {
                     Some(s) if s >= 0 => f.max_age_secs = Some(s as u64),
                     _ => {

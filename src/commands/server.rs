@@ -158,6 +158,14 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
     ),
     Command::row(
         GROUP,
+        "rewrite",
+        2,
+        flags![ADMIN, NOSCRIPT, LOADING, STALE],
+        "Persists the effective configuration to file.",
+        config_rewrite,
+    ),
+    Command::row(
+        GROUP,
         "resetstat",
         2,
         flags![ADMIN, NOSCRIPT, LOADING, STALE],
@@ -677,6 +685,15 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ctx.shared.config_changed();
     ctx.reply.ok();
     Ok(())
+}
+
+/// CONFIG REWRITE: herald never rewrites its configuration file.
+fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    if ctx.shared.config_source == "embedded defaults" {
+        Err(error::NO_CONFIG_FILE.into())
+    } else {
+        Err(error::CONFIG_REWRITE_UNSUPPORTED.into())
+    }
 }
 
 /// CONFIG RESETSTAT

@@ -75,6 +75,9 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
         let mut commands = 0u64;
         let mut protocol_error = false;
         let mut blocked = None;
+        // CLIENT LIST's qbuf during the batch: what was read, the running
+        // request included (as Redis's sdslen(querybuf)).
+        client.query_buffer_bytes.store(input.len() as u64, Relaxed);
         while !session.close_after_reply {
             // AUTH inside the batch lifts the pre-auth limits for what follows it.
             let limits = ParseLimits {
