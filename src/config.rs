@@ -68,6 +68,12 @@ pub struct Config {
     pub maxmemory_samples: u32,
     /// Enabled keyspace notification classes (bits of `notify-keyspace-events`).
     pub notify_keyspace_events: u32,
+    // --- list encoding knobs (blocking/list work; see the block in PARAMS) ---
+    /// `list-max-listpack-size` (alias `list-max-ziplist-size`); kept for
+    /// CONFIG GET/SET and OBJECT ENCODING, no effect on storage.
+    pub list_max_listpack_size: i64,
+    /// `list-compress-depth`; accepted, no effect on storage.
+    pub list_compress_depth: i64,
 }
 
 impl Default for Config {
@@ -95,6 +101,8 @@ impl Default for Config {
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
             notify_keyspace_events: 0,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
         }
     }
 }
@@ -132,6 +140,20 @@ fn parse_u64(v: &str) -> Result<u64, String> {
 
 fn parse_bounded(v: &str, min: u64, max: u64) -> Result<u64, String> {
     let n = parse_u64(v)?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// A signed integer in `min..=max` (list encoding knobs), Redis's texts.
+fn parse_int_in(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n = v
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| NOT_INTEGER.to_string())?;
     if n < min || n > max {
         return Err(format!(
             "argument must be between {min} and {max} inclusive"
@@ -402,6 +424,35 @@ pub static PARAMS: &[Param] = &[
         },
         mutable: true,
     },
+    // --- list encoding knobs (blocking/list work): Redis createIntConfig ranges ---
+    Param {
+        name: "list-max-listpack-size",
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, v| {
+            c.list_max_listpack_size = parse_int_in(v, i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "list-max-ziplist-size",
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, v| {
+            c.list_max_listpack_size = parse_int_in(v, i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "list-compress-depth",
+        get: |c| c.list_compress_depth.to_string(),
+        set: |c, v| {
+            c.list_compress_depth = parse_int_in(v, 0, i32::MAX as i64)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    // --- end of list encoding knobs ---
     // Read by redis-benchmark and other tools; herald keeps no persistence files.
     Param {
         name: "save",

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::Bytes;
 
-use crate::blocking::{BlockRequest, TimeoutReply};
+use crate::blocking::{BlockRequest, TimeoutReply, Waiter};
 use crate::error::{self, CommandError, CommandResult};
 use crate::keyspace_events::EventClass;
 use crate::protocol::resp::Reply;
@@ -39,6 +39,9 @@ pub struct Ctx<'a> {
     /// False inside EXEC: a blocking command that finds no data answers as on
     /// timeout instead of waiting (Redis: blocking is refused in MULTI).
     may_block: bool,
+    /// Set while a blocked client is served (`lists::serve_ready`): the key
+    /// that became ready, the only one its command may take data from.
+    serving: Option<Bytes>,
 }
 
 impl Ctx<'_> {
@@ -79,6 +82,11 @@ impl Ctx<'_> {
             deadline: timeout.map(|t| std::time::Instant::now() + t),
             on_timeout,
         }))
+    }
+
+    /// The ready key a blocked client is being served from, if it is.
+    pub fn serving(&self) -> Option<&Bytes> {
+        self.serving.as_ref()
     }
 
     /// Publish a keyspace event for `key` in the selected database.
@@ -461,7 +469,7 @@ pub fn dispatch(
     session: &mut Session,
     reply: &mut Reply,
     args: &[Bytes],
-) -> Option<(CommandId, BlockRequest)> {
+) -> Option<(CommandId, std::sync::Arc<Waiter>)> {
     let start_len = reply.len();
     let mut wait = None;
     match resolve(&shared.commands, args, reply) {
@@ -484,12 +492,23 @@ pub fn dispatch(
                     reply.simple("QUEUED");
                 }
             } else {
-                let _gate = if flags.has(Flags::EXCLUSIVE) {
+                let gate = if flags.has(Flags::EXCLUSIVE) {
                     Gate::Exclusive(shared.exec_gate.write())
                 } else {
                     Gate::Shared(shared.exec_gate.read())
                 };
-                wait = execute(shared, session, reply, id, args, true).map(|w| (id, w));
+                let request = execute(shared, session, reply, id, args, true);
+                // Blocking (see crate::blocking): register the wait while the
+                // gate is held, then serve the keys this command (or EXEC)
+                // made ready, once it has ended and the gate is released.
+                wait = request.map(|r| {
+                    let waiter = lists::register_waiter(shared, session, reply, id, args, r);
+                    (id, waiter)
+                });
+                drop(gate);
+                if shared.blocking.has_ready() {
+                    lists::serve_ready(shared);
+                }
             }
         }
     }
@@ -548,6 +567,31 @@ pub fn execute(
     args: &[Bytes],
     may_block: bool,
 ) -> Option<BlockRequest> {
+    execute_in(shared, session, reply, id, args, may_block, None)
+}
+
+/// `execute` for a blocked client being served from the ready key `key`
+/// (`lists::serve_ready`).
+pub(crate) fn execute_serving(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    id: CommandId,
+    args: &[Bytes],
+    key: &Bytes,
+) -> Option<BlockRequest> {
+    execute_in(shared, session, reply, id, args, true, Some(key.clone()))
+}
+
+fn execute_in(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    id: CommandId,
+    args: &[Bytes],
+    may_block: bool,
+    serving: Option<Bytes>,
+) -> Option<BlockRequest> {
     let entry = shared.commands.entry(id);
     let flags = entry.command.flags;
     if flags.has(Flags::WRITE) && !shared.store.make_room() && flags.has(Flags::DENYOOM) {
@@ -562,6 +606,7 @@ pub fn execute(
         session,
         reply,
         may_block,
+        serving,
     };
     let result = match entry.command.handler {
         Handler::Plain(handler) => handler(&mut ctx, args),

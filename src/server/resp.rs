@@ -48,6 +48,9 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
     // Set after a blocked command finished: requests pipelined behind it are
     // already in `input` and must run without waiting for more bytes.
     let mut parse_pending = false;
+    // How a server thread serving this client's blocked command sees that
+    // it hung up (made at its first wait).
+    let mut peer: Option<crate::blocking::PeerAlive> = None;
 
     let why = loop {
         // 1. Wait for input, a push, or the end (no wait while pushes are queued).
@@ -84,10 +87,9 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
             match parser.parse(&mut input, &limits) {
                 Ok(Some(args)) => {
                     commands += 1;
-                    if let Some((id, request)) = dispatch(&shared, &mut session, &mut reply, &args)
-                    {
+                    if let Some((id, waiter)) = dispatch(&shared, &mut session, &mut reply, &args) {
                         // Later requests wait until this one is answered.
-                        blocked = Some((id, args, request));
+                        blocked = Some(Blocked { id, waiter });
                         break;
                     }
                 }
@@ -136,12 +138,14 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
         if protocol_error {
             break Close::Protocol;
         }
-        if let Some((id, args, request)) = blocked {
-            let blocked = Blocked {
-                id,
-                args: &args,
-                request,
-            };
+        if let Some(blocked) = blocked {
+            // One duplicate descriptor per connection, for every wait it makes.
+            if peer.is_none() {
+                peer = blocked::peer_check(&socket);
+            }
+            if let Some(alive) = &peer {
+                blocked.waiter.set_peer_check(alive.clone());
+            }
             match blocked::wait(
                 blocked,
                 &mut socket,
