@@ -1056,8 +1056,10 @@ fn holds_list(shared: &Shared, db: usize, key: &[u8]) -> bool {
 /// Serve the clients blocked on every key made ready, after the command that
 /// made them ready has ended; with every other command held off, so each
 /// client is served as if right after it. Keys a served move makes ready are
-/// served in the same round. The caller holds no gate.
-pub(crate) fn serve_ready(shared: &Shared) {
+/// served in the same round. The caller holds no gate: the connection loop
+/// calls it after each command that made keys ready, before its reply is
+/// written (so INFO blocked_clients is exact once the push has answered).
+pub fn serve_ready(shared: &Shared) {
     let _gate = shared.exec_gate.write();
     while let Some(keys) = shared.blocking.take_ready() {
         for (db, key) in keys {

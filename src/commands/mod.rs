@@ -492,23 +492,19 @@ pub fn dispatch(
                     reply.simple("QUEUED");
                 }
             } else {
-                let gate = if flags.has(Flags::EXCLUSIVE) {
+                let _gate = if flags.has(Flags::EXCLUSIVE) {
                     Gate::Exclusive(shared.exec_gate.write())
                 } else {
                     Gate::Shared(shared.exec_gate.read())
                 };
                 let request = execute(shared, session, reply, id, args, true);
-                // Blocking (see crate::blocking): register the wait while the
-                // gate is held, then serve the keys this command (or EXEC)
-                // made ready, once it has ended and the gate is released.
+                // Blocking (see crate::blocking): the wait is registered while
+                // the gate is held; the connection serves ready keys after
+                // this command (`lists::serve_ready`).
                 wait = request.map(|r| {
                     let waiter = lists::register_waiter(shared, session, reply, id, args, r);
                     (id, waiter)
                 });
-                drop(gate);
-                if shared.blocking.has_ready() {
-                    lists::serve_ready(shared);
-                }
             }
         }
     }

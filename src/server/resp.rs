@@ -92,6 +92,11 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
                         blocked = Some(Blocked { id, waiter });
                         break;
                     }
+                    // Clients blocked on keys this command made ready are
+                    // served before the next request runs.
+                    if shared.blocking.has_ready() {
+                        break;
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -114,6 +119,16 @@ pub async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Arc<Clien
             input.reserve(more.min(MAX_RESERVE_BYTES));
         } else if input.capacity() - input.len() < READ_CHUNK_BYTES / 4 {
             input.reserve(READ_CHUNK_BYTES);
+        }
+
+        // Serve blocked clients (crate::blocking) before this batch's replies
+        // go out. The yield first lets connections whose requests arrived
+        // just before this one run them (tokio may have polled this task
+        // first), as Redis would have.
+        if shared.blocking.has_ready() {
+            tokio::task::yield_now().await;
+            crate::commands::lists::serve_ready(&shared);
+            parse_pending = blocked.is_none();
         }
 
         // 3. Pushes queued by publishers go out after this batch's replies.
