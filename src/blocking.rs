@@ -1,42 +1,52 @@
 //! Clients blocked on list keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
 //!
-//! Protocol rules (Redis `blocked.c`, `t_list.c`):
+//! Protocol rules (Redis 7.0 `blocked.c`, `t_list.c`):
 //! - A blocking command that finds data answers at once; otherwise the client
 //!   waits until a key it waits on gets data, its timeout passes (null reply),
 //!   it is unblocked (CLIENT UNBLOCK), or it disconnects.
-//! - Clients blocked on a key are served in the order they blocked: a push
-//!   wakes the longest-waiting client first, one per element pushed.
+//! - Blocked clients are served only once the command (or the whole
+//!   MULTI/EXEC) that made a key ready has finished: `MULTI, LPUSH k, DEL k,
+//!   EXEC` wakes nobody. A ready key that is then missing or not a list serves
+//!   nobody (its clients stay blocked, no WRONGTYPE).
+//! - Clients blocked on a key are served in the order they blocked, each from
+//!   the key that became ready (not the first of its keys); serving stops when
+//!   the list is empty. A client served by a move makes the destination ready,
+//!   and it is served in the same round (linked and circular BLMOVE chains).
 //! - Inside MULTI a blocking command does not block: it answers as on timeout.
 //! - A blocked command counts once in commandstats, when it is answered.
 //!
 //! The life of a blocked command, in one place:
 //! 1. Its handler (a `Handler::Blocking`), finding no data, returns
 //!    `Blocking::Wait(BlockRequest)` instead of replying (`Ctx::block_on`).
-//! 2. `dispatch` hands that request back to the connection loop, which calls
-//!    `server::blocked::wait` — the one function that waits and retries.
-//! 3. `wait` registers a `Waiter` on every key here (`block`) and awaits it.
-//!    Every command that adds to a list calls `signal_ready`, which wakes the
-//!    longest-waiting client; the woken connection runs the same command again
-//!    (`commands::execute`), which either answers or asks to wait once more.
-//! 4. On timeout `wait` writes the request's `on_timeout` reply; on CLIENT
-//!    UNBLOCK ERROR, `-UNBLOCKED`. However the wait ends, `leave` takes the
-//!    waiter out of the queues and passes the wake-up on to the next waiter
-//!    while the keys still hold data.
+//! 2. `dispatch`, still holding the execution gate, registers a `Waiter`
+//!    (`block`): the command, its arguments, the client's protocol. It then
+//!    looks at the keys once more, so a push that ran beside the handler is
+//!    not missed.
+//! 3. Every command that may give a key data calls `signal_ready`, which
+//!    queues the key (once) if anyone waits on it. After the command, with the
+//!    gate released, `dispatch` serves the queued keys under the exclusive
+//!    gate (`commands::lists::serve_ready`): for each waiter of a key, oldest
+//!    first, it `claim`s the waiter, runs its command again on the waiter's
+//!    behalf, and either `finish`es it with the reply (it leaves every queue
+//!    at once, so INFO blocked_clients is exact when the push answers) or
+//!    `release`s it (no data: still blocked, same place in line).
+//! 4. The blocked connection (`server::blocked::wait`) only waits for the
+//!    outcome: a served reply, its timeout, CLIENT UNBLOCK, or its end.
 //!
 //! Locking rule: the registry locks are taken after, never while holding, a
-//! shard lock; `leave` takes a shard lock only after releasing them.
+//! shard lock, and are never held while a command runs.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use crate::protocol::resp::Reply;
-use crate::store::Store;
+use crate::clients::ClientHandle;
+use crate::protocol::resp::{Protocol, Reply};
 
 /// What a blocked command waits for, returned by its handler.
 #[derive(Clone, Debug)]
@@ -76,21 +86,92 @@ pub(crate) enum Unblocked {
     Error,
 }
 
+/// How a wait ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Served: the command's reply (RESP in the client's protocol) and the
+    /// error replies it holds (for INFO total_error_replies).
+    Served {
+        reply: Vec<u8>,
+        errors: u64,
+    },
+    Unblocked(Unblocked),
+    TimedOut,
+    /// The connection ended.
+    Gone,
+}
+
+enum State {
+    Blocked,
+    /// A server thread runs the command on the waiter's behalf; `gone` if the
+    /// connection ended meanwhile.
+    Serving {
+        gone: bool,
+    },
+    Done(Option<Outcome>),
+}
+
+/// The connection's check that its peer is still there (a hung-up client
+/// must not take data it can no longer receive).
+pub(crate) type PeerAlive = Arc<dyn Fn() -> bool + Send + Sync>;
+
 /// One blocked client, queued on each of its keys.
 pub(crate) struct Waiter {
-    pub(crate) client_id: u64,
+    pub(crate) client: Arc<ClientHandle>,
+    /// The command's index in the command table, and its arguments.
+    pub(crate) command: usize,
+    pub(crate) args: Vec<Bytes>,
+    pub(crate) request: BlockRequest,
+    /// The protocol its reply is encoded in.
+    pub(crate) protocol: Protocol,
     pub(crate) wake: Notify,
-    /// Set while a wake-up is on its way (so one push wakes one waiter).
-    woken: AtomicBool,
-    /// 0 = still blocked, 1 = CLIENT UNBLOCK TIMEOUT, 2 = CLIENT UNBLOCK ERROR.
-    unblocked: AtomicU8,
+    peer_alive: OnceLock<PeerAlive>,
+    state: Mutex<State>,
 }
 
 impl Waiter {
-    pub(crate) fn unblocked(&self) -> Option<Unblocked> {
-        match self.unblocked.load(Relaxed) {
-            1 => Some(Unblocked::Timeout),
-            2 => Some(Unblocked::Error),
+    pub(crate) fn new(
+        client: Arc<ClientHandle>,
+        command: usize,
+        args: Vec<Bytes>,
+        mut request: BlockRequest,
+        protocol: Protocol,
+    ) -> Self {
+        // A key named twice waits once (BLPOP k k 0).
+        let mut seen = Vec::with_capacity(request.keys.len());
+        request.keys.retain(|k| {
+            let new = !seen.contains(k);
+            if new {
+                seen.push(k.clone());
+            }
+            new
+        });
+        Waiter {
+            client,
+            command,
+            args,
+            request,
+            protocol,
+            wake: Notify::new(),
+            peer_alive: OnceLock::new(),
+            state: Mutex::new(State::Blocked),
+        }
+    }
+
+    /// Set by the connection when it starts waiting (until then the peer
+    /// counts as there).
+    pub(crate) fn set_peer_check(&self, alive: PeerAlive) {
+        let _ = self.peer_alive.set(alive);
+    }
+
+    fn peer_alive(&self) -> bool {
+        self.peer_alive.get().is_none_or(|alive| alive())
+    }
+
+    /// The outcome, once the wait has ended (taken: asked once).
+    pub(crate) fn take_outcome(&self) -> Option<Outcome> {
+        match &mut *self.state.lock() {
+            State::Done(outcome) => outcome.take(),
             _ => None,
         }
     }
@@ -103,50 +184,33 @@ type Queues = HashMap<(usize, Bytes), VecDeque<Arc<Waiter>>>;
 pub(crate) struct BlockingRegistry {
     queues: Mutex<Queues>,
     by_client: Mutex<HashMap<u64, Arc<Waiter>>>,
+    /// Keys made ready since the last serving round, in signal order, once each.
+    ready: Mutex<Vec<(usize, Bytes)>>,
+    any_ready: AtomicBool,
 }
 
 impl BlockingRegistry {
-    /// Queue a new waiter for `client_id` on every key of `request`.
-    ///
-    /// Data pushed between the handler finding none and this call signalled
-    /// nobody, so the keys are looked at once more with the waiter in line.
-    pub(crate) fn block(
-        &self,
-        client_id: u64,
-        request: &BlockRequest,
-        store: &Store,
-    ) -> Arc<Waiter> {
-        let waiter = Arc::new(Waiter {
-            client_id,
-            wake: Notify::new(),
-            woken: AtomicBool::new(false),
-            unblocked: AtomicU8::new(0),
-        });
+    /// Queue `waiter` on every key of its request.
+    pub(crate) fn block(&self, waiter: Arc<Waiter>) -> Arc<Waiter> {
         let mut queues = self.queues.lock();
-        for key in &request.keys {
+        for key in &waiter.request.keys {
             queues
-                .entry((request.db, key.clone()))
+                .entry((waiter.request.db, key.clone()))
                 .or_default()
                 .push_back(waiter.clone());
         }
         drop(queues);
-        self.by_client.lock().insert(client_id, waiter.clone());
-        self.wake_where_data(request, store);
+        self.by_client
+            .lock()
+            .insert(waiter.client.id, waiter.clone());
         waiter
     }
 
-    /// Back to sleep after a wake-up that found no data. A push that came
-    /// while the waiter was still marked woken skipped it: look again.
-    pub(crate) fn rearm(&self, waiter: &Waiter, request: &BlockRequest, store: &Store) {
-        waiter.woken.store(false, Relaxed);
-        self.wake_where_data(request, store);
-    }
-
-    /// Remove a waiter from every queue (served, timed out, unblocked, gone).
-    fn unblock(&self, waiter: &Arc<Waiter>, request: &BlockRequest) {
+    /// Remove a waiter from every queue.
+    fn unregister(&self, waiter: &Arc<Waiter>) {
         let mut queues = self.queues.lock();
-        for key in &request.keys {
-            let k = (request.db, key.clone());
+        for key in &waiter.request.keys {
+            let k = (waiter.request.db, key.clone());
             if let Some(q) = queues.get_mut(&k) {
                 q.retain(|w| !Arc::ptr_eq(w, waiter));
                 if q.is_empty() {
@@ -155,28 +219,87 @@ impl BlockingRegistry {
             }
         }
         drop(queues);
-        self.by_client.lock().remove(&waiter.client_id);
+        let mut by_client = self.by_client.lock();
+        if by_client
+            .get(&waiter.client.id)
+            .is_some_and(|w| Arc::ptr_eq(w, waiter))
+        {
+            by_client.remove(&waiter.client.id);
+        }
     }
 
-    /// Wake up to `count` sleeping waiters on `key`, oldest first.
-    pub(crate) fn wake(&self, db: usize, key: &[u8], count: usize) {
-        if count == 0 {
-            return;
+    /// End a wait that is still blocked with `outcome`: the waiter leaves every
+    /// queue and its connection is woken. False if the wait had already ended
+    /// or is being served (the server thread finishes it then).
+    pub(crate) fn finish(&self, waiter: &Arc<Waiter>, outcome: Outcome) -> bool {
+        {
+            let mut state = waiter.state.lock();
+            match &mut *state {
+                State::Blocked => *state = State::Done(Some(outcome)),
+                State::Serving { gone } => {
+                    if outcome == Outcome::Gone {
+                        *gone = true;
+                    }
+                    return false;
+                }
+                State::Done(_) => return false,
+            }
         }
-        let queues = self.queues.lock();
-        let Some(q) = queues.get(&(db, Bytes::copy_from_slice(key))) else {
-            return;
+        self.unregister(waiter);
+        waiter.wake.notify_one();
+        true
+    }
+
+    /// Take a blocked waiter to serve it; false if its wait has ended. A
+    /// waiter whose peer hung up is finished as gone and not claimed.
+    pub(crate) fn claim(&self, waiter: &Arc<Waiter>) -> bool {
+        if !waiter.peer_alive() {
+            self.finish(waiter, Outcome::Gone);
+            return false;
+        }
+        let mut state = waiter.state.lock();
+        if matches!(*state, State::Blocked) {
+            *state = State::Serving { gone: false };
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A claimed waiter was answered: it leaves every queue, its connection
+    /// writes `reply`.
+    pub(crate) fn served(&self, waiter: &Arc<Waiter>, reply: Vec<u8>, errors: u64) {
+        *waiter.state.lock() = State::Done(Some(Outcome::Served { reply, errors }));
+        self.unregister(waiter);
+        waiter.wake.notify_one();
+    }
+
+    /// A claimed waiter found no data: blocked again, same place in line.
+    pub(crate) fn release(&self, waiter: &Arc<Waiter>) {
+        let gone = {
+            let mut state = waiter.state.lock();
+            let gone = matches!(*state, State::Serving { gone: true });
+            *state = if gone {
+                State::Done(Some(Outcome::Gone))
+            } else {
+                State::Blocked
+            };
+            gone
         };
-        let mut left = count;
-        for w in q.iter() {
-            if left == 0 {
-                break;
-            }
-            if !w.woken.swap(true, Relaxed) {
-                w.wake.notify_one();
-                left -= 1;
-            }
+        if gone {
+            self.unregister(waiter);
         }
+        // The connection may have timed out meanwhile: let it look again.
+        waiter.wake.notify_one();
+    }
+
+    /// The waiters on `key`, oldest first (a snapshot).
+    pub(crate) fn waiters(&self, db: usize, key: &[u8]) -> Vec<Arc<Waiter>> {
+        let queues = self.queues.lock();
+        queues
+            .get(&(db, Bytes::copy_from_slice(key)))
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// CLIENT UNBLOCK: true if the client was blocked.
@@ -184,10 +307,7 @@ impl BlockingRegistry {
         let Some(w) = self.by_client.lock().get(&client_id).cloned() else {
             return false;
         };
-        w.unblocked
-            .store(if how == Unblocked::Timeout { 1 } else { 2 }, Relaxed);
-        w.wake.notify_one();
-        true
+        self.finish(&w, Outcome::Unblocked(how))
     }
 
     /// Clients currently blocked (INFO blocked_clients).
@@ -205,85 +325,47 @@ impl BlockingRegistry {
         !queues.is_empty() && queues.contains_key(&(db, Bytes::copy_from_slice(key)))
     }
 
-    /// Called by every command that adds elements to list `key` in `db`, after
-    /// it released the shard lock.
-    ///
-    /// Only the longest-waiting client is woken, however many elements were
-    /// added: if several were woken at once, whichever task ran first would
-    /// win, and a 5-element push would not reach the five waiters in the order
-    /// they blocked. The served client passes the wake-up on (`leave`) while
-    /// data remains, so each element still reaches a waiter, in order.
+    /// Called by every command that may give `key` in `db` list data (pushes,
+    /// moves, RENAME, COPY, MOVE ...), after it released the shard lock. The
+    /// key is served after the command (or its EXEC) ends.
     pub(crate) fn signal_ready(&self, db: usize, key: &[u8]) {
-        if self.has_waiters(db, key) {
-            self.wake(db, key, 1);
+        if !self.has_waiters(db, key) {
+            return;
+        }
+        let mut ready = self.ready.lock();
+        if !ready.iter().any(|(d, k)| *d == db && k == key) {
+            ready.push((db, Bytes::copy_from_slice(key)));
+        }
+        self.any_ready.store(true, Relaxed);
+    }
+
+    /// Every key waited on in `db` (SWAPDB, FLUSHDB of a swapped db).
+    pub(crate) fn signal_db(&self, db: usize) {
+        let keys: Vec<Bytes> = self
+            .queues
+            .lock()
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, k)| k.clone())
+            .collect();
+        for key in keys {
+            self.signal_ready(db, &key);
         }
     }
 
-    /// A wait ended (served, timed out, unblocked, disconnected): take the
-    /// waiter out of every queue, then hand the wake-up on for each key that
-    /// still holds data, so it reaches the next client in line.
-    pub(crate) fn leave(&self, waiter: &Arc<Waiter>, request: &BlockRequest, store: &Store) {
-        self.unblock(waiter, request);
-        self.wake_where_data(request, store);
+    /// Whether some key waits to be served (cheap: one load).
+    pub(crate) fn has_ready(&self) -> bool {
+        self.any_ready.load(Relaxed)
     }
 
-    /// Wake the longest waiter of each of `request`'s keys that holds data.
-    fn wake_where_data(&self, request: &BlockRequest, store: &Store) {
-        for key in &request.keys {
-            let has_data = store
-                .slot(request.db, key, crate::store::unix_ms())
-                .peek()
-                .is_some();
-            if has_data {
-                self.wake(request.db, key, 1);
-            }
+    /// The keys made ready so far, emptying the list (None when empty).
+    pub(crate) fn take_ready(&self) -> Option<Vec<(usize, Bytes)>> {
+        let mut ready = self.ready.lock();
+        self.any_ready.store(false, Relaxed);
+        if ready.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut *ready))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Value;
-
-    fn request(key: &'static [u8]) -> BlockRequest {
-        BlockRequest {
-            db: 0,
-            keys: vec![Bytes::from_static(key)],
-            deadline: None,
-            on_timeout: TimeoutReply::NullArray,
-        }
-    }
-
-    fn list() -> Value {
-        Value::List(VecDeque::from([Bytes::from_static(b"x")]))
-    }
-
-    #[test]
-    fn data_pushed_before_the_waiter_joined_still_wakes_it() {
-        // The push came after the handler found nothing but before `block`:
-        // nobody was queued to signal, so `block` must look itself.
-        let (registry, store) = (BlockingRegistry::default(), Store::new(1));
-        store.slot(0, b"q", 0).insert(list(), 0, 0);
-        let waiter = registry.block(1, &request(b"q"), &store);
-        assert!(waiter.woken.load(Relaxed));
-        let idle = registry.block(2, &request(b"empty"), &store);
-        assert!(!idle.woken.load(Relaxed));
-    }
-
-    #[test]
-    fn a_push_during_a_fruitless_retry_is_not_lost() {
-        let (registry, store) = (BlockingRegistry::default(), Store::new(1));
-        let req = request(b"q");
-        let waiter = registry.block(1, &req, &store);
-        registry.signal_ready(0, b"q");
-        assert!(waiter.woken.load(Relaxed));
-        // The retry found nothing; meanwhile a push skipped the (still woken) waiter.
-        store.slot(0, b"q", 0).insert(list(), 0, 0);
-        registry.signal_ready(0, b"q");
-        registry.rearm(&waiter, &req, &store);
-        assert!(waiter.woken.load(Relaxed), "the data must wake it again");
-        registry.leave(&waiter, &req, &store);
-        assert_eq!(registry.blocked_clients(), 0);
     }
 }

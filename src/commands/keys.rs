@@ -219,6 +219,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> CommandResult 
     ctx.notify(EventClass::NEW_KEY, "new", dst);
     ctx.notify(EventClass::GENERIC, "rename_from", src);
     ctx.notify(EventClass::GENERIC, "rename_to", dst);
+    // Blocking: a list renamed into place serves clients blocked on it.
+    shared.blocking.signal_ready(db, dst);
     if nx {
         ctx.reply.int(1);
     } else {
@@ -286,6 +288,8 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     notify(shared, dst_db, EventClass::NEW_KEY, "new", dst);
     notify(shared, dst_db, EventClass::GENERIC, "copy_to", dst);
+    // Blocking: a list copied into place serves clients blocked on it.
+    shared.blocking.signal_ready(dst_db, dst);
     ctx.reply.int(1);
     Ok(())
 }
@@ -321,6 +325,8 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     notify(shared, dst_db, EventClass::NEW_KEY, "new", key);
     notify(shared, src_db, EventClass::GENERIC, "move_from", key);
     notify(shared, dst_db, EventClass::GENERIC, "move_to", key);
+    // Blocking: a list moved into place serves clients blocked on it.
+    shared.blocking.signal_ready(dst_db, key);
     ctx.reply.int(1);
     Ok(())
 }
@@ -341,6 +347,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         (Some(a), Some(b)) => {
             // WATCHed keys see the swap: every entry carries its own CAS.
             ctx.shared.store.swap_dbs(a, b);
+            // Blocking: clients blocked in either db see the other's keys.
+            ctx.shared.blocking.signal_db(a);
+            ctx.shared.blocking.signal_db(b);
             ctx.reply.ok();
         }
         _ => return Err(error::DB_INDEX_OUT_OF_RANGE.into()),

@@ -24,13 +24,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use std::sync::Arc;
+
 use super::args::parse_i64;
-use super::{Blocking, BlockingResult, Command, Ctx};
-use crate::blocking::TimeoutReply;
+use super::{execute_serving, Blocking, BlockingResult, Command, CommandId, Ctx, Session, Shared};
+use crate::blocking::{BlockRequest, TimeoutReply, Waiter};
 use crate::error;
 use crate::error::{CommandError, CommandResult};
 use crate::flags;
 use crate::keyspace_events::EventClass;
+use crate::protocol::resp::Reply;
 use crate::store::{unix_ms, Slot, Value, ValueRef};
 
 /// The group COMMAND INFO/DOCS report for this family.
@@ -962,7 +965,9 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> BlockingResult {
     let (keys, end, count) = parse_mpop(&args[2..])?;
     let timeout = parse_timeout(&args[1])?;
-    if reply_popped_many(ctx, keys, end, count)? {
+    let serving = ctx.serving().cloned();
+    let from = serving.as_ref().map_or(keys, std::slice::from_ref);
+    if reply_popped_many(ctx, from, end, count)? {
         return Ok(Blocking::Done);
     }
     ctx.block_on(keys, timeout, TimeoutReply::NullArray)
@@ -999,13 +1004,99 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> BlockingResult {
 fn blocking_pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> BlockingResult {
     let keys = &args[1..args.len() - 1];
     let timeout = parse_timeout(&args[args.len() - 1])?;
-    let Some((i, value)) = pop_first(ctx, keys, end)? else {
+    let serving = ctx.serving().cloned();
+    let from = serving.as_ref().map_or(keys, std::slice::from_ref);
+    let Some((i, value)) = pop_first(ctx, from, end)? else {
         return ctx.block_on(keys, timeout, TimeoutReply::NullArray);
     };
     ctx.reply.array(2);
-    ctx.reply.bulk(&keys[i]);
+    ctx.reply.bulk(&from[i]);
     ctx.reply.bulk(&value);
     Ok(Blocking::Done)
+}
+
+// ---------------------------------------------------------------------------
+// Serving blocked clients (Redis `handleClientsBlockedOnKeys`; see crate::blocking)
+// ---------------------------------------------------------------------------
+
+/// Register the wait of a blocking command that found no data, while the
+/// dispatcher still holds the gate. A push that ran beside the handler may
+/// have missed the new waiter: keys that hold a list now are made ready.
+pub(crate) fn register_waiter(
+    shared: &Shared,
+    session: &Session,
+    reply: &Reply,
+    id: CommandId,
+    args: &[Bytes],
+    request: BlockRequest,
+) -> Arc<Waiter> {
+    let waiter = Waiter::new(
+        session.client.clone(),
+        id.0,
+        args.to_vec(),
+        request,
+        reply.protocol(),
+    );
+    let waiter = shared.blocking.block(Arc::new(waiter));
+    let db = waiter.request.db;
+    for key in &waiter.request.keys {
+        if holds_list(shared, db, key) {
+            shared.blocking.signal_ready(db, key);
+        }
+    }
+    waiter
+}
+
+/// Whether `key` in `db` holds a list (expired keys do not).
+fn holds_list(shared: &Shared, db: usize, key: &[u8]) -> bool {
+    let slot = shared.store.slot(db, key, unix_ms());
+    matches!(list_len(&slot), Ok(Some(_)))
+}
+
+/// Serve the clients blocked on every key made ready, after the command that
+/// made them ready has ended; with every other command held off, so each
+/// client is served as if right after it. Keys a served move makes ready are
+/// served in the same round. The caller holds no gate: the connection loop
+/// calls it after each command that made keys ready, before its reply is
+/// written (so INFO blocked_clients is exact once the push has answered).
+pub(crate) fn serve_ready(shared: &Shared) {
+    let _gate = shared.exec_gate.write();
+    while let Some(keys) = shared.blocking.take_ready() {
+        for (db, key) in keys {
+            serve_key(shared, db, &key);
+        }
+    }
+}
+
+/// Serve the clients blocked on `key`, oldest first, while it holds a list.
+/// A key that is missing or of another type serves nobody: its clients stay
+/// blocked (Redis 7.0).
+fn serve_key(shared: &Shared, db: usize, key: &Bytes) {
+    for waiter in shared.blocking.waiters(db, key) {
+        if !holds_list(shared, db, key) {
+            return;
+        }
+        if !shared.blocking.claim(&waiter) {
+            continue;
+        }
+        // The command runs again as the waiter: its client, database, protocol.
+        let mut session = Session::new(waiter.client.clone(), true);
+        let mut reply = Reply::new(waiter.protocol);
+        let id = CommandId(waiter.command);
+        match execute_serving(shared, &mut session, &mut reply, id, &waiter.args, key) {
+            None => {
+                let bytes = reply.as_bytes().to_vec();
+                shared
+                    .blocking
+                    .served(&waiter, bytes, session.errors_replied);
+            }
+            // No data after all: still blocked, and nobody after it is served.
+            Some(_) => {
+                shared.blocking.release(&waiter);
+                return;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

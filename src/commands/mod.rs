@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::Bytes;
 
-use crate::blocking::{BlockRequest, TimeoutReply};
+use crate::blocking::{BlockRequest, TimeoutReply, Waiter};
 use crate::error::{self, CommandError, CommandResult};
 use crate::keyspace_events::EventClass;
 use crate::protocol::resp::Reply;
@@ -40,6 +40,9 @@ pub(crate) struct Ctx<'a> {
     /// False inside EXEC: a blocking command that finds no data answers as on
     /// timeout instead of waiting (Redis: blocking is refused in MULTI).
     may_block: bool,
+    /// Set while a blocked client is served (`lists::serve_ready`): the key
+    /// that became ready, the only one its command may take data from.
+    serving: Option<Bytes>,
 }
 
 impl Ctx<'_> {
@@ -80,6 +83,11 @@ impl Ctx<'_> {
             deadline: timeout.map(|t| std::time::Instant::now() + t),
             on_timeout,
         }))
+    }
+
+    /// The ready key a blocked client is being served from, if it is.
+    pub fn serving(&self) -> Option<&Bytes> {
+        self.serving.as_ref()
     }
 
     /// Publish a keyspace event for `key` in the selected database.
@@ -461,7 +469,7 @@ pub(crate) fn dispatch(
     session: &mut Session,
     reply: &mut Reply,
     args: &[Bytes],
-) -> Option<(CommandId, BlockRequest)> {
+) -> Option<(CommandId, std::sync::Arc<Waiter>)> {
     let start_len = reply.len();
     let mut wait = None;
     match resolve(&shared.commands, args, reply) {
@@ -492,7 +500,14 @@ pub(crate) fn dispatch(
                 } else {
                     Gate::Shared(shared.exec_gate.read())
                 };
-                wait = execute(shared, session, reply, id, args, true).map(|w| (id, w));
+                let request = execute(shared, session, reply, id, args, true);
+                // Blocking (see crate::blocking): the wait is registered while
+                // the gate is held; the connection serves ready keys after
+                // this command (`lists::serve_ready`).
+                wait = request.map(|r| {
+                    let waiter = lists::register_waiter(shared, session, reply, id, args, r);
+                    (id, waiter)
+                });
             }
         }
     }
@@ -551,6 +566,31 @@ pub(crate) fn execute(
     args: &[Bytes],
     may_block: bool,
 ) -> Option<BlockRequest> {
+    execute_in(shared, session, reply, id, args, may_block, None)
+}
+
+/// `execute` for a blocked client being served from the ready key `key`
+/// (`lists::serve_ready`).
+pub(crate) fn execute_serving(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    id: CommandId,
+    args: &[Bytes],
+    key: &Bytes,
+) -> Option<BlockRequest> {
+    execute_in(shared, session, reply, id, args, true, Some(key.clone()))
+}
+
+fn execute_in(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    id: CommandId,
+    args: &[Bytes],
+    may_block: bool,
+    serving: Option<Bytes>,
+) -> Option<BlockRequest> {
     let entry = shared.commands.entry(id);
     let flags = entry.command.flags;
     if flags.has(Flags::WRITE) && !shared.store.make_room() && flags.has(Flags::DENYOOM) {
@@ -565,6 +605,7 @@ pub(crate) fn execute(
         session,
         reply,
         may_block,
+        serving,
     };
     let result = match entry.command.handler {
         Handler::Plain(handler) => handler(&mut ctx, args),

@@ -1,36 +1,61 @@
 //! The waiting half of a blocked command (see `crate::blocking` for the whole
-//! life of one): wait for a wake-up, the timeout, CLIENT UNBLOCK or the end of
-//! the connection, and run the command again when woken.
+//! life of one): wait for its outcome — served by the command that gave a key
+//! data, the timeout, CLIENT UNBLOCK or the end of the connection — and write
+//! its answer.
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use tokio::net::TcpStream;
 
 use super::Close;
-use crate::blocking::{BlockRequest, Unblocked, Waiter};
-use crate::commands::{answer_error, execute, CommandId, Session, Shared};
+use crate::blocking::{Outcome, PeerAlive, Unblocked, Waiter};
+use crate::commands::{answer_error, CommandId, Session, Shared};
 use crate::error;
 use crate::protocol::resp::Reply;
 
 /// Most bytes a blocked client may pipeline behind its blocked command.
 const MAX_BUFFERED_WHILE_BLOCKED_BYTES: usize = 64 * 1024 * 1024;
 
-/// A command that asked to wait: what it is, and what it waits for.
-pub(crate) struct Blocked<'a> {
+/// A command that waits: what it is, and its registered waiter.
+pub(crate) struct Blocked {
     pub(crate) id: CommandId,
-    pub(crate) args: &'a [Bytes],
-    pub(crate) request: BlockRequest,
+    pub(crate) waiter: Arc<Waiter>,
 }
 
-/// Wait until the blocked command can answer, and leave its answer in `reply`.
+/// The check `serve_ready` makes before it gives a waiter data: false once the
+/// peer has hung up (a read would see EOF). Peeks at a duplicate of the
+/// socket's descriptor, so it never takes bytes the connection would read.
+pub(crate) fn peer_check(socket: &TcpStream) -> Option<PeerAlive> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let dup = socket.as_fd().try_clone_to_owned().ok()?;
+        let peek = std::net::TcpStream::from(dup);
+        Some(Arc::new(move || {
+            let mut byte = [0u8; 1];
+            match peek.peek(&mut byte) {
+                Ok(0) => false,
+                Ok(_) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = socket;
+        None
+    }
+}
+
+/// Wait until the blocked command has its answer, and leave it in `reply`.
 /// Returns Err when the connection must close (killed, shutdown, disconnected).
 ///
 /// While blocked, the socket is still watched: a client that disconnects is
 /// removed from every queue at once, and bytes it pipelines behind the blocked
 /// command wait in `input`.
 pub(crate) async fn wait(
-    blocked: Blocked<'_>,
+    blocked: Blocked,
     socket: &mut TcpStream,
     shared: &Arc<Shared>,
     session: &mut Session,
@@ -38,47 +63,32 @@ pub(crate) async fn wait(
     input: &mut BytesMut,
     mut killed: std::pin::Pin<&mut tokio_util::sync::WaitForCancellationFuture<'_>>,
 ) -> Result<(), Close> {
-    let Blocked { id, args, request } = blocked;
-    let waiter = shared
-        .blocking
-        .block(session.client.id, &request, &shared.store);
+    let Blocked { id, waiter } = blocked;
     // Leaves the queues however this function ends.
     let _queued = Queued {
         shared,
         waiter: waiter.clone(),
-        request: &request,
     };
-    let deadline = request.deadline.map(tokio::time::Instant::from_std);
+    let deadline = waiter.request.deadline.map(tokio::time::Instant::from_std);
+    // The timeout passed while the waiter was being served: once the server
+    // thread lets go of it, time out unless it was served.
+    let mut expired = false;
     loop {
+        if let Some(outcome) = waiter.take_outcome() {
+            answer(shared, id, &waiter, outcome, session, reply);
+            return Ok(());
+        }
+        if expired && shared.blocking.finish(&waiter, Outcome::TimedOut) {
+            continue;
+        }
         tokio::select! {
             biased;
             _ = killed.as_mut() => {
                 return Err(if shared.shutdown.is_cancelled() { Close::Shutdown } else { Close::Killed });
             }
-            _ = waiter.wake.notified() => {
-                match waiter.unblocked() {
-                    Some(Unblocked::Error) => {
-                        shared.commands.count_call(id, 0, true);
-                        answer_error(session, reply, &error::UNBLOCKED.into());
-                        return Ok(());
-                    }
-                    Some(Unblocked::Timeout) => {
-                        time_out(shared, id, &request, reply);
-                        return Ok(());
-                    }
-                    None => {}
-                }
-                // A client that hung up must not take the data: look before popping.
-                read_pending(socket, input)?;
-                if execute(shared, session, reply, id, args, true).is_none() {
-                    return Ok(());
-                }
-                // Someone else took the data first: back to sleep, same place in line.
-                shared.blocking.rearm(&waiter, &request, &shared.store);
-            }
-            _ = sleep_until_or_forever(deadline) => {
-                time_out(shared, id, &request, reply);
-                return Ok(());
+            _ = waiter.wake.notified() => {}
+            _ = sleep_until_or_forever(deadline), if !expired => {
+                expired = true;
             }
             ready = socket.readable() => {
                 if ready.is_err() {
@@ -89,6 +99,36 @@ pub(crate) async fn wait(
                     return Err(Close::Protocol);
                 }
             }
+        }
+    }
+}
+
+/// Write the answer a finished wait calls for.
+fn answer(
+    shared: &Shared,
+    id: CommandId,
+    waiter: &Waiter,
+    outcome: Outcome,
+    session: &mut Session,
+    reply: &mut Reply,
+) {
+    match outcome {
+        Outcome::Served {
+            reply: bytes,
+            errors,
+        } => {
+            // Counted in commandstats by the run that served it.
+            session.errors_replied += errors;
+            reply.append_frames(|out| out.extend_from_slice(&bytes));
+        }
+        Outcome::Unblocked(Unblocked::Error) => {
+            shared.commands.count_call(id, 0, true);
+            answer_error(session, reply, &error::UNBLOCKED.into());
+        }
+        Outcome::Unblocked(Unblocked::Timeout) | Outcome::TimedOut | Outcome::Gone => {
+            // The timeout reply, counted as the command's one call.
+            shared.commands.count_call(id, 0, false);
+            waiter.request.on_timeout.write(reply);
         }
     }
 }
@@ -110,24 +150,15 @@ async fn sleep_until_or_forever(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// The timeout passed (or CLIENT UNBLOCK TIMEOUT): the command's timeout
-/// reply, counted as its one call.
-fn time_out(shared: &Shared, id: CommandId, request: &BlockRequest, reply: &mut Reply) {
-    shared.commands.count_call(id, 0, false);
-    request.on_timeout.write(reply);
-}
-
-/// Removes a waiter from the blocking queues when dropped.
+/// Ends the wait (the waiter leaves every queue) when dropped, unless it
+/// already ended.
 struct Queued<'a> {
     shared: &'a Shared,
     waiter: Arc<Waiter>,
-    request: &'a BlockRequest,
 }
 
 impl Drop for Queued<'_> {
     fn drop(&mut self) {
-        self.shared
-            .blocking
-            .leave(&self.waiter, self.request, &self.shared.store);
+        self.shared.blocking.finish(&self.waiter, Outcome::Gone);
     }
 }

@@ -48,6 +48,9 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
     // Set after a blocked command finished: requests pipelined behind it are
     // already in `input` and must run without waiting for more bytes.
     let mut parse_pending = false;
+    // How a server thread serving this client's blocked command sees that
+    // it hung up (made at its first wait).
+    let mut peer: Option<crate::blocking::PeerAlive> = None;
 
     let why = loop {
         // 1. Wait for input, a push, or the end (no wait while pushes are queued).
@@ -87,10 +90,14 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
             match parser.parse(&mut input, &limits) {
                 Ok(Some(args)) => {
                     commands += 1;
-                    if let Some((id, request)) = dispatch(&shared, &mut session, &mut reply, &args)
-                    {
+                    if let Some((id, waiter)) = dispatch(&shared, &mut session, &mut reply, &args) {
                         // Later requests wait until this one is answered.
-                        blocked = Some((id, args, request));
+                        blocked = Some(Blocked { id, waiter });
+                        break;
+                    }
+                    // Clients blocked on keys this command made ready are
+                    // served before the next request runs.
+                    if shared.blocking.has_ready() {
                         break;
                     }
                 }
@@ -117,6 +124,16 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
             input.reserve(READ_CHUNK_BYTES);
         }
 
+        // Serve blocked clients (crate::blocking) before this batch's replies
+        // go out. The yield first lets connections whose requests arrived
+        // just before this one run them (tokio may have polled this task
+        // first), as Redis would have.
+        if shared.blocking.has_ready() {
+            tokio::task::yield_now().await;
+            crate::commands::lists::serve_ready(&shared);
+            parse_pending = blocked.is_none();
+        }
+
         // 3. Pushes queued by publishers go out after this batch's replies.
         let pushed =
             reply.append_frames(|out| client.outbox.drain_into(out, MAX_PUSH_BYTES_PER_WRITE));
@@ -139,12 +156,14 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
         if protocol_error {
             break Close::Protocol;
         }
-        if let Some((id, args, request)) = blocked {
-            let blocked = Blocked {
-                id,
-                args: &args,
-                request,
-            };
+        if let Some(blocked) = blocked {
+            // One duplicate descriptor per connection, for every wait it makes.
+            if peer.is_none() {
+                peer = blocked::peer_check(&socket);
+            }
+            if let Some(alive) = &peer {
+                blocked.waiter.set_peer_check(alive.clone());
+            }
             match blocked::wait(
                 blocked,
                 &mut socket,
