@@ -429,7 +429,8 @@ pub enum Kind {
 }
 
 /// A Redis parameter herald accepts, stores and returns with Redis's default,
-/// and that has no effect in herald (see config/herald.toml).
+/// and that has no effect in herald (see config/herald.toml), except
+/// `zset-max-listpack-*` (`Config::zset_max_listpack_entries`).
 pub struct CompatParam {
     pub name: &'static str,
     pub alias: Option<&'static str>,
@@ -558,6 +559,32 @@ pub static COMPAT_PARAMS: &[CompatParam] = &[
         ..compat("key-load-delay", "0", Kind::Int(INT_MIN, INT_MAX))
     },
 ];
+
+impl Config {
+    /// A compatibility parameter's stored value as a number (its default if unset).
+    fn compat_u64(&self, name: &str, default: u64) -> u64 {
+        COMPAT_PARAMS
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|i| self.compat.get(i))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// `zset-max-listpack-entries`: the most members a sorted set keeps in
+    /// Redis's listpack encoding before it is converted, for good, to a
+    /// skiplist (OBJECT ENCODING). A compatibility parameter that does take
+    /// effect: src/commands/zsets.rs reads it when a set grows.
+    pub fn zset_max_listpack_entries(&self) -> u64 {
+        self.compat_u64("zset-max-listpack-entries", 128)
+    }
+
+    /// `zset-max-listpack-value`: the longest member (bytes) a listpack-encoded
+    /// sorted set takes before it is converted to a skiplist.
+    pub fn zset_max_listpack_value(&self) -> u64 {
+        self.compat_u64("zset-max-listpack-value", 64)
+    }
+}
 
 fn parse_i64_bounded(v: &str, min: i64, max: i64) -> Result<i64, String> {
     let n: i64 = v.trim().parse().map_err(|_| NOT_INTEGER.to_string())?;

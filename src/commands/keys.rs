@@ -860,6 +860,8 @@ fn encoding(value: ValueRef<'_>) -> &'static str {
         ValueRef::Hash(_) => "listpack",
         ValueRef::Set(s) if s.hashtable => "hashtable",
         ValueRef::Set(_) => "intset",
+        ValueRef::ZSet(z) if z.skiplist => "skiplist",
+        ValueRef::ZSet(_) => "listpack",
     }
 }
 

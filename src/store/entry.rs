@@ -28,6 +28,7 @@ use std::ptr::{self, NonNull};
 use bytes::{Bytes, BytesMut};
 
 pub use super::collections::{HashValue, SetValue};
+pub use super::zset::ZSetValue;
 
 /// Bytes charged per entry beyond key and value: the map slot, the entry
 /// header and allocator rounding (measured: RSS / keys for small values).
@@ -49,6 +50,7 @@ pub enum Value {
     List(VecDeque<Bytes>),
     Hash(HashValue),
     Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 /// What a key holds, borrowed from its entry.
@@ -58,6 +60,7 @@ pub enum ValueRef<'a> {
     List(&'a VecDeque<Bytes>),
     Hash(&'a HashValue),
     Set(&'a SetValue),
+    ZSet(&'a ZSetValue),
 }
 
 impl Value {
@@ -67,6 +70,7 @@ impl Value {
             Value::List(l) => ValueRef::List(l),
             Value::Hash(h) => ValueRef::Hash(h),
             Value::Set(s) => ValueRef::Set(s),
+            Value::ZSet(z) => ValueRef::ZSet(z),
         }
     }
 
@@ -89,6 +93,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(_) => "list",
             ValueRef::Hash(_) => "hash",
             ValueRef::Set(_) => "set",
+            ValueRef::ZSet(_) => "zset",
         }
     }
 
@@ -102,6 +107,7 @@ impl<'a> ValueRef<'a> {
                 .sum(),
             ValueRef::Hash(h) => h.charged_bytes(),
             ValueRef::Set(s) => s.charged_bytes(),
+            ValueRef::ZSet(z) => z.charged_bytes(),
         }
     }
 
@@ -112,6 +118,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(l) => Value::List(l.clone()),
             ValueRef::Hash(h) => Value::Hash(h.clone()),
             ValueRef::Set(s) => Value::Set(s.clone()),
+            ValueRef::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
 
@@ -208,6 +215,7 @@ const KIND_SHARED: u8 = 1;
 const KIND_LIST: u8 = 2;
 const KIND_HASH: u8 = 3;
 const KIND_SET: u8 = 4;
+const KIND_ZSET: u8 = 5;
 
 /// Whether `Entry::build` copies the value's bytes: `Borrowed` for data that
 /// may be a slice of a connection's read buffer (storing that slice would pin
@@ -234,6 +242,12 @@ struct HashBox {
 /// A set value with its running charge (as `ListBox`).
 struct SetBox {
     set: SetValue,
+    charged: usize,
+}
+
+/// A sorted set value with its running charge (as `ListBox`).
+struct ZSetBox {
+    zset: ZSetValue,
     charged: usize,
 }
 
@@ -266,6 +280,7 @@ fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
         KIND_SHARED => std::mem::size_of::<Bytes>(),
         KIND_LIST => std::mem::size_of::<Box<ListBox>>(),
         KIND_HASH => std::mem::size_of::<Box<HashBox>>(),
+        KIND_ZSET => std::mem::size_of::<Box<ZSetBox>>(),
         _ => std::mem::size_of::<Box<SetBox>>(),
     };
     let size = value_offset(kind, key_len) + part;
@@ -323,6 +338,7 @@ impl Entry {
             Value::List(_) => (KIND_LIST, 0),
             Value::Hash(_) => (KIND_HASH, 0),
             Value::Set(_) => (KIND_SET, 0),
+            Value::ZSet(_) => (KIND_ZSET, 0),
         };
         let layout = layout_for(key.len(), header.kind, header.inline_len as usize);
         // SAFETY: the layout is non-empty (the header alone is 35 bytes) and
@@ -396,6 +412,14 @@ impl Entry {
                     ptr::write(
                         value_at as *mut Box<SetBox>,
                         Box::new(SetBox { set, charged }),
+                    );
+                }
+                // Members were copied into the set's own nodes when added.
+                Value::ZSet(zset) => {
+                    let charged = zset.charged_bytes();
+                    ptr::write(
+                        value_at as *mut Box<ZSetBox>,
+                        Box::new(ZSetBox { zset, charged }),
                     );
                 }
             }
@@ -482,6 +506,18 @@ impl Entry {
             .then(|| unsafe { &mut **(self.value_at() as *mut Box<SetBox>) })
     }
 
+    fn zset_box(&self) -> Option<&ZSetBox> {
+        // SAFETY: a KIND_ZSET entry holds an initialised, 8-aligned Box<ZSetBox>.
+        (self.header().kind == KIND_ZSET)
+            .then(|| unsafe { &**(self.value_at() as *const Box<ZSetBox>) })
+    }
+
+    fn zset_box_mut(&mut self) -> Option<&mut ZSetBox> {
+        // SAFETY: as `zset_box`; &mut self is exclusive.
+        (self.header().kind == KIND_ZSET)
+            .then(|| unsafe { &mut **(self.value_at() as *mut Box<ZSetBox>) })
+    }
+
     /// The value, borrowed.
     pub fn value(&self) -> ValueRef<'_> {
         if let Some(b) = self.shared() {
@@ -495,6 +531,9 @@ impl Entry {
         }
         if let Some(s) = self.set_box() {
             return ValueRef::Set(&s.set);
+        }
+        if let Some(z) = self.zset_box() {
+            return ValueRef::ZSet(&z.zset);
         }
         let len = self.header().inline_len as usize;
         // SAFETY: an inline entry has len bytes of string right after the key.
@@ -525,6 +564,11 @@ impl Entry {
         self.set_box_mut().map(|s| &mut s.set)
     }
 
+    /// The sorted set, for in-place changes (with `Slot::update_with_charge`).
+    pub fn zset_mut(&mut self) -> Option<&mut ZSetValue> {
+        self.zset_box_mut().map(|z| &mut z.zset)
+    }
+
     /// Bytes charged for this entry: key + value + overhead.
     pub fn charged(&self) -> usize {
         let value = if let Some(l) = self.list_box() {
@@ -533,6 +577,8 @@ impl Entry {
             h.charged
         } else if let Some(s) = self.set_box() {
             s.charged
+        } else if let Some(z) = self.zset_box() {
+            z.charged
         } else {
             self.value().as_str().map_or(0, <[u8]>::len)
         };
@@ -545,6 +591,7 @@ impl Entry {
             KIND_LIST => self.list_box_mut().map(|l| &mut l.charged),
             KIND_HASH => self.hash_box_mut().map(|h| &mut h.charged),
             KIND_SET => self.set_box_mut().map(|s| &mut s.charged),
+            KIND_ZSET => self.zset_box_mut().map(|z| &mut z.charged),
             _ => None,
         };
         if let Some(c) = charged {
@@ -565,6 +612,9 @@ impl Entry {
         }
         if let Some(s) = self.set_box_mut() {
             return Value::Set(std::mem::take(&mut s.set));
+        }
+        if let Some(z) = self.zset_box_mut() {
+            return Value::ZSet(std::mem::take(&mut z.zset));
         }
         Value::Str(Bytes::copy_from_slice(
             self.value().as_str().unwrap_or_default(),
@@ -603,6 +653,12 @@ impl Entry {
                 if let Some(s) = self.set_box_mut() {
                     s.charged = set.charged_bytes();
                     s.set = set;
+                }
+            }
+            (KIND_ZSET, Value::ZSet(zset)) => {
+                if let Some(z) = self.zset_box_mut() {
+                    z.charged = zset.charged_bytes();
+                    z.zset = zset;
                 }
             }
             (_, value) => {
@@ -698,6 +754,7 @@ impl Drop for Entry {
                 KIND_LIST => ptr::drop_in_place(self.value_at() as *mut Box<ListBox>),
                 KIND_HASH => ptr::drop_in_place(self.value_at() as *mut Box<HashBox>),
                 KIND_SET => ptr::drop_in_place(self.value_at() as *mut Box<SetBox>),
+                KIND_ZSET => ptr::drop_in_place(self.value_at() as *mut Box<ZSetBox>),
                 _ => {}
             }
             alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout);

@@ -25,6 +25,7 @@ mod entry;
 pub mod evict;
 pub mod expire;
 mod table;
+mod zset;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
@@ -38,6 +39,7 @@ pub use entry::{
     LIST_ELEMENT_OVERHEAD_BYTES,
 };
 pub use evict::{EvictionPolicy, MemoryLimits};
+pub use zset::{ZSetValue, ZSET_MEMBER_OVERHEAD_BYTES};
 pub use table::{key_hash, KeyMap};
 
 /// Shards per logical database (a power of two).
