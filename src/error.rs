@@ -260,3 +260,25 @@ pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
 pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
 pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
     "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";
+
+// Sorted sets (t_zset.c).
+pub(crate) const ZSET_NAN: &str = "ERR resulting score is not a number (NaN)";
+pub(crate) const ZSET_MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+pub(crate) const ZSET_NOT_STRING_RANGE: &str = "ERR min or max not valid string range item";
+pub(crate) const ZADD_NX_XX: &str = "ERR XX and NX options at the same time are not compatible";
+pub(crate) const ZADD_GT_LT_NX: &str =
+    "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub(crate) const ZADD_INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub(crate) const ZRANGE_LIMIT_NEEDS_BY: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub(crate) const ZRANGE_WITHSCORES_BYLEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub(crate) const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
+pub(crate) const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+pub(crate) const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+pub(crate) const ZRANDMEMBER_COUNT_RANGE: &str = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
+/// `-ERR at least 1 input key is needed for 'zunionstore' command`.
+pub(crate) fn at_least_one_input_key(command: &str) -> String {
+    format!("ERR at least 1 input key is needed for '{command}' command")
+}

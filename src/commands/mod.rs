@@ -19,6 +19,7 @@ pub mod session;
 pub mod shared;
 pub mod strings;
 pub mod transactions;
+pub mod zsets;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -341,6 +342,7 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            zsets::COMMANDS,
         ])
     }
 
