@@ -1071,8 +1071,8 @@ fn zpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
         None => None,
         Some(a) => Some(
             parse_i64(a)
-                .ok_or(error::NOT_INTEGER)
-                .and_then(|n| usize::try_from(n).map_err(|_| error::NOT_POSITIVE))?,
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or(error::NOT_POSITIVE)?,
         ),
     };
     if count == Some(0) {
@@ -1100,10 +1100,10 @@ fn zpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CommandResult {
 /// `numkeys key [key ...] MIN|MAX [COUNT count]` of ZMPOP and BZMPOP, with
 /// `args[0]` the numkeys argument. Returns the keys, MAX?, and the count.
 fn parse_mpop(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), &'static str> {
-    let numkeys = parse_i64(&args[0]).ok_or(error::NOT_INTEGER)?;
-    if numkeys < 1 {
-        return Err(error::NUMKEYS_NOT_POSITIVE);
-    }
+    // Redis answers these range errors for non-integers too.
+    let numkeys = parse_i64(&args[0])
+        .filter(|&n| n >= 1)
+        .ok_or(error::NUMKEYS_NOT_POSITIVE)?;
     let where_at = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(1)) {
         Some(i) if i < args.len() => i,
         _ => return Err(error::SYNTAX),
@@ -1120,10 +1120,9 @@ fn parse_mpop(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), &'static str> {
     while i < args.len() {
         if count.is_none() && is(&args[i], "count") && i + 1 < args.len() {
             i += 1;
-            let n = parse_i64(&args[i]).ok_or(error::NOT_INTEGER)?;
-            if n < 1 {
-                return Err(error::COUNT_NOT_POSITIVE);
-            }
+            let n = parse_i64(&args[i])
+                .filter(|&n| n >= 1)
+                .ok_or(error::COUNT_NOT_POSITIVE)?;
             count = Some(n);
         } else {
             return Err(error::SYNTAX);
@@ -1318,8 +1317,10 @@ fn parse_setop<'a>(
             with_scores = true;
             j += 1;
         } else if card_only && remaining >= 2 && is(a, "limit") {
-            let n = parse_i64(&args[j + 1]).ok_or(error::NOT_INTEGER)?;
-            limit = usize::try_from(n).map_err(|_| error::LIMIT_NEGATIVE)?;
+            let n = parse_i64(&args[j + 1]).filter(|&n| n >= 0);
+            limit = n
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or(error::LIMIT_NEGATIVE)?;
             j += 2;
         } else {
             return Err(error::SYNTAX.into());
