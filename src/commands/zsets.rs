@@ -295,10 +295,96 @@ fn score_ranks(z: &ZSetValue, r: &ScoreRange) -> (usize, usize) {
 }
 
 /// Ranks `start..end` of the members inside a lexicographic range.
+///
+/// Lex ranges assume every score is equal; when they are not, Redis's answer
+/// depends on the encoding, and herald follows it: a listpack is scanned
+/// from its first member (the run starts at the first member >= min and
+/// lasts while members are <= max), a skiplist is walked by its levels (the
+/// rank of the first member >= min to that of the last <= max). On sets of
+/// equal scores both are the same contiguous run.
 fn lex_ranks(z: &ZSetValue, r: &LexRange) -> (usize, usize) {
-    let start = z.count_while(|_, m| !r.gte_min(m));
-    let end = z.count_while(|_, m| r.lte_max(m));
-    (start, end.max(start))
+    if z.skiplist {
+        let start = z.count_while(|_, m| !r.gte_min(m));
+        let end = z.count_while(|_, m| r.lte_max(m));
+        return (start, end.max(start));
+    }
+    if !lex_may_match(z, r) {
+        return (0, 0);
+    }
+    let mut it = z.iter().enumerate().skip_while(|(_, (m, _))| !r.gte_min(m));
+    let Some((first, (m, _))) = it.next() else {
+        return (0, 0);
+    };
+    if !r.lte_max(m) {
+        return (0, 0);
+    }
+    let run = 1 + it.take_while(|(_, (m, _))| r.lte_max(m)).count();
+    (first, first + run)
+}
+
+/// Redis `zslIsInLexRange`: min <= max, the last member >= min and the first <= max.
+fn lex_may_match(z: &ZSetValue, r: &LexRange) -> bool {
+    let value = |b: &LexBound| match b {
+        LexBound::Inclusive(x) | LexBound::Exclusive(x) => Some(x.clone()),
+        _ => None,
+    };
+    let ordered = match (&r.min, &r.max) {
+        (LexBound::PlusInf, _) | (_, LexBound::MinusInf) => false,
+        (LexBound::MinusInf, _) | (_, LexBound::PlusInf) => true,
+        (min, max) => match (value(min), value(max)) {
+            (Some(a), Some(b)) => {
+                let exclusive = matches!(min, LexBound::Exclusive(_))
+                    || matches!(max, LexBound::Exclusive(_));
+                a < b || (a == b && !exclusive)
+            }
+            _ => true,
+        },
+    };
+    let len = z.len();
+    ordered
+        && z.get_by_rank(len.wrapping_sub(1)).is_some_and(|(m, _)| r.gte_min(m))
+        && z.get_by_rank(0).is_some_and(|(m, _)| r.lte_max(m))
+}
+
+/// A lex range with LIMIT, in reply order, as Redis walks a listpack: from
+/// the first member in range (the last, reversed), skip `offset` members
+/// unchecked, then take members while they are inside the range's far end.
+fn lex_select_listpack(z: &ZSetValue, r: &LexRange, rev: bool, offset: usize, limit: Option<usize>) -> Pairs {
+    if !lex_may_match(z, r) {
+        return Vec::new();
+    }
+    let all: Vec<(&[u8], f64)> = z.iter().collect();
+    let take = limit.unwrap_or(usize::MAX);
+    if rev {
+        let Some(last) = all.iter().rposition(|(m, _)| r.lte_max(m)) else {
+            return Vec::new();
+        };
+        if !r.gte_min(all[last].0) || offset > last {
+            return Vec::new();
+        }
+        owned(
+            all[..=last - offset]
+                .iter()
+                .rev()
+                .copied()
+                .take_while(|(m, _)| r.gte_min(m))
+                .take(take),
+        )
+    } else {
+        let Some(first) = all.iter().position(|(m, _)| r.gte_min(m)) else {
+            return Vec::new();
+        };
+        if !r.lte_max(all[first].0) {
+            return Vec::new();
+        }
+        owned(
+            all.iter()
+                .skip(first.saturating_add(offset))
+                .copied()
+                .take_while(|(m, _)| r.lte_max(m))
+                .take(take),
+        )
+    }
 }
 
 /// Redis's inclusive rank range: negative ranks count from the end, clamped;
@@ -337,10 +423,20 @@ fn size_encoding(z: &mut ZSetValue, limits: Limits) {
     z.skiplist = z.len() > limits.entries || z.max_member_len() > limits.value;
 }
 
-/// After adding `member_len` bytes of member: convert once past the limits.
+/// Before adding a member of `member_len` bytes: convert once past the limits.
 fn grow_encoding(z: &mut ZSetValue, member_len: usize, limits: Limits) {
-    if !z.skiplist && (z.len() > limits.entries || member_len > limits.value) {
+    if !z.skiplist && (z.len() + 1 > limits.entries || member_len > limits.value) {
         z.skiplist = true;
+    }
+}
+
+/// The score as the set keeps it: a listpack stores scores as text, where
+/// -0 becomes 0 (Redis 7.0); a skiplist keeps the double as it is.
+fn stored(z: &ZSetValue, score: f64) -> f64 {
+    if !z.skiplist && score == 0.0 {
+        0.0
+    } else {
+        score
     }
 }
 
@@ -458,13 +554,13 @@ fn add_one(
             if new == current {
                 return (Added::Same, new, 0);
             }
-            let (_, delta) = z.insert(member, new);
+            let (_, delta) = z.insert(member, stored(z, new));
             (Added::Updated, new, delta)
         }
         None if f.xx => (Added::Nop, score, 0),
         None => {
-            let (_, delta) = z.insert(member, score);
             grow_encoding(z, member.len(), limits);
+            let (_, delta) = z.insert(member, stored(z, score));
             (Added::New, score, delta)
         }
     }
@@ -839,6 +935,13 @@ fn select(z: &ZSetValue, r: &RangeRequest) -> Pairs {
             Some((a, b)) if r.rev => owned(z.range(len - b, len - a, true)),
             Some((a, b)) => owned(z.range(a, b, false)),
         },
+        RangeBy::Lex(l) if !z.skiplist => {
+            if r.offset < 0 {
+                return Vec::new();
+            }
+            let offset = usize::try_from(r.offset).unwrap_or(usize::MAX);
+            lex_select_listpack(z, l, r.rev, offset, usize::try_from(r.limit).ok())
+        }
         RangeBy::Score(_) | RangeBy::Lex(_) => {
             let (start, end) = match &r.by {
                 RangeBy::Score(s) => score_ranks(z, s),
@@ -921,10 +1024,15 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &Bytes, pairs: Pairs, event: &str) {
         return;
     }
     let mut z = ZSetValue::default();
+    let longest = pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+    z.skiplist = pairs.len() > limits.entries || longest > limits.value;
     for (m, s) in &pairs {
-        z.insert(m, *s);
+        z.insert(m, stored(&z, *s));
     }
-    size_encoding(&mut z, limits);
+    // Duplicates (none from the set operations) would have made it smaller.
+    if z.skiplist {
+        size_encoding(&mut z, limits);
+    }
     let len = z.len();
     slot.insert(Value::ZSet(z), 0, 0);
     drop(slot);
@@ -1379,12 +1487,10 @@ fn compute_setop(ctx: &Ctx<'_>, op: SetOp, req: &mut SetOpRequest<'_>) -> Pairs 
                 let found = lookup_scores(ctx, source.key, &candidates);
                 let mut kept = Vec::with_capacity(candidates.len());
                 for ((m, mut score), other) in candidates.into_iter().zip(found) {
+                    // Unlike the first source's, these products are not
+                    // cleared of NaN (Redis): a SUM then makes 0, MIN/MAX keep.
                     if let Some(v) = other {
-                        let mut v = v * source.weight;
-                        if v.is_nan() {
-                            v = 0.0;
-                        }
-                        req.aggregate.apply(&mut score, v);
+                        req.aggregate.apply(&mut score, v * source.weight);
                         kept.push((m, score));
                     }
                 }
