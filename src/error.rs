@@ -276,7 +276,8 @@ pub(crate) const ZRANGE_WITHSCORES_BYLEX: &str =
 pub(crate) const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 pub(crate) const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 pub(crate) const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
-pub(crate) const ZRANDMEMBER_COUNT_RANGE: &str = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub(crate) const ZRANDMEMBER_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /// `-ERR at least 1 input key is needed for 'zunionstore' command`.
 pub(crate) fn at_least_one_input_key(command: &str) -> String {

@@ -136,17 +136,32 @@ fn ranges_by_rank_score_and_lex() {
         &[
             ("ZADD z -inf a 1 b 2 c 3 d 4 e 5 f +inf g", ":7\r\n"),
             ("ZRANGE z 0 1", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
-            ("ZRANGE z -2 -1 WITHSCORES", "*4\r\n$1\r\nf\r\n$1\r\n5\r\n$1\r\ng\r\n$3\r\ninf\r\n"),
+            (
+                "ZRANGE z -2 -1 WITHSCORES",
+                "*4\r\n$1\r\nf\r\n$1\r\n5\r\n$1\r\ng\r\n$3\r\ninf\r\n",
+            ),
             ("ZRANGE z 5 100 REV", "*2\r\n$1\r\nb\r\n$1\r\na\r\n"),
-            ("ZREVRANGE z 0 0 WITHSCORES", "*2\r\n$1\r\ng\r\n$3\r\ninf\r\n"),
+            (
+                "ZREVRANGE z 0 0 WITHSCORES",
+                "*2\r\n$1\r\ng\r\n$3\r\ninf\r\n",
+            ),
             ("ZRANGE z 3 1", "*0\r\n"),
             ("ZRANGEBYSCORE z (1 3", "*2\r\n$1\r\nc\r\n$1\r\nd\r\n"),
             ("ZRANGEBYSCORE z -inf (-inf", "*0\r\n"),
-            ("ZRANGEBYSCORE z 1 +inf LIMIT 1 2", "*2\r\n$1\r\nc\r\n$1\r\nd\r\n"),
+            (
+                "ZRANGEBYSCORE z 1 +inf LIMIT 1 2",
+                "*2\r\n$1\r\nc\r\n$1\r\nd\r\n",
+            ),
             ("ZRANGEBYSCORE z 1 +inf LIMIT -1 2", "*0\r\n"),
-            ("ZRANGEBYSCORE z 4 +inf LIMIT 1 -1", "*2\r\n$1\r\nf\r\n$1\r\ng\r\n"),
+            (
+                "ZRANGEBYSCORE z 4 +inf LIMIT 1 -1",
+                "*2\r\n$1\r\nf\r\n$1\r\ng\r\n",
+            ),
             ("ZREVRANGEBYSCORE z 3 (1", "*2\r\n$1\r\nd\r\n$1\r\nc\r\n"),
-            ("ZREVRANGEBYSCORE z +inf 0 LIMIT 1 2", "*2\r\n$1\r\nf\r\n$1\r\ne\r\n"),
+            (
+                "ZREVRANGEBYSCORE z +inf 0 LIMIT 1 2",
+                "*2\r\n$1\r\nf\r\n$1\r\ne\r\n",
+            ),
             ("ZRANGE z (1 3 BYSCORE REV", "*0\r\n"),
             ("ZRANGE z 3 (1 BYSCORE REV", "*2\r\n$1\r\nd\r\n$1\r\nc\r\n"),
             ("ZCOUNT z (1 3", ":2\r\n"),
@@ -156,12 +171,18 @@ fn ranges_by_rank_score_and_lex() {
             ("ZREVRANK z c", ":4\r\n"),
             ("ZRANK z nope", "$-1\r\n"),
             ("ZRANK z c WITHSCORE", "*2\r\n:2\r\n$1\r\n2\r\n"),
-            ("ZMSCORE z a nope c", "*3\r\n$4\r\n-inf\r\n$-1\r\n$1\r\n2\r\n"),
+            (
+                "ZMSCORE z a nope c",
+                "*3\r\n$4\r\n-inf\r\n$-1\r\n$1\r\n2\r\n",
+            ),
             ("ZMSCORE missing a", "*1\r\n$-1\r\n"),
             ("DEL z", ":1\r\n"),
             ("ZADD l 0 a 0 b 0 c 0 d 0 e", ":5\r\n"),
             ("ZRANGEBYLEX l - (c", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
-            ("ZRANGEBYLEX l [b [d LIMIT 1 5", "*2\r\n$1\r\nc\r\n$1\r\nd\r\n"),
+            (
+                "ZRANGEBYLEX l [b [d LIMIT 1 5",
+                "*2\r\n$1\r\nc\r\n$1\r\nd\r\n",
+            ),
             ("ZREVRANGEBYLEX l + (c", "*2\r\n$1\r\ne\r\n$1\r\nd\r\n"),
             ("ZRANGE l [d + BYLEX", "*2\r\n$1\r\nd\r\n$1\r\ne\r\n"),
             ("ZLEXCOUNT l - +", ":5\r\n"),
@@ -181,13 +202,19 @@ fn resp3_scores_are_double_frames_and_pairs_nest() {
         &[
             ("ZADD z 1.5 a 2 b", ":2\r\n"),
             ("ZSCORE z a", ",1.5\r\n"),
-            ("ZRANGE z 0 -1 WITHSCORES", "*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,2\r\n"),
+            (
+                "ZRANGE z 0 -1 WITHSCORES",
+                "*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,2\r\n",
+            ),
             ("ZINCRBY z 1 b", ",3\r\n"),
             ("ZSCORE z nope", "_\r\n"),
             ("ZPOPMIN z", "*2\r\n$1\r\na\r\n,1.5\r\n"),
             ("ZADD z 1 a", ":1\r\n"),
             ("ZPOPMAX z 1", "*1\r\n*2\r\n$1\r\nb\r\n,3\r\n"),
-            ("ZMPOP 1 z MIN", "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\na\r\n,1\r\n"),
+            (
+                "ZMPOP 1 z MIN",
+                "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\na\r\n,1\r\n",
+            ),
             ("ZMPOP 1 z MIN", "_\r\n"),
             ("ZADD z -inf x", ":1\r\n"),
             ("ZSCORE z x", ",-inf\r\n"),
@@ -241,18 +268,30 @@ fn removals_pops_and_emptied_keys() {
             ("EXISTS z", ":0\r\n"),
             ("ZADD z 1 a 2 b 3 c", ":3\r\n"),
             ("ZPOPMIN z", "*2\r\n$1\r\na\r\n$1\r\n1\r\n"),
-            ("ZPOPMAX z 5", "*4\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nb\r\n$1\r\n2\r\n"),
+            (
+                "ZPOPMAX z 5",
+                "*4\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nb\r\n$1\r\n2\r\n",
+            ),
             ("EXISTS z", ":0\r\n"),
             ("ZPOPMIN z", "*0\r\n"),
-            ("ZPOPMIN z -1", "-ERR value is out of range, must be positive\r\n"),
+            (
+                "ZPOPMIN z -1",
+                "-ERR value is out of range, must be positive\r\n",
+            ),
             ("ZPOPMIN z 1 2", "-ERR syntax error\r\n"),
             ("ZADD z 1 a", ":1\r\n"),
             ("ZPOPMIN z 0", "*0\r\n"),
-            ("ZMPOP 2 none z MAX COUNT 10", "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"),
+            (
+                "ZMPOP 2 none z MAX COUNT 10",
+                "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+            ),
             ("ZMPOP 1 z MIN", "*-1\r\n"),
             ("ZMPOP 0 z MIN", "-ERR numkeys should be greater than 0\r\n"),
             ("ZMPOP 1 z MIDDLE", "-ERR syntax error\r\n"),
-            ("ZMPOP 1 z MIN COUNT 0", "-ERR count should be greater than 0\r\n"),
+            (
+                "ZMPOP 1 z MIN COUNT 0",
+                "-ERR count should be greater than 0\r\n",
+            ),
             ("ZMPOP 2 z MIN", "-ERR syntax error\r\n"),
         ],
     );
@@ -372,7 +411,10 @@ fn blocking_pops_answer_at_once_wait_and_time_out() {
         &mut c,
         &[
             ("ZADD z 1 a 2 b", ":2\r\n"),
-            ("BZPOPMIN none z 0", "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n"),
+            (
+                "BZPOPMIN none z 0",
+                "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n",
+            ),
             ("BZPOPMAX z 0", "*3\r\n$1\r\nz\r\n$1\r\nb\r\n$1\r\n2\r\n"),
             ("BZPOPMIN z 0.01", "*-1\r\n"),
             ("BZMPOP 0.01 1 z MIN", "*-1\r\n"),
@@ -441,7 +483,16 @@ impl Redis {
     fn start() -> Redis {
         let port = common::free_port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server");
@@ -484,8 +535,12 @@ impl Rng {
 fn random_command(rng: &mut Rng) -> Vec<String> {
     let keys = ["z1", "z2", "z3"];
     let members = ["a", "b", "c", "d", "e", "f", "g", "h"];
-    let scores = ["0", "1", "-1", "2.5", "0.1", "1e3", "+inf", "-inf", "3", "10"];
-    let bounds = ["-inf", "+inf", "0", "(0", "1", "(1", "2.5", "(3", "10", "(10"];
+    let scores = [
+        "0", "1", "-1", "2.5", "0.1", "1e3", "+inf", "-inf", "3", "10",
+    ];
+    let bounds = [
+        "-inf", "+inf", "0", "(0", "1", "(1", "2.5", "(3", "10", "(10",
+    ];
     let lex = ["-", "+", "[a", "(a", "[c", "(d", "[h", "(e"];
     let ranks = ["0", "1", "-1", "-2", "2", "5", "-100", "100"];
     let key = rng.pick(&keys).to_string();
@@ -506,22 +561,78 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
         }
         4 => s(&["ZINCRBY", &key, rng.pick(&scores), rng.pick(&members)]),
         5 => s(&["ZREM", &key, rng.pick(&members), rng.pick(&members)]),
-        6 => s(&["ZRANGE", &key, rng.pick(&ranks), rng.pick(&ranks), "WITHSCORES"]),
-        7 => s(&["ZRANGEBYSCORE", &key, rng.pick(&bounds), rng.pick(&bounds), "WITHSCORES", "LIMIT", rng.pick(&["0", "1", "-1"]), rng.pick(&["1", "2", "-1"])]),
-        8 => s(&["ZREVRANGEBYSCORE", &key, rng.pick(&bounds), rng.pick(&bounds)]),
+        6 => s(&[
+            "ZRANGE",
+            &key,
+            rng.pick(&ranks),
+            rng.pick(&ranks),
+            "WITHSCORES",
+        ]),
+        7 => s(&[
+            "ZRANGEBYSCORE",
+            &key,
+            rng.pick(&bounds),
+            rng.pick(&bounds),
+            "WITHSCORES",
+            "LIMIT",
+            rng.pick(&["0", "1", "-1"]),
+            rng.pick(&["1", "2", "-1"]),
+        ]),
+        8 => s(&[
+            "ZREVRANGEBYSCORE",
+            &key,
+            rng.pick(&bounds),
+            rng.pick(&bounds),
+        ]),
         9 => s(&["ZRANGEBYLEX", &key, rng.pick(&lex), rng.pick(&lex)]),
-        10 => s(&["ZREVRANGEBYLEX", &key, rng.pick(&lex), rng.pick(&lex), "LIMIT", "0", "2"]),
+        10 => s(&[
+            "ZREVRANGEBYLEX",
+            &key,
+            rng.pick(&lex),
+            rng.pick(&lex),
+            "LIMIT",
+            "0",
+            "2",
+        ]),
         11 => s(&["ZCOUNT", &key, rng.pick(&bounds), rng.pick(&bounds)]),
         12 => s(&["ZRANK", &key, rng.pick(&members)]),
         13 => s(&["ZREVRANK", &key, rng.pick(&members)]),
         14 => s(&["ZSCORE", &key, rng.pick(&members)]),
-        15 => s(&[rng.pick(&["ZPOPMIN", "ZPOPMAX"]), &key, rng.pick(&["1", "2"])]),
+        15 => s(&[
+            rng.pick(&["ZPOPMIN", "ZPOPMAX"]),
+            &key,
+            rng.pick(&["1", "2"]),
+        ]),
         16 => s(&["ZREMRANGEBYRANK", &key, rng.pick(&ranks), rng.pick(&ranks)]),
-        17 => s(&["ZREMRANGEBYSCORE", &key, rng.pick(&bounds), rng.pick(&bounds)]),
-        18 => s(&[rng.pick(&["ZUNIONSTORE", "ZINTERSTORE"]), rng.pick(&keys), "2", rng.pick(&keys), rng.pick(&keys), "WEIGHTS", rng.pick(&scores), "2", "AGGREGATE", rng.pick(&["SUM", "MIN", "MAX"])]),
+        17 => s(&[
+            "ZREMRANGEBYSCORE",
+            &key,
+            rng.pick(&bounds),
+            rng.pick(&bounds),
+        ]),
+        18 => s(&[
+            rng.pick(&["ZUNIONSTORE", "ZINTERSTORE"]),
+            rng.pick(&keys),
+            "2",
+            rng.pick(&keys),
+            rng.pick(&keys),
+            "WEIGHTS",
+            rng.pick(&scores),
+            "2",
+            "AGGREGATE",
+            rng.pick(&["SUM", "MIN", "MAX"]),
+        ]),
         19 => s(&["ZDIFF", "2", rng.pick(&keys), rng.pick(&keys), "WITHSCORES"]),
         20 => s(&["ZMSCORE", &key, rng.pick(&members), rng.pick(&members)]),
-        _ => s(&["ZRANGE", &key, rng.pick(&bounds), rng.pick(&bounds), "BYSCORE", "REV", "WITHSCORES"]),
+        _ => s(&[
+            "ZRANGE",
+            &key,
+            rng.pick(&bounds),
+            rng.pick(&bounds),
+            "BYSCORE",
+            "REV",
+            "WITHSCORES",
+        ]),
     }
 }
 
@@ -562,7 +673,14 @@ fn random_command_sequences_match_redis() {
                 (b, dump(&mut theirs)),
                 "seed {seed}: `{}`; last commands:\n    {}",
                 cmd.join(" "),
-                history.iter().rev().take(8).rev().cloned().collect::<Vec<_>>().join("\n    ")
+                history
+                    .iter()
+                    .rev()
+                    .take(8)
+                    .rev()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n    ")
             );
         }
     }

@@ -1065,7 +1065,6 @@ fn key_type(shared: &Shared, db: usize, key: &[u8]) -> Option<&'static str> {
     slot.peek().map(|e| e.value().type_name())
 }
 
-
 /// Serve the clients blocked on every key made ready, after the command that
 /// made them ready has ended; with every other command held off, so each
 /// client is served as if right after it. Keys a served move makes ready are

@@ -166,7 +166,10 @@ fn strtod_all(text: &[u8]) -> Option<f64> {
 /// Whether `text` spells an infinity (`inf`, `+infinity`, ...), as opposed to
 /// a finite number that overflowed.
 fn spells_infinity(text: &[u8]) -> bool {
-    let t = text.strip_prefix(b"+").or_else(|| text.strip_prefix(b"-")).unwrap_or(text);
+    let t = text
+        .strip_prefix(b"+")
+        .or_else(|| text.strip_prefix(b"-"))
+        .unwrap_or(text);
     t.eq_ignore_ascii_case(b"inf") || t.eq_ignore_ascii_case(b"infinity")
 }
 
@@ -214,9 +217,16 @@ fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
         Some(rest) => (rest, true),
         None => (arg, false),
     };
-    let start = text.iter().position(|&b| !is_c_space(b)).unwrap_or(text.len());
+    let start = text
+        .iter()
+        .position(|&b| !is_c_space(b))
+        .unwrap_or(text.len());
     let text = &text[start..];
-    let v = if text.is_empty() { 0.0 } else { strtod_all(text)? };
+    let v = if text.is_empty() {
+        0.0
+    } else {
+        strtod_all(text)?
+    };
     if v.is_nan() {
         return None;
     }
@@ -333,8 +343,8 @@ fn lex_may_match(z: &ZSetValue, r: &LexRange) -> bool {
         (LexBound::MinusInf, _) | (_, LexBound::PlusInf) => true,
         (min, max) => match (value(min), value(max)) {
             (Some(a), Some(b)) => {
-                let exclusive = matches!(min, LexBound::Exclusive(_))
-                    || matches!(max, LexBound::Exclusive(_));
+                let exclusive =
+                    matches!(min, LexBound::Exclusive(_)) || matches!(max, LexBound::Exclusive(_));
                 a < b || (a == b && !exclusive)
             }
             _ => true,
@@ -342,14 +352,21 @@ fn lex_may_match(z: &ZSetValue, r: &LexRange) -> bool {
     };
     let len = z.len();
     ordered
-        && z.get_by_rank(len.wrapping_sub(1)).is_some_and(|(m, _)| r.gte_min(m))
+        && z.get_by_rank(len.wrapping_sub(1))
+            .is_some_and(|(m, _)| r.gte_min(m))
         && z.get_by_rank(0).is_some_and(|(m, _)| r.lte_max(m))
 }
 
 /// A lex range with LIMIT, in reply order, as Redis walks a listpack: from
 /// the first member in range (the last, reversed), skip `offset` members
 /// unchecked, then take members while they are inside the range's far end.
-fn lex_select_listpack(z: &ZSetValue, r: &LexRange, rev: bool, offset: usize, limit: Option<usize>) -> Pairs {
+fn lex_select_listpack(
+    z: &ZSetValue,
+    r: &LexRange,
+    rev: bool,
+    offset: usize,
+    limit: Option<usize>,
+) -> Pairs {
     if !lex_may_match(z, r) {
         return Vec::new();
     }
@@ -460,10 +477,7 @@ fn read_zset<'s>(slot: &'s mut Slot<'_>) -> Result<Option<&'s ZSetValue>, &'stat
 
 /// Apply `f` to the sorted set at `slot`; `f` returns its result and the
 /// change in charged bytes. None when the key holds no sorted set.
-fn update_zset<R>(
-    slot: &mut Slot<'_>,
-    f: impl FnOnce(&mut ZSetValue) -> (R, isize),
-) -> Option<R> {
+fn update_zset<R>(slot: &mut Slot<'_>, f: impl FnOnce(&mut ZSetValue) -> (R, isize)) -> Option<R> {
     slot.update_with_charge(|e| match e.zset_mut() {
         Some(z) => {
             let (r, delta) = f(z);
@@ -602,13 +616,13 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr: bool) -> CommandResult 
         i += 1;
     }
     let rest = &args[i..];
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(error::SYNTAX.into());
     }
     if f.nx && f.xx {
         return Err(error::ZADD_NX_XX.into());
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err(error::ZADD_GT_LT_NX.into());
     }
     if f.incr && rest.len() > 2 {
@@ -706,7 +720,11 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         slot.remove();
     } else if deleted > 0 {
         update_zset(&mut slot, |z| {
-            let delta = args[2..].iter().filter_map(|m| z.remove(m)).map(|(_, d)| d).sum();
+            let delta = args[2..]
+                .iter()
+                .filter_map(|m| z.remove(m))
+                .map(|(_, d)| d)
+                .sum();
             ((), delta)
         });
     }
@@ -760,10 +778,7 @@ fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let members = &args[2..];
     let scores: Vec<Option<f64>> = with_zset(ctx, &args[1], |z| {
-        members
-            .iter()
-            .map(|m| z.and_then(|z| z.score(m)))
-            .collect()
+        members.iter().map(|m| z.and_then(|z| z.score(m))).collect()
     })?;
     ctx.reply.array(scores.len());
     for s in scores {
@@ -1079,9 +1094,16 @@ fn remove_ranks(
     if emptied {
         slot.remove();
     } else {
-        let doomed: Vec<Bytes> = z.range(a, b, false).map(|(m, _)| Bytes::copy_from_slice(m)).collect();
+        let doomed: Vec<Bytes> = z
+            .range(a, b, false)
+            .map(|(m, _)| Bytes::copy_from_slice(m))
+            .collect();
         update_zset(&mut slot, |z| {
-            let delta = doomed.iter().filter_map(|m| z.remove(m)).map(|(_, d)| d).sum();
+            let delta = doomed
+                .iter()
+                .filter_map(|m| z.remove(m))
+                .map(|(_, d)| d)
+                .sum();
             ((), delta)
         });
     }
@@ -1113,7 +1135,9 @@ fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// ZREMRANGEBYLEX key min max
 fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let range = parse_lex_range(&args[2], &args[3])?;
-    remove_ranks(ctx, &args[1], "zremrangebylex", |z| Some(lex_ranks(z, &range)))
+    remove_ranks(ctx, &args[1], "zremrangebylex", |z| {
+        Some(lex_ranks(z, &range))
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -1147,12 +1171,20 @@ fn pop_first(
             slot.remove();
         } else {
             update_zset(&mut slot, |z| {
-                let delta = popped.iter().filter_map(|(m, _)| z.remove(m)).map(|(_, d)| d).sum();
+                let delta = popped
+                    .iter()
+                    .filter_map(|(m, _)| z.remove(m))
+                    .map(|(_, d)| d)
+                    .sum();
                 ((), delta)
             });
         }
         drop(slot);
-        ctx.notify(EventClass::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        ctx.notify(
+            EventClass::ZSET,
+            if max { "zpopmax" } else { "zpopmin" },
+            key,
+        );
         if emptied {
             ctx.notify(EventClass::GENERIC, "del", key);
         }
@@ -1405,8 +1437,7 @@ fn parse_setop<'a>(
         let a = &args[j];
         if op != SetOp::Diff && !card_only && remaining > numkeys && is(a, "weights") {
             for (i, source) in sources.iter_mut().enumerate() {
-                source.weight =
-                    parse_double(&args[j + 1 + i]).ok_or(error::WEIGHT_NOT_FLOAT)?;
+                source.weight = parse_double(&args[j + 1 + i]).ok_or(error::WEIGHT_NOT_FLOAT)?;
             }
             j += 1 + numkeys;
         } else if op != SetOp::Diff && !card_only && remaining >= 2 && is(a, "aggregate") {
@@ -1454,7 +1485,10 @@ fn source_pairs(ctx: &Ctx<'_>, key: &[u8], weight: f64) -> Pairs {
         }
     };
     match slot.peek().map(|e| e.value()) {
-        Some(ValueRef::ZSet(z)) => z.iter().map(|(m, s)| (Bytes::copy_from_slice(m), weigh(s))).collect(),
+        Some(ValueRef::ZSet(z)) => z
+            .iter()
+            .map(|(m, s)| (Bytes::copy_from_slice(m), weigh(s)))
+            .collect(),
         Some(ValueRef::Set(s)) => s.members.iter().map(|m| (m.clone(), weigh(1.0))).collect(),
         _ => Vec::new(),
     }
@@ -1647,10 +1681,15 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         };
         let len = z.len();
         let wanted = count.unsigned_abs();
-        let pick = |rank: usize| z.get_by_rank(rank).map(|(m, s)| (Bytes::copy_from_slice(m), s));
+        let pick = |rank: usize| {
+            z.get_by_rank(rank)
+                .map(|(m, s)| (Bytes::copy_from_slice(m), s))
+        };
         if count < 0 {
             // With repetitions, in random order.
-            (0..wanted).filter_map(|_| pick(fastrand::usize(..len))).collect()
+            (0..wanted)
+                .filter_map(|_| pick(fastrand::usize(..len)))
+                .collect()
         } else if wanted as usize >= len {
             owned(z.iter())
         } else {
@@ -1762,7 +1801,16 @@ mod tests {
         assert_eq!(parse_double(b"1.5"), Some(1.5));
         assert_eq!(parse_double(b"+inf"), Some(f64::INFINITY));
         assert_eq!(parse_double(b"-Infinity"), Some(f64::NEG_INFINITY));
-        for bad in [&b""[..], b" 1", b"1 ", b"nan", b"abc", b"1e400", b"1e-400", b"1.5x"] {
+        for bad in [
+            &b""[..],
+            b" 1",
+            b"1 ",
+            b"nan",
+            b"abc",
+            b"1e400",
+            b"1e-400",
+            b"1.5x",
+        ] {
             assert_eq!(parse_double(bad), None, "{bad:?}");
         }
         assert_eq!(parse_score_bound(b"(1"), Some((1.0, true)));

@@ -39,8 +39,8 @@ pub use entry::{
     LIST_ELEMENT_OVERHEAD_BYTES,
 };
 pub use evict::{EvictionPolicy, MemoryLimits};
-pub use zset::{ZSetValue, ZSET_MEMBER_OVERHEAD_BYTES};
 pub use table::{key_hash, KeyMap};
+pub use zset::{ZSetValue, ZSET_MEMBER_OVERHEAD_BYTES};
 
 /// Shards per logical database (a power of two).
 pub const SHARDS_PER_DB: usize = 64;

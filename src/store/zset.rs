@@ -404,9 +404,8 @@ impl ZSetValue {
             None => {
                 let x = list.insert(score, member.into());
                 let (nodes, hasher) = (&list.nodes, &self.hasher);
-                self.table.insert_unique(hash, x, |&i| {
-                    hasher.hash_one(&*nodes[i as usize].member)
-                });
+                self.table
+                    .insert_unique(hash, x, |&i| hasher.hash_one(&*nodes[i as usize].member));
                 (None, member_charge(member))
             }
         }
@@ -585,7 +584,10 @@ mod tests {
     #[test]
     fn orders_by_score_then_member() {
         let mut z = ZSetValue::default();
-        assert_eq!(z.insert(b"b", 1.0), (None, 1 + ZSET_MEMBER_OVERHEAD_BYTES as isize));
+        assert_eq!(
+            z.insert(b"b", 1.0),
+            (None, 1 + ZSET_MEMBER_OVERHEAD_BYTES as isize)
+        );
         z.insert(b"a", 1.0);
         z.insert(b"c", 0.5);
         z.insert(b"ab", f64::INFINITY);
@@ -594,7 +596,10 @@ mod tests {
         assert_eq!(order, [&b"x"[..], b"c", b"a", b"b", b"ab"]);
         assert_eq!(z.insert(b"c", 2.0), (Some(0.5), 0));
         assert_eq!(z.rank(b"c"), Some(3));
-        assert_eq!(z.remove(b"a"), Some((1.0, -(1 + ZSET_MEMBER_OVERHEAD_BYTES as isize))));
+        assert_eq!(
+            z.remove(b"a"),
+            Some((1.0, -(1 + ZSET_MEMBER_OVERHEAD_BYTES as isize)))
+        );
         assert_eq!(z.remove(b"a"), None);
         assert_eq!(z.count_below_score(1.0, false), 1);
         assert_eq!(z.count_below_score(1.0, true), 2);
@@ -641,8 +646,10 @@ mod tests {
                         assert_eq!(z.count_below_score(bound, true), at_most);
                         let start = fastrand::usize(..=sorted.len());
                         let end = fastrand::usize(start..=sorted.len());
-                        let got: Vec<Vec<u8>> =
-                            z.range(start, end, false).map(|(m, _)| m.to_vec()).collect();
+                        let got: Vec<Vec<u8>> = z
+                            .range(start, end, false)
+                            .map(|(m, _)| m.to_vec())
+                            .collect();
                         let want: Vec<Vec<u8>> =
                             sorted[start..end].iter().map(|(_, m)| m.clone()).collect();
                         assert_eq!(got, want);
