@@ -685,3 +685,20 @@ fn random_command_sequences_match_redis() {
         }
     }
 }
+
+#[test]
+fn watch_sees_only_real_changes() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let mut other = server.raw();
+    table(&mut c, &[("ZADD z 1 a", ":1\r\n"), ("WATCH z", "+OK\r\n")]);
+    // Nothing changes: the watch holds.
+    other.roundtrip(b"ZADD z NX 5 a\r\n", b":0\r\n");
+    other.roundtrip(b"ZADD z 1 a\r\n", b":0\r\n");
+    other.roundtrip(b"ZREM z nope\r\n", b":0\r\n");
+    table(&mut c, &[("MULTI", "+OK\r\n"), ("ZCARD z", "+QUEUED\r\n"), ("EXEC", "*1\r\n:1\r\n")]);
+    // A changed score breaks it.
+    table(&mut c, &[("WATCH z", "+OK\r\n")]);
+    other.roundtrip(b"ZADD z 2 a\r\n", b":0\r\n");
+    table(&mut c, &[("MULTI", "+OK\r\n"), ("ZCARD z", "+QUEUED\r\n"), ("EXEC", "*-1\r\n")]);
+}

@@ -580,6 +580,35 @@ fn add_one(
     }
 }
 
+/// What each pair would do to `z` when none of them changes it; None when
+/// some would add or update a member.
+fn unchanged_outcomes(
+    z: &ZSetValue,
+    pairs: &[(f64, &Bytes)],
+    f: AddFlags,
+) -> Option<Vec<(Added, f64)>> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for (score, member) in pairs {
+        let outcome = match z.score(member) {
+            None if f.xx => (Added::Nop, *score),
+            None => return None,
+            Some(current) if f.nx => (Added::Nop, current),
+            Some(current) => {
+                let new = if f.incr { score + current } else { *score };
+                if (f.lt && new >= current) || (f.gt && new <= current) {
+                    (Added::Nop, current)
+                } else if new == current {
+                    (Added::Same, new)
+                } else {
+                    return None;
+                }
+            }
+        };
+        out.push(outcome);
+    }
+    Some(out)
+}
+
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
 fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     zadd_generic(ctx, args, false)
@@ -657,8 +686,15 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr: bool) -> CommandResult 
             last = score;
         }
     };
+    // When nothing would change, the set is not touched (its CAS stays, so a
+    // WATCH on it holds, as in Redis).
+    let unchanged = existing.and_then(|z| unchanged_outcomes(z, &pairs, f));
     let created = existing.is_none();
-    if created {
+    if let Some(outcomes) = unchanged {
+        for (outcome, score) in outcomes {
+            tally(outcome, score);
+        }
+    } else if created {
         if !f.xx {
             let mut z = ZSetValue::default();
             z.skiplist = limits.entries == 0 || pairs[0].1.len() > limits.value;
