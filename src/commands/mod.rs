@@ -16,6 +16,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod sets;
 pub mod shared;
 pub mod strings;
 pub mod transactions;
@@ -341,6 +342,7 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            sets::COMMANDS,
         ])
     }
 
