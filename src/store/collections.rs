@@ -184,7 +184,7 @@ impl SetValue {
     pub fn ordered(&self) -> Vec<&Bytes> {
         let mut out: Vec<&Bytes> = self.members.iter().collect();
         if self.is_intset() {
-            out.sort_by_key(|m| int_value(m));
+            out.sort_by_cached_key(|m| int_value(m));
         }
         out
     }
