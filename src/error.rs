@@ -185,7 +185,8 @@ pub(crate) const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 
 // Sets (t_set.c).
 /// SINTERCARD numkeys larger than the arguments that follow it.
-pub(crate) const NUMKEYS_OVER_ARGS: &str = "ERR Number of keys can't be greater than number of args";
+pub(crate) const NUMKEYS_OVER_ARGS: &str =
+    "ERR Number of keys can't be greater than number of args";
 pub(crate) const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 /// SRANDMEMBER count -9223372036854775808 (a count is -LONG_MAX..LONG_MAX).
 pub(crate) const RANDOM_COUNT_OUT_OF_RANGE: &str =

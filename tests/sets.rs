@@ -69,8 +69,14 @@ fn membership_commands() {
             ("SISMEMBER nokey foo", ":0\r\n"),
             ("SMISMEMBER s foo nope bar", "*3\r\n:1\r\n:0\r\n:1\r\n"),
             ("SMISMEMBER nokey a b", "*2\r\n:0\r\n:0\r\n"),
-            ("SMISMEMBER s", "-ERR wrong number of arguments for 'smismember' command\r\n"),
-            ("SADD s", "-ERR wrong number of arguments for 'sadd' command\r\n"),
+            (
+                "SMISMEMBER s",
+                "-ERR wrong number of arguments for 'smismember' command\r\n",
+            ),
+            (
+                "SADD s",
+                "-ERR wrong number of arguments for 'sadd' command\r\n",
+            ),
             ("SREM s nope", ":0\r\n"),
             ("SREM nokey a", ":0\r\n"),
             ("SREM s foo nope foo", ":1\r\n"),
@@ -116,7 +122,11 @@ fn encodings_follow_redis_7_0() {
     call(&mut c, "SADD ints a");
     assert_eq!(encoding(&mut c, "ints"), "hashtable");
     call(&mut c, "SREM ints a");
-    assert_eq!(encoding(&mut c, "ints"), "hashtable", "never converted back");
+    assert_eq!(
+        encoding(&mut c, "ints"),
+        "hashtable",
+        "never converted back"
+    );
     // Not integers as string2ll reads them.
     for member in ["01", "+1", "-0", "1.0", "213244124402402314402033402"] {
         call(&mut c, "DEL x");
@@ -291,25 +301,46 @@ fn algebra_replies() {
             ("SINTER a b", "*2\r\n$1\r\n3\r\n$1\r\n4\r\n"),
             ("SINTER a b c", "*1\r\n$1\r\n4\r\n"),
             ("SINTER a nokey", "*0\r\n"),
-            ("SUNION a b", "*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n"),
+            (
+                "SUNION a b",
+                "*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n",
+            ),
             ("SDIFF a b", "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"),
             ("SDIFF a b c", "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"),
             ("SDIFF a a", "*0\r\n"),
             ("SDIFF nokey a", "*0\r\n"),
-            ("SDIFF a nokey", "*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n"),
+            (
+                "SDIFF a nokey",
+                "*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n",
+            ),
             ("SINTERCARD 2 a b", ":2\r\n"),
             ("SINTERCARD 2 a b LIMIT 1", ":1\r\n"),
             ("SINTERCARD 2 a b limit 0", ":2\r\n"),
             ("SINTERCARD 1 nokey", ":0\r\n"),
             ("SINTERCARD 1 nokey LIMIT 10", ":0\r\n"),
-            ("SINTERCARD 0 a", "-ERR numkeys should be greater than 0\r\n"),
-            ("SINTERCARD x a", "-ERR numkeys should be greater than 0\r\n"),
-            ("SINTERCARD 3 a b", "-ERR Number of keys can't be greater than number of args\r\n"),
+            (
+                "SINTERCARD 0 a",
+                "-ERR numkeys should be greater than 0\r\n",
+            ),
+            (
+                "SINTERCARD x a",
+                "-ERR numkeys should be greater than 0\r\n",
+            ),
+            (
+                "SINTERCARD 3 a b",
+                "-ERR Number of keys can't be greater than number of args\r\n",
+            ),
             ("SINTERCARD 1 a b", "-ERR syntax error\r\n"),
             ("SINTERCARD 1 a LIMIT", "-ERR syntax error\r\n"),
-            ("SINTERCARD 1 a LIMIT -1", "-ERR LIMIT can't be negative\r\n"),
+            (
+                "SINTERCARD 1 a LIMIT -1",
+                "-ERR LIMIT can't be negative\r\n",
+            ),
             ("SINTERCARD 1 a LIMIT x", "-ERR LIMIT can't be negative\r\n"),
-            ("SINTERCARD 1", "-ERR wrong number of arguments for 'sintercard' command\r\n"),
+            (
+                "SINTERCARD 1",
+                "-ERR wrong number of arguments for 'sintercard' command\r\n",
+            ),
             ("SET str x", "+OK\r\n"),
             // WRONGTYPE wherever the wrong key stands, even after a missing one.
             ("SINTER nokey str", WRONGTYPE),
@@ -364,7 +395,10 @@ fn store_forms_overwrite_or_delete_the_destination() {
             ("SMEMBERS dst", "*1\r\n$4\r\nkeep\r\n"),
             ("SDIFFSTORE fresh str", WRONGTYPE),
             ("EXISTS fresh", ":0\r\n"),
-            ("SINTERSTORE dst", "-ERR wrong number of arguments for 'sinterstore' command\r\n"),
+            (
+                "SINTERSTORE dst",
+                "-ERR wrong number of arguments for 'sinterstore' command\r\n",
+            ),
         ],
     );
 }
@@ -380,16 +414,28 @@ fn sscan() {
             ("SSCAN nokey 0 COUNT 0", "*2\r\n$1\r\n0\r\n*0\r\n"),
             ("SSCAN nokey x", "-ERR invalid cursor\r\n"),
             ("SADD ints 3 1 2", ":3\r\n"),
-            ("SSCAN ints 0", "*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"),
+            (
+                "SSCAN ints 0",
+                "*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n",
+            ),
             // Small encodings answer whole, with cursor 0, whatever COUNT says.
-            ("SSCAN ints 0 COUNT 1", "*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"),
+            (
+                "SSCAN ints 0 COUNT 1",
+                "*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n",
+            ),
             ("SSCAN ints 0 MATCH 2", "*2\r\n$1\r\n0\r\n*1\r\n$1\r\n2\r\n"),
             ("SSCAN ints 0 COUNT 0", "-ERR syntax error\r\n"),
-            ("SSCAN ints 0 COUNT x", "-ERR value is not an integer or out of range\r\n"),
+            (
+                "SSCAN ints 0 COUNT x",
+                "-ERR value is not an integer or out of range\r\n",
+            ),
             ("SSCAN ints 0 COUNT", "-ERR syntax error\r\n"),
             ("SSCAN ints 0 TYPE set", "-ERR syntax error\r\n"),
             ("SADD mixed 1 a", ":2\r\n"),
-            ("SSCAN mixed 0 MATCH *a* COUNT 100", "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"),
+            (
+                "SSCAN mixed 0 MATCH *a* COUNT 100",
+                "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n",
+            ),
         ],
     );
     // A hash table in steps of COUNT, every member once.
@@ -398,7 +444,9 @@ fn sscan() {
     let (mut cursor, mut seen, mut calls) = ("0".to_string(), Vec::new(), 0);
     loop {
         let reply = call(&mut c, &format!("SSCAN big {cursor} COUNT 7"));
-        let [next, items] = reply.items() else { panic!("{reply:?}") };
+        let [next, items] = reply.items() else {
+            panic!("{reply:?}")
+        };
         cursor = next.text();
         assert!(items.items().len() <= 7);
         seen.extend(items.items().iter().map(Frame::text));
@@ -528,7 +576,10 @@ fn smove_into_a_set_holding_the_member_keeps_a_watch_valid() {
     );
     c.roundtrip(b"WATCH src\r\n", b"+OK\r\n");
     other.roundtrip(b"SMOVE src dst b\r\n", b":1\r\n");
-    c.roundtrip(b"MULTI\r\nSCARD src\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*-1\r\n");
+    c.roundtrip(
+        b"MULTI\r\nSCARD src\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n*-1\r\n",
+    );
 }
 
 /// `used_memory_dataset` from INFO memory.
@@ -549,17 +600,27 @@ fn memory_accounting_follows_every_change() {
     let expected = |keys: &[(&str, &[&str])]| -> u64 {
         keys.iter()
             .map(|(k, members)| {
-                k.len() as u64 + ENTRY + members.iter().map(|m| m.len() as u64 + MEMBER).sum::<u64>()
+                k.len() as u64
+                    + ENTRY
+                    + members.iter().map(|m| m.len() as u64 + MEMBER).sum::<u64>()
             })
             .sum()
     };
     assert_eq!(dataset_bytes(&mut c), 0);
-    let steps: &[(&str, &[(&str, &[&str])])] = &[
+    type Keys<'a> = &'a [(&'a str, &'a [&'a str])];
+    let steps: &[(&str, Keys)] = &[
         ("SADD s aa bbb c", &[("s", &["aa", "bbb", "c"])]),
         ("SADD s dddd aa", &[("s", &["aa", "bbb", "c", "dddd"])]),
         ("SREM s bbb nope", &[("s", &["aa", "c", "dddd"])]),
         ("SMOVE s t dddd", &[("s", &["aa", "c"]), ("t", &["dddd"])]),
-        ("SUNIONSTORE u s t", &[("s", &["aa", "c"]), ("t", &["dddd"]), ("u", &["aa", "c", "dddd"])]),
+        (
+            "SUNIONSTORE u s t",
+            &[
+                ("s", &["aa", "c"]),
+                ("t", &["dddd"]),
+                ("u", &["aa", "c", "dddd"]),
+            ],
+        ),
         ("DEL u t", &[("s", &["aa", "c"])]),
         ("SREM s aa c", &[]),
     ];
@@ -622,7 +683,14 @@ impl Redis {
     fn start() -> Redis {
         let port = common::free_port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .args(["--bind", "127.0.0.1", "--set-max-intset-entries", "16"])
             .stdout(Stdio::null())
             .spawn()
@@ -709,9 +777,21 @@ fn random_sequences_match_redis() {
                     args.push(rng.pick(&members));
                 }
             }
-            6 => args.extend(["SMOVE".into(), rng.pick(&keys), rng.pick(&keys), rng.pick(&members)]),
+            6 => args.extend([
+                "SMOVE".into(),
+                rng.pick(&keys),
+                rng.pick(&keys),
+                rng.pick(&members),
+            ]),
             7 | 8 => {
-                let names = ["SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"];
+                let names = [
+                    "SINTER",
+                    "SUNION",
+                    "SDIFF",
+                    "SINTERSTORE",
+                    "SUNIONSTORE",
+                    "SDIFFSTORE",
+                ];
                 args.push(rng.pick(&names));
                 for _ in 0..=rng.below(3) {
                     args.push(rng.pick(&keys));
@@ -719,7 +799,13 @@ fn random_sequences_match_redis() {
             }
             9 => args.extend(["OBJECT".into(), "ENCODING".into(), rng.pick(&keys)]),
             10 => args.extend(["SMEMBERS".into(), rng.pick(&keys)]),
-            11 => args.extend(["SSCAN".into(), rng.pick(&keys), "0".into(), "COUNT".into(), "1000".into()]),
+            11 => args.extend([
+                "SSCAN".into(),
+                rng.pick(&keys),
+                "0".into(),
+                "COUNT".into(),
+                "1000".into(),
+            ]),
             12 => {
                 args.extend(["SRANDMEMBER".into(), rng.pick(&keys)]);
                 args.push((rng.below(9) as i64 - 4).to_string());
@@ -727,9 +813,21 @@ fn random_sequences_match_redis() {
             }
             13 => {
                 let (a, b) = (rng.pick(&keys), rng.pick(&keys));
-                args.extend(["SINTERCARD".into(), "2".into(), a, b, "LIMIT".into(), rng.below(3).to_string()]);
+                args.extend([
+                    "SINTERCARD".into(),
+                    "2".into(),
+                    a,
+                    b,
+                    "LIMIT".into(),
+                    rng.below(3).to_string(),
+                ]);
             }
-            14 => args.extend(["SMISMEMBER".into(), rng.pick(&keys), rng.pick(&members), rng.pick(&members)]),
+            14 => args.extend([
+                "SMISMEMBER".into(),
+                rng.pick(&keys),
+                rng.pick(&members),
+                rng.pick(&members),
+            ]),
             _ => args.extend(["SCARD".into(), rng.pick(&keys)]),
         }
         let parts: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();

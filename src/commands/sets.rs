@@ -33,6 +33,7 @@ use crate::store::{unix_ms, LockedKeys, SetValue, Slot, Value, ValueRef};
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "set";
 
+#[rustfmt::skip]
 pub(crate) static COMMANDS: &[Command] = &[
     Command::row(GROUP, "sadd", -3, flags![WRITE, DENYOOM, FAST], "Add one or more members to a set", sadd).keys(1, 1, 1),
     Command::row(GROUP, "srem", -3, flags![WRITE, FAST], "Remove one or more members from a set", srem).keys(1, 1, 1),
@@ -107,7 +108,9 @@ fn reply_set_of<'a>(ctx: &mut Ctx<'_>, members: impl ExactSizeIterator<Item = &'
 /// An integer in `min..=max`; `msg` for anything else, not-an-integer
 /// included (Redis `getRangeLongFromObjectOrReply` with a message).
 fn int_in(arg: &[u8], min: i64, max: i64, msg: &'static str) -> Result<i64, &'static str> {
-    parse_i64(arg).filter(|n| (min..=max).contains(n)).ok_or(msg)
+    parse_i64(arg)
+        .filter(|n| (min..=max).contains(n))
+        .ok_or(msg)
 }
 
 /// A count that must be >= 0 (`getPositiveLongFromObjectOrReply`).
@@ -737,7 +740,9 @@ fn compute(
 fn algebra_reply(ctx: &mut Ctx<'_>, keys: &[Bytes], op: SetOp) -> CommandResult {
     let (now, shared) = (unix_ms(), ctx.shared);
     let max = max_intset_entries(shared);
-    let mut locked = shared.store.lock_keys(ctx.db(), keys.iter().map(|k| &k[..]));
+    let mut locked = shared
+        .store
+        .lock_keys(ctx.db(), keys.iter().map(|k| &k[..]));
     let result = compute(ctx, &mut locked, keys, op, max, now);
     drop(locked);
     let set = result?;
@@ -753,11 +758,10 @@ fn algebra_store(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp) -> CommandResult 
     let (dst, keys) = (&args[1], &args[2..]);
     let (now, shared) = (unix_ms(), ctx.shared);
     let max = max_intset_entries(shared);
-    let mut locked = shared.store.lock_keys(ctx.db(), args[1..].iter().map(|k| &k[..]));
-    let set = match compute(ctx, &mut locked, keys, op, max, now) {
-        Ok(set) => set,
-        Err(e) => return Err(e.into()),
-    };
+    let mut locked = shared
+        .store
+        .lock_keys(ctx.db(), args[1..].iter().map(|k| &k[..]));
+    let set = compute(ctx, &mut locked, keys, op, max, now)?;
     let len = set.len();
     let mut target = locked.slot(dst, now);
     let deleted = if len == 0 {
@@ -829,7 +833,9 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         i += 1;
     }
     let (now, shared) = (unix_ms(), ctx.shared);
-    let mut locked = shared.store.lock_keys(ctx.db(), keys.iter().map(|k| &k[..]));
+    let mut locked = shared
+        .store
+        .lock_keys(ctx.db(), keys.iter().map(|k| &k[..]));
     // The encoding of the intersection does not matter here.
     let result = compute(ctx, &mut locked, keys, SetOp::Inter, u64::MAX, now);
     drop(locked);
@@ -855,16 +861,29 @@ mod tests {
 
     #[test]
     fn scan_options_parse_like_redis() {
-        let args = |v: &[&str]| v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect::<Vec<_>>();
+        let args = |v: &[&str]| {
+            v.iter()
+                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(parse_scan_options(&args(&[])), Ok((None, 10)));
         assert_eq!(
             parse_scan_options(&args(&["MATCH", "a*", "count", "3"])),
             Ok((Some(&b"a*"[..]), 3))
         );
         assert_eq!(parse_scan_options(&args(&["match", "*"])), Ok((None, 10)));
-        assert_eq!(parse_scan_options(&args(&["count", "0"])), Err(error::SYNTAX));
-        assert_eq!(parse_scan_options(&args(&["count", "x"])), Err(error::NOT_INTEGER));
+        assert_eq!(
+            parse_scan_options(&args(&["count", "0"])),
+            Err(error::SYNTAX)
+        );
+        assert_eq!(
+            parse_scan_options(&args(&["count", "x"])),
+            Err(error::NOT_INTEGER)
+        );
         assert_eq!(parse_scan_options(&args(&["count"])), Err(error::SYNTAX));
-        assert_eq!(parse_scan_options(&args(&["type", "set"])), Err(error::SYNTAX));
+        assert_eq!(
+            parse_scan_options(&args(&["type", "set"])),
+            Err(error::SYNTAX)
+        );
     }
 }
