@@ -28,7 +28,10 @@ use crate::error::{CommandError, CommandResult};
 use crate::flags;
 use crate::glob::glob_match;
 use crate::keyspace_events::EventClass;
-use crate::store::{unix_ms, LockedKeys, SetValue, Slot, Value, ValueRef};
+use crate::store::{
+    unix_ms, LockedKeys, SetValue, Slot, Value, ValueRef, ENTRY_OVERHEAD_BYTES,
+    SET_MEMBER_OVERHEAD_BYTES,
+};
 
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "set";
@@ -292,8 +295,14 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.db(), &args[1], unix_ms());
     let hit = slot.get().is_some();
-    let charged = slot.peek().map_or(0, |e| e.charged());
-    let result = match (set_at(&slot), count) {
+    // The members' bytes, to estimate the reply of a negative count.
+    let member_bytes = slot.peek().map_or(0, |e| {
+        e.charged()
+            .saturating_sub(e.key().len() + ENTRY_OVERHEAD_BYTES)
+    });
+    // A set is never empty; were one found, it would answer as a missing key.
+    let found = set_at(&slot).map(|s| s.filter(|s| !s.is_empty()));
+    let result = match (found, count) {
         (Err(e), _) => Err(e),
         (Ok(None), None) => {
             ctx.reply.null();
@@ -310,25 +319,27 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             }
             Ok(())
         }
-        (Ok(Some(set)), Some(n)) => reply_random_members(ctx, set, n, charged),
+        (Ok(Some(set)), Some(n)) => reply_random_members(ctx, set, n, member_bytes),
     };
     drop(slot);
     ctx.count_lookup(hit);
     result.map_err(CommandError::from)
 }
 
-/// SRANDMEMBER's reply for a count `n` from a non-empty `set` whose entry
-/// is charged `charged` bytes (to estimate the reply of a negative count).
+/// SRANDMEMBER's reply for a count `n` from a non-empty `set` whose members
+/// are charged `member_bytes` (to estimate the reply of a negative count).
 fn reply_random_members(
     ctx: &mut Ctx<'_>,
     set: &SetValue,
     n: i64,
-    charged: usize,
+    member_bytes: usize,
 ) -> Result<(), &'static str> {
     let len = set.len();
     let wanted = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
     if n < 0 {
-        let per_member = (charged / len.max(1)).max(1) as u64;
+        // Each member's data plus its bulk header and CRLFs (about 8 bytes).
+        let data = (member_bytes / len).saturating_sub(SET_MEMBER_OVERHEAD_BYTES);
+        let per_member = data as u64 + 8;
         if (wanted as u64).saturating_mul(per_member) > MAX_RANDOM_REPLY_BYTES {
             return Err(error::VALUE_OUT_OF_RANGE);
         }
@@ -403,6 +414,14 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         }
         (None, Some(_)) | (Some(_), Some(0)) => {
             ctx.reply.set(0);
+            return Ok(());
+        }
+        // A set is never empty; were one found, it would answer as a missing key.
+        (Some(set), _) if set.is_empty() => {
+            match count {
+                None => ctx.reply.null(),
+                Some(_) => ctx.reply.set(0),
+            }
             return Ok(());
         }
         (Some(set), _) => set.len(),
