@@ -271,3 +271,11 @@ pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
 pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
 pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
     "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";
+
+// DUMP / RESTORE (Redis cluster.c).
+pub(crate) const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+pub(crate) const INVALID_TTL: &str = "ERR Invalid TTL value, must be >= 0";
+pub(crate) const INVALID_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
+pub(crate) const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+pub(crate) const DUMP_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
+pub(crate) const BAD_DATA_FORMAT: &str = "ERR Bad data format";

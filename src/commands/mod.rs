@@ -8,6 +8,7 @@
 
 pub mod bits;
 pub mod client;
+pub mod dump;
 pub mod keys;
 pub mod lists;
 pub mod long_double;
@@ -342,6 +343,7 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            dump::COMMANDS,
             sets::COMMANDS,
         ])
     }
