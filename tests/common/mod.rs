@@ -1,6 +1,8 @@
 //! Test harness: start the real `herald` binary on a free port and talk to it.
 #![allow(dead_code)]
 
+pub mod python;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
