@@ -8,6 +8,7 @@
 
 pub mod bits;
 pub mod client;
+pub mod dump;
 pub mod keys;
 pub mod lists;
 pub mod long_double;
@@ -16,6 +17,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod sets;
 pub mod shared;
 pub mod strings;
 pub mod transactions;
@@ -343,6 +345,8 @@ impl CommandTable {
             lists::COMMANDS,
             bits::COMMANDS,
             zsets::COMMANDS,
+            dump::COMMANDS,
+            sets::COMMANDS,
         ])
     }
 

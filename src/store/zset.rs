@@ -517,9 +517,12 @@ impl<'a> Iterator for Iter<'a> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.remaining))
+        (self.remaining, Some(self.remaining))
     }
 }
+
+// `remaining` is exact: `range` clamps it to the members there are.
+impl ExactSizeIterator for Iter<'_> {}
 
 impl PartialEq for ZSetValue {
     fn eq(&self, other: &Self) -> bool {
