@@ -556,6 +556,14 @@ fn add_one(
     f: AddFlags,
     limits: Limits,
 ) -> (Added, f64, isize) {
+    // The common case, a plain ZADD to a skiplist: one probe of the table.
+    if z.skiplist && !(f.nx || f.xx || f.gt || f.lt || f.incr) {
+        return match z.insert(member, score) {
+            (None, delta) => (Added::New, score, delta),
+            (Some(old), delta) if old != score => (Added::Updated, score, delta),
+            (Some(_), delta) => (Added::Same, score, delta),
+        };
+    }
     match z.score(member) {
         Some(current) => {
             if f.nx {

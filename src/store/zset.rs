@@ -28,6 +28,7 @@
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
 
+use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
 /// Bytes charged per sorted-set member beyond its data: the node (member
@@ -57,7 +58,11 @@ struct Node {
     member: Box<[u8]>,
     score: f64,
     backward: u32,
-    levels: Box<[Level]>,
+    /// Level 0, inline: most nodes (3 in 4) have no other, and a walk along
+    /// level 0 then touches only the nodes themselves.
+    next: Level,
+    /// Levels 1 and up (empty for a one-level node: no allocation).
+    upper: Box<[Level]>,
 }
 
 /// Compare (score, member) pairs in the set's order.
@@ -108,7 +113,12 @@ impl SkipList {
         if x == HEAD {
             self.head[i]
         } else {
-            self.nodes[x as usize].levels[i]
+            let n = &self.nodes[x as usize];
+            if i == 0 {
+                n.next
+            } else {
+                n.upper[i - 1]
+            }
         }
     }
 
@@ -116,7 +126,12 @@ impl SkipList {
         if x == HEAD {
             &mut self.head[i]
         } else {
-            &mut self.nodes[x as usize].levels[i]
+            let n = &mut self.nodes[x as usize];
+            if i == 0 {
+                &mut n.next
+            } else {
+                &mut n.upper[i - 1]
+            }
         }
     }
 
@@ -166,7 +181,8 @@ impl SkipList {
                 span: self.len as u32,
             });
         }
-        let mut levels = vec![Level::default(); height].into_boxed_slice();
+        let mut levels = [Level::default(); MAX_LEVEL];
+        let levels = &mut levels[..height];
         for (i, level) in levels.iter_mut().enumerate() {
             let prev = self.level(update[i], i);
             let steps = (rank[0] - rank[i]) as u32;
@@ -180,7 +196,8 @@ impl SkipList {
             member,
             score,
             backward,
-            levels,
+            next: levels[0],
+            upper: levels[1..].into(),
         };
         let x = match self.free.pop() {
             Some(x) => {
@@ -201,7 +218,7 @@ impl SkipList {
         for (i, &u) in update.iter().enumerate().take(self.head.len()).skip(height) {
             self.level_mut(u, i).span += 1;
         }
-        let next = self.node(x).levels[0].forward;
+        let next = self.node(x).next.forward;
         if next == NIL {
             self.tail = x;
         } else {
@@ -216,7 +233,7 @@ impl SkipList {
         for (i, &u) in update.iter().enumerate().take(self.head.len()) {
             let l = self.level(u, i);
             if l.forward == x {
-                let xl = self.node(x).levels[i];
+                let xl = self.level(x, i);
                 let prev = self.level_mut(u, i);
                 prev.span = prev.span + xl.span - 1;
                 prev.forward = xl.forward;
@@ -226,7 +243,7 @@ impl SkipList {
         }
         let (next, backward) = {
             let n = self.node(x);
-            (n.levels[0].forward, n.backward)
+            (n.next.forward, n.backward)
         };
         if next == NIL {
             self.tail = backward;
@@ -238,7 +255,7 @@ impl SkipList {
         }
         self.len -= 1;
         let n = &mut self.nodes[x as usize];
-        n.levels = Box::default();
+        n.upper = Box::default();
         self.free.push(x);
         std::mem::take(&mut n.member)
     }
@@ -315,7 +332,7 @@ impl SkipList {
     fn update_score(&mut self, x: u32, new_score: f64) -> u32 {
         let (score, prev, next) = {
             let n = self.node(x);
-            (n.score, n.backward, n.levels[0].forward)
+            (n.score, n.backward, n.next.forward)
         };
         let member: &[u8] = &self.node(x).member;
         let after_prev = prev == NIL || self.before(prev, new_score, member);
@@ -374,38 +391,29 @@ impl ZSetValue {
     }
 
     /// Set `member`'s score, adding it if absent. Returns its old score (None
-    /// when it is new) and the charge change.
+    /// when it is new) and the charge change. One hash probe either way.
     pub fn insert(&mut self, member: &[u8], score: f64) -> (Option<f64>, isize) {
         let hash = self.hasher.hash_one(member);
-        let list = &mut self.list;
-        let found = {
-            let nodes = &list.nodes;
-            self.table
-                .find(hash, |&x| &*nodes[x as usize].member == member)
-                .copied()
-        };
-        match found {
-            Some(x) => {
-                let old = list.node(x).score;
-                if old != score || old.is_sign_negative() != score.is_sign_negative() {
-                    let moved = list.update_score(x, score);
-                    if moved != x {
-                        let nodes = &list.nodes;
-                        if let Ok(entry) = self
-                            .table
-                            .find_entry(hash, |&i| &*nodes[i as usize].member == member)
-                        {
-                            *entry.into_mut() = moved;
-                        }
-                    }
+        // One probe: the table's entry for the member, found or vacant.
+        let (nodes, hasher) = (&self.list.nodes, &self.hasher);
+        let entry = self.table.entry(
+            hash,
+            |&x| &*nodes[x as usize].member == member,
+            |&i| hasher.hash_one(&*nodes[i as usize].member),
+        );
+        match entry {
+            Entry::Occupied(mut e) => {
+                let x = *e.get();
+                let old = self.list.node(x).score;
+                // An equal score (0 and -0 alike, as Redis) changes nothing.
+                if old != score {
+                    *e.get_mut() = self.list.update_score(x, score);
                 }
                 (Some(old), 0)
             }
-            None => {
-                let x = list.insert(score, member.into());
-                let (nodes, hasher) = (&list.nodes, &self.hasher);
-                self.table
-                    .insert_unique(hash, x, |&i| hasher.hash_one(&*nodes[i as usize].member));
+            Entry::Vacant(v) => {
+                let x = self.list.insert(score, member.into());
+                v.insert(x);
                 (None, member_charge(member))
             }
         }
@@ -511,7 +519,7 @@ impl<'a> Iterator for Iter<'a> {
         self.at = if self.rev {
             n.backward
         } else {
-            n.levels[0].forward
+            n.next.forward
         };
         Some((&n.member, n.score))
     }
