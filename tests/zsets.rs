@@ -696,9 +696,23 @@ fn watch_sees_only_real_changes() {
     other.roundtrip(b"ZADD z NX 5 a\r\n", b":0\r\n");
     other.roundtrip(b"ZADD z 1 a\r\n", b":0\r\n");
     other.roundtrip(b"ZREM z nope\r\n", b":0\r\n");
-    table(&mut c, &[("MULTI", "+OK\r\n"), ("ZCARD z", "+QUEUED\r\n"), ("EXEC", "*1\r\n:1\r\n")]);
+    table(
+        &mut c,
+        &[
+            ("MULTI", "+OK\r\n"),
+            ("ZCARD z", "+QUEUED\r\n"),
+            ("EXEC", "*1\r\n:1\r\n"),
+        ],
+    );
     // A changed score breaks it.
     table(&mut c, &[("WATCH z", "+OK\r\n")]);
     other.roundtrip(b"ZADD z 2 a\r\n", b":0\r\n");
-    table(&mut c, &[("MULTI", "+OK\r\n"), ("ZCARD z", "+QUEUED\r\n"), ("EXEC", "*-1\r\n")]);
+    table(
+        &mut c,
+        &[
+            ("MULTI", "+OK\r\n"),
+            ("ZCARD z", "+QUEUED\r\n"),
+            ("EXEC", "*-1\r\n"),
+        ],
+    );
 }

@@ -51,6 +51,10 @@ struct Level {
     forward: u32,
     /// Level-0 steps from this node to `forward` (to the end for NIL).
     span: u32,
+    /// The score of `forward` (0 for NIL), kept here so a search compares
+    /// without visiting the next node: one cache miss per step instead of
+    /// two. Only a tie on the score reads the next node's member.
+    score: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +97,7 @@ impl Default for SkipList {
             head: vec![Level {
                 forward: NIL,
                 span: 0,
+                score: 0.0,
             }],
             tail: NIL,
             len: 0,
@@ -139,10 +144,14 @@ impl SkipList {
         &self.nodes[x as usize]
     }
 
-    /// Whether node `x` comes before (score, member).
-    fn before(&self, x: u32, score: f64, member: &[u8]) -> bool {
-        let n = self.node(x);
-        cmp(n.score, &n.member, score, member) == Ordering::Less
+    /// Whether the node `l` links to comes before (score, member); `l` is
+    /// not NIL. Reads the node only on a tie of scores.
+    fn link_before(&self, l: Level, score: f64, member: &[u8]) -> bool {
+        match l.score.partial_cmp(&score) {
+            Some(Ordering::Less) => true,
+            Some(Ordering::Greater) => false,
+            _ => *self.node(l.forward).member < *member,
+        }
     }
 
     /// For each level, the last node before (score, member), and its rank
@@ -156,7 +165,7 @@ impl SkipList {
             rank[i] = if i + 1 == levels { 0 } else { rank[i + 1] };
             loop {
                 let l = self.level(x, i);
-                if l.forward != NIL && self.before(l.forward, score, member) {
+                if l.forward != NIL && self.link_before(l, score, member) {
                     rank[i] += l.span as usize;
                     x = l.forward;
                 } else {
@@ -179,6 +188,7 @@ impl SkipList {
             self.head.push(Level {
                 forward: NIL,
                 span: self.len as u32,
+                score: 0.0,
             });
         }
         let mut levels = [Level::default(); MAX_LEVEL];
@@ -189,6 +199,7 @@ impl SkipList {
             *level = Level {
                 forward: prev.forward,
                 span: prev.span - steps,
+                score: prev.score,
             };
         }
         let backward = if update[0] == HEAD { NIL } else { update[0] };
@@ -214,6 +225,7 @@ impl SkipList {
             let prev = self.level_mut(update[i], i);
             prev.forward = x;
             prev.span = steps + 1;
+            prev.score = score;
         }
         for (i, &u) in update.iter().enumerate().take(self.head.len()).skip(height) {
             self.level_mut(u, i).span += 1;
@@ -237,6 +249,7 @@ impl SkipList {
                 let prev = self.level_mut(u, i);
                 prev.span = prev.span + xl.span - 1;
                 prev.forward = xl.forward;
+                prev.score = xl.score;
             } else {
                 self.level_mut(u, i).span -= 1;
             }
@@ -330,21 +343,10 @@ impl SkipList {
     /// Change the score of node `x` (member found in the table). Returns the
     /// node's index afterwards (it moves when its place in the order changes).
     fn update_score(&mut self, x: u32, new_score: f64) -> u32 {
-        let (score, prev, next) = {
-            let n = self.node(x);
-            (n.score, n.backward, n.next.forward)
-        };
-        let member: &[u8] = &self.node(x).member;
-        let after_prev = prev == NIL || self.before(prev, new_score, member);
-        let before_next = next == NIL || {
-            let nn = self.node(next);
-            cmp(new_score, member, nn.score, &nn.member) == Ordering::Less
-        };
-        if after_prev && before_next {
-            self.nodes[x as usize].score = new_score;
-            return x;
-        }
-        let (update, _) = self.path(score, &self.node(x).member.clone());
+        // The predecessors cache the node's score at every level, so even a
+        // change that keeps its place relinks it (both walks are O(log n)).
+        let n = self.node(x);
+        let (update, _) = self.path(n.score, &n.member);
         let member = self.delete(x, &update);
         self.insert(new_score, member)
     }
@@ -516,11 +518,7 @@ impl<'a> Iterator for Iter<'a> {
         }
         let n = &self.list.nodes[self.at as usize];
         self.remaining -= 1;
-        self.at = if self.rev {
-            n.backward
-        } else {
-            n.next.forward
-        };
+        self.at = if self.rev { n.backward } else { n.next.forward };
         Some((&n.member, n.score))
     }
 
