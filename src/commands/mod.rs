@@ -8,6 +8,7 @@
 
 pub mod bits;
 pub mod client;
+pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod long_double;
@@ -341,6 +342,7 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            hashes::COMMANDS,
         ])
     }
 

@@ -362,16 +362,7 @@ impl Entry {
                 }
                 Value::Hash(hash) => {
                     let hash = match source {
-                        Source::Borrowed => HashValue {
-                            fields: hash
-                                .fields
-                                .iter()
-                                .map(|(f, v)| {
-                                    (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))
-                                })
-                                .collect(),
-                            hashtable: hash.hashtable,
-                        },
+                        Source::Borrowed => hash.detached(),
                         Source::Owned => hash,
                     };
                     let charged = hash.charged_bytes();
@@ -724,15 +715,11 @@ mod tests {
                 Bytes::from_static(b"a"),
                 Bytes::from_static(b"bc"),
             ])),
-            Value::Hash(HashValue {
-                fields: [
-                    (Bytes::from_static(b"f1"), Bytes::from_static(b"v1")),
-                    (Bytes::from_static(b"f2"), Bytes::from_static(b"value two")),
-                ]
-                .into_iter()
-                .collect(),
-                hashtable: false,
-            }),
+            Value::Hash(HashValue::from_pairs(
+                [("f1", "v1"), ("f2", "value two")],
+                false,
+            )),
+            Value::Hash(HashValue::from_pairs([("f1", "v1")], true)),
             Value::Hash(HashValue::default()),
             Value::Set(SetValue {
                 members: [Bytes::from_static(b"1"), Bytes::from_static(b"x")]
