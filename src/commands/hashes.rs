@@ -100,7 +100,10 @@ fn hash_at<'s>(slot: &'s Slot<'_>) -> Result<Option<&'s HashValue>, &'static str
 
 /// A read lookup (`lookupKeyRead`): the hash, the access counted (LRU/LFU,
 /// keyspace hits and misses). WRONGTYPE for another type.
-fn read_hash<'s>(ctx: &Ctx<'_>, slot: &'s mut Slot<'_>) -> Result<Option<&'s HashValue>, &'static str> {
+fn read_hash<'s>(
+    ctx: &Ctx<'_>,
+    slot: &'s mut Slot<'_>,
+) -> Result<Option<&'s HashValue>, &'static str> {
     ctx.count_lookup(slot.exists());
     match slot.get().map(|e| e.value()) {
         None => Ok(None),
@@ -132,7 +135,11 @@ fn upsert<R>(slot: &mut Slot<'_>, f: impl FnOnce(&mut HashValue) -> (R, isize)) 
 
 /// Convert a listpack to a hash table if any of `args` is longer than the
 /// value limit (Redis `hashTypeTryConversion`); the charge change.
-fn convert_for_lengths<'a>(h: &mut HashValue, args: impl IntoIterator<Item = &'a [u8]>, limits: Limits) -> isize {
+fn convert_for_lengths<'a>(
+    h: &mut HashValue,
+    args: impl IntoIterator<Item = &'a [u8]>,
+    limits: Limits,
+) -> isize {
     if !h.is_hashtable() && args.into_iter().any(|a| a.len() > limits.value_bytes) {
         h.convert_to_hashtable()
     } else {
@@ -300,7 +307,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     };
     let sum = current.checked_add(incr).ok_or(error::NAN_OR_INFINITY)?;
     let text = sum.to_human_string();
-    upsert(&mut slot, |h| ((), set_field(h, field, text.as_bytes(), limits).1));
+    upsert(&mut slot, |h| {
+        ((), set_field(h, field, text.as_bytes(), limits).1)
+    });
     drop(slot);
     ctx.reply.bulk(text.as_bytes());
     ctx.notify(EventClass::HASH, "hincrbyfloat", key);
@@ -459,7 +468,13 @@ fn random_fields(ctx: &mut Ctx<'_>, h: &HashValue, n: i64, with_values: bool) ->
     let len = h.len();
     let wanted = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
     let resp3 = ctx.reply.is_resp3();
-    let reply_len = |count: usize| if with_values && !resp3 { count * 2 } else { count };
+    let reply_len = |count: usize| {
+        if with_values && !resp3 {
+            count * 2
+        } else {
+            count
+        }
+    };
     let answer = |ctx: &mut Ctx<'_>, (f, v): (&[u8], &[u8])| {
         if with_values && resp3 {
             ctx.reply.array(2);
@@ -614,10 +629,19 @@ mod tests {
         let opts = [b("COUNT"), b("100"), b("match"), b("f*")];
         assert_eq!(parse_scan_options(&opts), Ok((100, Some(&b"f*"[..]))));
         assert_eq!(parse_scan_options(&[b("match"), b("*")]), Ok((10, None)));
-        assert_eq!(parse_scan_options(&[b("count"), b("0")]), Err(error::SYNTAX));
-        assert_eq!(parse_scan_options(&[b("count"), b("x")]), Err(error::NOT_INTEGER));
+        assert_eq!(
+            parse_scan_options(&[b("count"), b("0")]),
+            Err(error::SYNTAX)
+        );
+        assert_eq!(
+            parse_scan_options(&[b("count"), b("x")]),
+            Err(error::NOT_INTEGER)
+        );
         assert_eq!(parse_scan_options(&[b("count")]), Err(error::SYNTAX));
-        assert_eq!(parse_scan_options(&[b("type"), b("hash")]), Err(error::SYNTAX));
+        assert_eq!(
+            parse_scan_options(&[b("type"), b("hash")]),
+            Err(error::SYNTAX)
+        );
     }
 
     #[test]
@@ -638,6 +662,9 @@ mod tests {
         let mut h = HashValue::default();
         let delta = set_field(&mut h, b"abcd", b"", limits).1;
         assert!(h.is_hashtable(), "a field of 4 bytes > 3");
-        assert_eq!(h.charged_bytes() as isize, HashValue::default().charged_bytes() as isize + delta);
+        assert_eq!(
+            h.charged_bytes() as isize,
+            HashValue::default().charged_bytes() as isize + delta
+        );
     }
 }

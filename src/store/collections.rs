@@ -236,7 +236,9 @@ impl HashValue {
                 let mut out;
                 let added = match Self::packed_find(buf, field) {
                     Some((start, end, _)) => {
-                        out = Vec::with_capacity(buf.len() - (end - start) + str_size(field) + str_size(value));
+                        out = Vec::with_capacity(
+                            buf.len() - (end - start) + str_size(field) + str_size(value),
+                        );
                         out.extend_from_slice(&buf[..start]);
                         put_str(&mut out, field);
                         put_str(&mut out, value);
