@@ -26,7 +26,8 @@ type Hasher = foldhash::fast::RandomState;
 pub type FieldMap = IndexMap<Bytes, Bytes, Hasher>;
 pub type MemberSet = IndexSet<Bytes, Hasher>;
 
-/// A hash, in one of Redis's two encodings (see `HashRepr`).
+/// A hash, in one of Redis's two encodings (see `HashRepr`). 16 bytes, so
+/// it lives inside the key's entry (`store::entry`) with no box of its own.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HashValue {
     repr: HashRepr,
@@ -34,26 +35,36 @@ pub struct HashValue {
 
 /// How a hash holds its fields.
 ///
-/// `Packed` is herald's listpack: every field and value in insertion order in
-/// one exact-size buffer, each string as a LEB128 length and its bytes
-/// (`f1 v1 f2 v2 ...`). Lookups scan it, as Redis scans a listpack; small
-/// hashes are small (a 5-field hash of short strings is one ~32-byte buffer
-/// instead of ten allocations and a table). `Table` is the hash table a hash
-/// becomes, for good, past `hash-max-listpack-*`.
+/// `Packed` is herald's listpack: the field count, then every field and value
+/// in insertion order, in one exact-size buffer, each number and string
+/// LEB128-length-prefixed (`count f1 v1 f2 v2 ...`; an empty hash has no
+/// buffer at all). Lookups scan it, as Redis scans a listpack, and every
+/// change rebuilds it, as Redis reallocates one; in exchange a 5-field hash
+/// of short strings is one ~32-byte allocation instead of ten and a table.
+/// `Table` is the hash table a hash becomes, for good, past
+/// `hash-max-listpack-*`, with its running charge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum HashRepr {
-    Packed { buf: Box<[u8]>, len: u32 },
-    Table(Box<FieldMap>),
+    Packed(Box<[u8]>),
+    Table(Box<TableHash>),
+}
+
+// The entry's value part is sized for it: keep it two words.
+const _: () = assert!(std::mem::size_of::<HashValue>() == 16);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TableHash {
+    map: FieldMap,
+    /// Bytes charged for the fields (kept current by every change).
+    charged: usize,
 }
 
 impl Default for HashRepr {
     fn default() -> Self {
-        HashRepr::Packed {
-            buf: Box::default(),
-            len: 0,
-        }
+        HashRepr::Packed(Box::default())
     }
 }
+
 /// A set: members, and whether it is an intset (every member an integer, few
 /// enough) or was converted to a hash table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,52 +78,98 @@ fn field_charge(field: &[u8], value: &[u8]) -> isize {
     (field.len() + value.len() + HASH_FIELD_OVERHEAD_BYTES) as isize
 }
 
-/// Bytes charged for a packed hash beyond its buffer (the buffer's own header
-/// and allocator rounding).
-const PACKED_OVERHEAD_BYTES: usize = 16;
+/// Bytes charged for a packed hash beyond its buffer (allocator rounding, on average).
+const PACKED_OVERHEAD_BYTES: usize = 8;
 
-/// Append `s` to a packed buffer: its LEB128 length, then its bytes.
-fn put_str(out: &mut Vec<u8>, s: &[u8]) {
-    let mut n = s.len();
+/// Append `n` to a packed buffer as LEB128 (7 bits a byte, low first).
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     loop {
         let low = (n & 0x7f) as u8;
         n >>= 7;
         if n == 0 {
             out.push(low);
-            break;
+            return;
         }
         out.push(low | 0x80);
     }
-    out.extend_from_slice(s);
 }
 
-/// Bytes `put_str` writes for `s`.
-fn str_size(s: &[u8]) -> usize {
-    let mut n = s.len();
+/// Bytes `put_varint` writes for `n`.
+fn varint_size(mut n: usize) -> usize {
     let mut size = 1;
     while n >= 0x80 {
         n >>= 7;
         size += 1;
     }
-    size + s.len()
+    size
 }
 
-/// The string at `at` of a packed buffer and where the next one starts.
-/// A buffer is only ever written by `put_str`, so it is well formed; a
-/// truncated one would end the iteration (never read out of bounds).
-fn get_str(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
+/// The LEB128 number at `at` and where what follows starts.
+fn get_varint(buf: &[u8], at: usize) -> Option<(usize, usize)> {
     let (mut n, mut shift, mut i) = (0usize, 0u32, at);
     loop {
         let b = *buf.get(i)?;
         i += 1;
         n |= ((b & 0x7f) as usize).checked_shl(shift)?;
         if b & 0x80 == 0 {
-            break;
+            return Some((n, i));
         }
         shift += 7;
     }
+}
+
+/// Append `s` to a packed buffer: its LEB128 length, then its bytes.
+fn put_str(out: &mut Vec<u8>, s: &[u8]) {
+    put_varint(out, s.len());
+    out.extend_from_slice(s);
+}
+
+/// Bytes `put_str` writes for `s`.
+fn str_size(s: &[u8]) -> usize {
+    varint_size(s.len()) + s.len()
+}
+
+/// The string at `at` of a packed buffer and where the next one starts.
+/// A buffer is only ever written by `put_str`, so it is well formed; a
+/// truncated one would end the iteration (never read out of bounds).
+fn get_str(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let (n, i) = get_varint(buf, at)?;
     let end = i.checked_add(n)?;
     Some((buf.get(i..end)?, end))
+}
+
+/// A packed buffer's field count and where its pairs start.
+fn packed_header(buf: &[u8]) -> (usize, usize) {
+    if buf.is_empty() {
+        return (0, 0);
+    }
+    get_varint(buf, 0).unwrap_or((0, buf.len()))
+}
+
+/// A packed buffer of `count` fields: the pairs of `buf` with `buf[start..end]`
+/// replaced by `pair` (if any). No fields: no buffer.
+fn rebuild(
+    buf: &[u8],
+    count: usize,
+    start: usize,
+    end: usize,
+    pair: Option<(&[u8], &[u8])>,
+) -> Box<[u8]> {
+    if count == 0 {
+        return Box::default();
+    }
+    let (_, pairs_at) = packed_header(buf);
+    let added = pair.map_or(0, |(f, v)| str_size(f) + str_size(v));
+    let mut out =
+        Vec::with_capacity(varint_size(count) + buf.len() - pairs_at - (end - start) + added);
+    put_varint(&mut out, count);
+    out.extend_from_slice(&buf[pairs_at..start]);
+    if let Some((f, v)) = pair {
+        put_str(&mut out, f);
+        put_str(&mut out, v);
+    }
+    out.extend_from_slice(&buf[end..]);
+    out.into_boxed_slice()
 }
 
 /// The field/value pairs of a packed buffer, in order.
@@ -173,8 +230,8 @@ impl HashValue {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            HashRepr::Packed { len, .. } => *len as usize,
-            HashRepr::Table(t) => t.len(),
+            HashRepr::Packed(buf) => packed_header(buf).0,
+            HashRepr::Table(t) => t.map.len(),
         }
     }
 
@@ -188,7 +245,10 @@ impl HashValue {
     }
 
     fn packed_pairs(buf: &[u8]) -> PackedPairs<'_> {
-        PackedPairs { buf, at: 0 }
+        PackedPairs {
+            buf,
+            at: packed_header(buf).1,
+        }
     }
 
     /// Where `field` is in a packed buffer: (field offset, offset after its value, value).
@@ -200,8 +260,8 @@ impl HashValue {
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            HashRepr::Packed { buf, .. } => Self::packed_find(buf, field).map(|(_, _, v)| v),
-            HashRepr::Table(t) => t.get(field).map(|v| &v[..]),
+            HashRepr::Packed(buf) => Self::packed_find(buf, field).map(|(_, _, v)| v),
+            HashRepr::Table(t) => t.map.get(field).map(|v| &v[..]),
         }
     }
 
@@ -213,8 +273,8 @@ impl HashValue {
     /// keep the order of the others), a hash table in its own stable order.
     pub fn iter(&self) -> HashIter<'_> {
         match &self.repr {
-            HashRepr::Packed { buf, .. } => HashIter::Packed(Self::packed_pairs(buf)),
-            HashRepr::Table(t) => HashIter::Table(t.iter()),
+            HashRepr::Packed(buf) => HashIter::Packed(Self::packed_pairs(buf)),
+            HashRepr::Table(t) => HashIter::Table(t.map.iter()),
         }
     }
 
@@ -222,8 +282,8 @@ impl HashValue {
     /// a scan of the buffer in a listpack, as Redis's listpack).
     pub fn get_index(&self, index: usize) -> Option<(&[u8], &[u8])> {
         match &self.repr {
-            HashRepr::Packed { .. } => self.iter().nth(index),
-            HashRepr::Table(t) => t.get_index(index).map(|(f, v)| (&f[..], &v[..])),
+            HashRepr::Packed(_) => self.iter().nth(index),
+            HashRepr::Table(t) => t.map.get_index(index).map(|(f, v)| (&f[..], &v[..])),
         }
     }
 
@@ -231,81 +291,75 @@ impl HashValue {
     /// and the charge change.
     pub fn insert(&mut self, field: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> (bool, isize) {
         let (field, value) = (field.as_ref(), value.as_ref());
-        match &mut self.repr {
-            HashRepr::Packed { buf, len } => {
-                let mut out;
-                let added = match Self::packed_find(buf, field) {
+        let before = self.charged_bytes() as isize;
+        let added = match &mut self.repr {
+            HashRepr::Packed(buf) => {
+                let (count, _) = packed_header(buf);
+                match Self::packed_find(buf, field) {
                     Some((start, end, _)) => {
-                        out = Vec::with_capacity(
-                            buf.len() - (end - start) + str_size(field) + str_size(value),
-                        );
-                        out.extend_from_slice(&buf[..start]);
-                        put_str(&mut out, field);
-                        put_str(&mut out, value);
-                        out.extend_from_slice(&buf[end..]);
+                        *buf = rebuild(buf, count, start, end, Some((field, value)));
                         false
                     }
                     None => {
-                        out = Vec::with_capacity(buf.len() + str_size(field) + str_size(value));
-                        out.extend_from_slice(buf);
-                        put_str(&mut out, field);
-                        put_str(&mut out, value);
-                        *len += 1;
+                        let end = buf.len();
+                        *buf = rebuild(buf, count + 1, end, end, Some((field, value)));
                         true
                     }
-                };
-                let delta = out.len() as isize - buf.len() as isize;
-                *buf = out.into_boxed_slice();
-                (added, delta)
+                }
             }
-            HashRepr::Table(t) => match t.get_mut(field) {
+            HashRepr::Table(t) => match t.map.get_mut(field) {
                 Some(old) => {
-                    let delta = value.len() as isize - old.len() as isize;
+                    t.charged = (t.charged + value.len()).saturating_sub(old.len());
                     *old = Bytes::copy_from_slice(value);
-                    (false, delta)
+                    false
                 }
                 None => {
-                    t.insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
-                    (true, field_charge(field, value))
+                    t.charged += field_charge(field, value) as usize;
+                    t.map
+                        .insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
+                    true
                 }
             },
-        }
+        };
+        (added, self.charged_bytes() as isize - before)
     }
 
     /// Remove `field`; returns its value and the (negative) charge change.
     /// A listpack keeps the order of the other fields, as Redis's does.
     pub fn remove(&mut self, field: &[u8]) -> Option<(Bytes, isize)> {
-        match &mut self.repr {
-            HashRepr::Packed { buf, len } => {
+        let before = self.charged_bytes() as isize;
+        let value = match &mut self.repr {
+            HashRepr::Packed(buf) => {
                 let (start, end, value) = Self::packed_find(buf, field)?;
                 let value = Bytes::copy_from_slice(value);
-                let mut out = Vec::with_capacity(buf.len() - (end - start));
-                out.extend_from_slice(&buf[..start]);
-                out.extend_from_slice(&buf[end..]);
-                *buf = out.into_boxed_slice();
-                *len -= 1;
-                Some((value, -((end - start) as isize)))
+                let (count, _) = packed_header(buf);
+                *buf = rebuild(buf, count - 1, start, end, None);
+                value
             }
             HashRepr::Table(t) => {
-                let (f, v) = t.swap_remove_entry(field)?;
-                let delta = -field_charge(&f, &v);
-                Some((v, delta))
+                let (f, v) = t.map.swap_remove_entry(field)?;
+                t.charged = t.charged.saturating_sub(field_charge(&f, &v) as usize);
+                v
             }
-        }
+        };
+        Some((value, self.charged_bytes() as isize - before))
     }
 
     /// Convert a listpack to a hash table, for good (Redis never converts
     /// back); returns the charge change. A hash table stays as it is.
     pub fn convert_to_hashtable(&mut self) -> isize {
-        let HashRepr::Packed { buf, len } = &self.repr else {
+        let HashRepr::Packed(buf) = &self.repr else {
             return 0;
         };
         let before = self.charged_bytes() as isize;
-        let mut table = FieldMap::with_capacity_and_hasher(*len as usize, Hasher::default());
+        let (count, _) = packed_header(buf);
+        let mut map = FieldMap::with_capacity_and_hasher(count, Hasher::default());
+        let mut charged = 0;
         for (f, v, _, _) in Self::packed_pairs(buf) {
-            table.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
+            charged += field_charge(f, v) as usize;
+            map.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
         }
-        self.repr = HashRepr::Table(Box::new(table));
+        self.repr = HashRepr::Table(Box::new(TableHash { map, charged }));
         self.charged_bytes() as isize - before
     }
 
@@ -313,24 +367,29 @@ impl HashValue {
     /// `Bytes` slices of a request buffer would otherwise pin that buffer).
     pub fn detached(self) -> Self {
         match self.repr {
-            HashRepr::Packed { .. } => self,
+            HashRepr::Packed(_) => self,
             HashRepr::Table(t) => {
-                let table = t
+                let map = t
+                    .map
                     .iter()
                     .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
                     .collect();
                 HashValue {
-                    repr: HashRepr::Table(Box::new(table)),
+                    repr: HashRepr::Table(Box::new(TableHash {
+                        map,
+                        charged: t.charged,
+                    })),
                 }
             }
         }
     }
 
-    /// Bytes charged for the fields (a listpack: its buffer).
+    /// Bytes charged for the fields, O(1): a listpack's buffer, or a hash
+    /// table's running sum of its fields' data and per-field overhead.
     pub fn charged_bytes(&self) -> usize {
         match &self.repr {
-            HashRepr::Packed { buf, .. } => buf.len() + PACKED_OVERHEAD_BYTES,
-            HashRepr::Table(t) => t.iter().map(|(f, v)| field_charge(f, v) as usize).sum(),
+            HashRepr::Packed(buf) => buf.len() + PACKED_OVERHEAD_BYTES,
+            HashRepr::Table(t) => t.charged,
         }
     }
 }
@@ -423,7 +482,8 @@ mod tests {
         let order: Vec<&[u8]> = h.iter().map(|(f, _)| f).collect();
         assert_eq!(order, [b"c", b"b", b"d"]);
         assert_eq!(h.len(), 3);
-        assert_eq!(h.charged_bytes(), 3 * 4 + PACKED_OVERHEAD_BYTES);
+        // The count (one byte) and three pairs of one-byte strings.
+        assert_eq!(h.charged_bytes(), 1 + 3 * 4 + PACKED_OVERHEAD_BYTES);
         assert_eq!(h.get_index(2), Some((&b"d"[..], &b"v"[..])));
         assert!(h.remove(b"zz").is_none());
     }
