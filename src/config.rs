@@ -561,9 +561,23 @@ pub static COMPAT_PARAMS: &[CompatParam] = &[
     },
 ];
 
+/// The compatibility parameters that do take effect for hashes and sorted
+/// sets (src/commands/hashes.rs and zsets.rs read them on every write, as Redis does).
 impl Config {
-    /// A compatibility parameter's stored value as a number (its default if unset).
-    fn compat_u64(&self, name: &str, default: u64) -> u64 {
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): a hash
+    /// with more fields is converted, for good, to a hash table.
+    pub fn hash_max_listpack_entries(&self) -> u64 {
+        self.compat_number("hash-max-listpack-entries", 512)
+    }
+
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a field or
+    /// value longer than this many bytes converts its hash to a hash table.
+    pub fn hash_max_listpack_value(&self) -> u64 {
+        self.compat_number("hash-max-listpack-value", 64)
+    }
+
+    /// A non-negative integer compatibility parameter (stored normalised).
+    fn compat_number(&self, name: &str, default: u64) -> u64 {
         COMPAT_PARAMS
             .iter()
             .position(|p| p.name == name)
@@ -577,13 +591,13 @@ impl Config {
     /// skiplist (OBJECT ENCODING). A compatibility parameter that does take
     /// effect: src/commands/zsets.rs reads it when a set grows.
     pub fn zset_max_listpack_entries(&self) -> u64 {
-        self.compat_u64("zset-max-listpack-entries", 128)
+        self.compat_number("zset-max-listpack-entries", 128)
     }
 
     /// `zset-max-listpack-value`: the longest member (bytes) a listpack-encoded
     /// sorted set takes before it is converted to a skiplist.
     pub fn zset_max_listpack_value(&self) -> u64 {
-        self.compat_u64("zset-max-listpack-value", 64)
+        self.compat_number("zset-max-listpack-value", 64)
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod client;
 pub mod dump;
+pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod long_double;
@@ -347,6 +348,7 @@ impl CommandTable {
             zsets::COMMANDS,
             dump::COMMANDS,
             sets::COMMANDS,
+            hashes::COMMANDS,
         ])
     }
 
