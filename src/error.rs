@@ -260,3 +260,7 @@ pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
 pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
 pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
     "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";
+/// MONITOR inside MULTI/EXEC (Redis: a client that expects one reply per command).
+pub(crate) const MONITOR_DENY_BLOCKING: &str = "ERR MONITOR isn't allowed for DENY BLOCKING client";
+/// A client in MONITOR mode ran a command that reads or writes keys.
+pub(crate) const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";

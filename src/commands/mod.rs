@@ -12,6 +12,7 @@ pub mod keys;
 pub mod lists;
 pub mod long_double;
 pub mod memcache;
+pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod server;
@@ -341,6 +342,7 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            monitor::COMMANDS,
         ])
     }
 
@@ -484,6 +486,14 @@ pub(crate) fn dispatch(
                 let name = String::from_utf8_lossy(&args[0]).to_lowercase();
                 let err = error::not_allowed_subscribed(&name).into();
                 refuse(shared, session, reply, Some(id), err);
+            } else if session.monitor && (flags.has(Flags::WRITE) || flags.has(Flags::READONLY)) {
+                refuse(
+                    shared,
+                    session,
+                    reply,
+                    Some(id),
+                    error::REPLICA_KEYSPACE.into(),
+                );
             } else if session.multi.is_some() && flags.has(Flags::NO_MULTI) {
                 let err = error::NOT_ALLOWED_IN_MULTI.into();
                 refuse(shared, session, reply, Some(id), err);
@@ -611,10 +621,18 @@ fn execute_in(
         Handler::Plain(handler) => handler(&mut ctx, args),
         Handler::Blocking(handler) => match handler(&mut ctx, args) {
             Ok(Blocking::Done) => Ok(()),
-            Ok(Blocking::Wait(request)) => return Some(request),
+            Ok(Blocking::Wait(request)) => {
+                monitor::feed(shared, session, flags, args);
+                return Some(request);
+            }
             Err(e) => Err(e),
         },
     };
+    // MONITOR shows a command once, when it first runs (not when a blocked
+    // client is served).
+    if ctx.serving.is_none() {
+        monitor::feed(shared, session, flags, args);
+    }
     let usec = crate::clock::command_end()
         .saturating_duration_since(started)
         .as_micros() as u64;

@@ -64,6 +64,8 @@ pub(crate) struct Session {
     /// Some between MULTI and EXEC/DISCARD.
     pub(crate) multi: Option<MultiState>,
     pub(crate) watched: Vec<Watched>,
+    /// In MONITOR mode (`commands::monitor`).
+    pub(crate) monitor: bool,
 }
 
 impl Session {
@@ -77,6 +79,7 @@ impl Session {
             subscriptions: Subscriptions::default(),
             multi: None,
             watched: Vec::new(),
+            monitor: false,
         }
     }
 
@@ -99,6 +102,7 @@ impl Session {
     /// RESET: back to a fresh connection's state (the caller handles protocol and auth).
     pub(crate) fn reset_state(&mut self, shared: &super::Shared) {
         super::pubsub::leave_all(shared, self);
+        super::monitor::leave(shared, self);
         self.multi = None;
         self.watched.clear();
         self.select(0);
