@@ -264,3 +264,11 @@ pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
 pub(crate) const MONITOR_DENY_BLOCKING: &str = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 /// A client in MONITOR mode ran a command that reads or writes keys.
 pub(crate) const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
+/// COMMAND GETKEYS / GETKEYSANDFLAGS (Redis 7 getKeysSubcommandImpl).
+pub(crate) const GETKEYS_INVALID_COMMAND: &str = "ERR Invalid command specified";
+pub(crate) const GETKEYS_NO_KEYS: &str = "ERR The command has no key arguments";
+pub(crate) const GETKEYS_WRONG_ARITY: &str =
+    "ERR Invalid number of arguments specified for command";
+pub(crate) const GETKEYS_INVALID_ARGUMENTS: &str = "ERR Invalid arguments specified for command";
+/// CLUSTER subcommands: herald has no cluster mode.
+pub(crate) const CLUSTER_DISABLED: &str = "ERR This instance has cluster support disabled";

@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod client;
 pub mod keys;
+pub mod keyspecs;
 pub mod lists;
 pub mod long_double;
 pub mod memcache;
@@ -197,6 +198,9 @@ pub(crate) struct Command {
     pub(crate) handler: Handler,
     /// For container commands (CLIENT, CONFIG, ...): their subcommands.
     pub(crate) subcommands: &'static [Command],
+    /// Key specs when the row gives its own (`key_specs`); otherwise Redis's
+    /// by name, or the `keys` triple (`keyspecs::specs_of`).
+    pub(crate) key_specs: Option<&'static [keyspecs::KeySpec]>,
 }
 
 impl Command {
@@ -221,6 +225,7 @@ impl Command {
             since: "1.0.0",
             handler: Handler::Plain(handler),
             subcommands: &[],
+            key_specs: None,
         }
     }
 
@@ -241,6 +246,15 @@ impl Command {
     /// Key positions: first, last (-1 = the last argument), step.
     pub(crate) const fn keys(mut self, first: i32, last: i32, step: i32) -> Command {
         self.keys = (first, last, step);
+        self
+    }
+
+    /// Key specs for keys the `keys` triple cannot describe (numkeys,
+    /// keywords; COMMAND INFO then shows `movablekeys`). Rows of commands
+    /// Redis has need not give them: `keyspecs::COMMAND_META` has Redis's.
+    #[allow(dead_code)]
+    pub(crate) const fn key_specs(mut self, specs: &'static [keyspecs::KeySpec]) -> Command {
+        self.key_specs = Some(specs);
         self
     }
 
