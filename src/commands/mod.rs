@@ -45,6 +45,11 @@ pub(crate) struct Ctx<'a> {
     /// Set while a blocked client is served (`lists::serve_ready`): the key
     /// that became ready, the only one its command may take data from.
     serving: Option<Bytes>,
+    /// Changes this command made, for INFO rdb_changes_since_last_save
+    /// (`Ctx::dirty`); by default a write that published a keyspace event
+    /// counts one.
+    dirty: std::cell::Cell<Option<u64>>,
+    notified: std::cell::Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -92,8 +97,18 @@ impl Ctx<'_> {
         self.serving.as_ref()
     }
 
+    /// Count `n` changes to the dataset for this command (Redis's
+    /// `server.dirty += n`), replacing the default of one per command that
+    /// changed something: DEL counts keys deleted, LPUSH elements pushed, ...
+    pub(crate) fn dirty(&self, n: u64) {
+        self.dirty.set(Some(self.dirty.get().unwrap_or(0) + n));
+    }
+
     /// Publish a keyspace event for `key` in the selected database.
     pub(crate) fn notify(&self, class: EventClass, event: &str, key: &[u8]) {
+        if class != EventClass::KEY_MISS && class != EventClass::NEW_KEY {
+            self.notified.set(true);
+        }
         notify::notify(self.shared, self.db(), class, event, key);
     }
 }
@@ -630,6 +645,8 @@ fn execute_in(
         reply,
         may_block,
         serving,
+        dirty: Default::default(),
+        notified: Default::default(),
     };
     let result = match entry.command.handler {
         Handler::Plain(handler) => handler(&mut ctx, args),
@@ -642,6 +659,10 @@ fn execute_in(
             Err(e) => Err(e),
         },
     };
+    let dirty = ctx.dirty.get().unwrap_or(u64::from(ctx.notified.get()));
+    if dirty > 0 {
+        shared.stats.dirty.fetch_add(dirty, Relaxed);
+    }
     // MONITOR shows a command once, when it first runs (not when a blocked
     // client is served).
     if ctx.serving.is_none() {

@@ -696,8 +696,13 @@ fn info_memory(shared: &Shared, config: &Config, out: &mut String) {
     );
 }
 
-fn info_persistence(_shared: &Shared, _config: &Config, out: &mut String) {
-    out.push_str("loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+fn info_persistence(shared: &Shared, _config: &Config, out: &mut String) {
+    let dirty = shared.stats.dirty.load(Relaxed);
+    let _ = write!(
+        out,
+        "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{dirty}\r\n"
+    );
+    out.push_str("rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
 }
 
 fn info_stats(shared: &Shared, _config: &Config, out: &mut String) {
@@ -942,7 +947,9 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !flush_mode_ok(args) {
         return Err(error::SYNTAX.into());
     }
-    ctx.shared.store.flush_db(ctx.session.db());
+    let store = &ctx.shared.store;
+    ctx.dirty(store.db(ctx.session.db()).len() as u64);
+    store.flush_db(ctx.session.db());
     ctx.reply.ok();
     Ok(())
 }
@@ -952,7 +959,13 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !flush_mode_ok(args) {
         return Err(error::SYNTAX.into());
     }
-    ctx.shared.store.flush_all();
+    let store = &ctx.shared.store;
+    ctx.dirty(
+        (0..store.databases())
+            .map(|db| store.db(db).len() as u64)
+            .sum(),
+    );
+    store.flush_all();
     ctx.reply.ok();
     Ok(())
 }
