@@ -1044,7 +1044,8 @@ pub(crate) fn register_waiter(
         args.to_vec(),
         request,
         reply.protocol(),
-    );
+    )
+    .arrived_at(session.read_at);
     let waiter = shared.blocking.block(Arc::new(waiter));
     let db = waiter.request.db;
     for key in &waiter.request.keys {

@@ -66,6 +66,10 @@ pub(crate) struct Session {
     pub(crate) watched: Vec<Watched>,
     /// In MONITOR mode (`commands::monitor`).
     pub(crate) monitor: bool,
+    /// When the requests being run were read off the socket (set by the
+    /// connection; a blocked client's pipelined requests count from when it
+    /// was answered). Orders blocked clients by arrival.
+    pub(crate) read_at: std::time::Instant,
 }
 
 impl Session {
@@ -80,6 +84,7 @@ impl Session {
             multi: None,
             watched: Vec::new(),
             monitor: false,
+            read_at: std::time::Instant::now(),
         }
     }
 
