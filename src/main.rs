@@ -162,6 +162,14 @@ fn main() -> ExitCode {
     if config.threads > 0 {
         runtime.worker_threads(config.threads);
     }
+    // Requests that arrive together on several connections should run in
+    // arrival order, as in Redis's single thread (Redis's test suite sends on
+    // one connection and then another without waiting). Tokio's LIFO slot runs
+    // the last task the I/O driver woke first; without it, woken connections
+    // run in the order their sockets became readable. (Needs `--cfg
+    // tokio_unstable`, set in .cargo/config.toml.)
+    #[cfg(tokio_unstable)]
+    runtime.disable_lifo_slot();
     let runtime = match runtime.enable_all().build() {
         Ok(r) => r,
         Err(e) => {

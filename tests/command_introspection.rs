@@ -243,3 +243,36 @@ fn cluster_answers_as_a_redis_without_cluster_support() {
         b"-ERR wrong number of arguments for 'cluster' command\r\n",
     );
 }
+
+#[test]
+fn memory_usage_and_its_keys() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.roundtrip(b"SET mk hello\r\n", b"+OK\r\n");
+    c.send(b"MEMORY USAGE mk\r\n");
+    let Frame::Int(bytes) = c.frame() else {
+        panic!()
+    };
+    assert!(bytes > 7, "{bytes}");
+    c.send(b"MEMORY USAGE mk SAMPLES 0\r\n");
+    assert_eq!(c.frame(), Frame::Int(bytes));
+    let cases: &[(&str, &[u8])] = &[
+        ("MEMORY USAGE nosuch", b"$-1\r\n"),
+        (
+            "MEMORY USAGE mk SAMPLES x",
+            b"-ERR value is not an integer or out of range\r\n",
+        ),
+        ("MEMORY USAGE mk SAMPLES -1", b"-ERR syntax error\r\n"),
+        ("MEMORY USAGE mk foo", b"-ERR syntax error\r\n"),
+        ("MEMORY PURGE", b"+OK\r\n"),
+        (
+            "MEMORY foo",
+            b"-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n",
+        ),
+        ("COMMAND GETKEYS memory usage key", b"*1\r\n$3\r\nkey\r\n"),
+    ];
+    for (req, expected) in cases {
+        c.send(&request(req));
+        c.expect(expected);
+    }
+}
