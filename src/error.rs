@@ -183,6 +183,17 @@ pub(crate) const RANK_OUT_OF_RANGE: &str =
 pub(crate) const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 pub(crate) const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 
+// Sets (t_set.c).
+/// SINTERCARD numkeys larger than the arguments that follow it.
+pub(crate) const NUMKEYS_OVER_ARGS: &str =
+    "ERR Number of keys can't be greater than number of args";
+pub(crate) const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+/// SRANDMEMBER count -9223372036854775808 (a count is -LONG_MAX..LONG_MAX).
+pub(crate) const RANDOM_COUNT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// A count whose reply could not fit in memory (herald's limit, see sets.rs).
+pub(crate) const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+
 // The generic key family (src/commands/keys.rs).
 pub(crate) const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub(crate) const INVALID_CURSOR: &str = "ERR invalid cursor";
@@ -272,3 +283,11 @@ pub(crate) const GETKEYS_WRONG_ARITY: &str =
 pub(crate) const GETKEYS_INVALID_ARGUMENTS: &str = "ERR Invalid arguments specified for command";
 /// CLUSTER subcommands: herald has no cluster mode.
 pub(crate) const CLUSTER_DISABLED: &str = "ERR This instance has cluster support disabled";
+
+// DUMP / RESTORE (Redis cluster.c).
+pub(crate) const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+pub(crate) const INVALID_TTL: &str = "ERR Invalid TTL value, must be >= 0";
+pub(crate) const INVALID_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
+pub(crate) const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+pub(crate) const DUMP_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
+pub(crate) const BAD_DATA_FORMAT: &str = "ERR Bad data format";

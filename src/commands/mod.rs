@@ -8,6 +8,7 @@
 
 pub mod bits;
 pub mod client;
+pub mod dump;
 pub mod keys;
 pub mod keyspecs;
 pub mod lists;
@@ -18,6 +19,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod sets;
 pub mod shared;
 pub mod strings;
 pub mod transactions;
@@ -372,6 +374,8 @@ impl CommandTable {
             lists::COMMANDS,
             bits::COMMANDS,
             monitor::COMMANDS,
+            dump::COMMANDS,
+            sets::COMMANDS,
         ])
     }
 
