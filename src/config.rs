@@ -560,6 +560,32 @@ pub static COMPAT_PARAMS: &[CompatParam] = &[
     },
 ];
 
+/// The compatibility parameters that do take effect for hashes
+/// (src/commands/hashes.rs reads them on every write, as Redis does).
+impl Config {
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): a hash
+    /// with more fields is converted, for good, to a hash table.
+    pub fn hash_max_listpack_entries(&self) -> u64 {
+        self.compat_number("hash-max-listpack-entries", 512)
+    }
+
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a field or
+    /// value longer than this many bytes converts its hash to a hash table.
+    pub fn hash_max_listpack_value(&self) -> u64 {
+        self.compat_number("hash-max-listpack-value", 64)
+    }
+
+    /// A non-negative integer compatibility parameter (stored normalised).
+    fn compat_number(&self, name: &str, default: u64) -> u64 {
+        COMPAT_PARAMS
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|i| self.compat.get(i))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+}
+
 fn parse_i64_bounded(v: &str, min: i64, max: i64) -> Result<i64, String> {
     let n: i64 = v.trim().parse().map_err(|_| NOT_INTEGER.to_string())?;
     if n < min || n > max {

@@ -258,6 +258,17 @@ pub(crate) const LCS_OVER_MAX_BULK: &str =
 pub(crate) const LCS_ALLOC_FAILED: &str =
     "ERR Insufficient memory, failed allocating transient memory for LCS";
 
+// Hashes (src/commands/hashes.rs: t_hash.c).
+pub(crate) const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub(crate) const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// HINCRBYFLOAT with an infinite increment.
+pub(crate) const HASH_INCR_NAN_OR_INFINITY: &str = "ERR value is NaN or Infinity";
+/// HRANDFIELD count -9223372036854775808 (a count is -LONG_MAX..LONG_MAX).
+pub(crate) const HASH_COUNT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// HRANDFIELD WITHVALUES beyond ±LONG_MAX/2, or a reply that could not fit in memory.
+pub(crate) const HASH_VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+
 /// `-ERR No such user 'x'` (CLIENT KILL USER; herald has only `default`).
 pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
     let mut msg = b"ERR No such user '".to_vec();

@@ -33,13 +33,8 @@ pub(crate) fn serialize(value: ValueRef<'_>) -> Vec<u8> {
         ValueRef::List(items) => rdb::write_list_value(&mut out, items.iter().map(|i| i.as_ref())),
         // A hash still in Redis's small encoding is written as Redis 7.0
         // writes it (one listpack), so the payloads are byte-identical.
-        ValueRef::Hash(h) if !h.hashtable => rdb::write_hash_listpack_value(
-            &mut out,
-            h.fields.iter().map(|(f, v)| (f.as_ref(), v.as_ref())),
-        ),
-        ValueRef::Hash(h) => {
-            rdb::write_hash_value(&mut out, h.fields.iter().map(|(f, v)| (f.as_ref(), v.as_ref())))
-        }
+        ValueRef::Hash(h) if !h.is_hashtable() => rdb::write_hash_listpack_value(&mut out, h.iter()),
+        ValueRef::Hash(h) => rdb::write_hash_value(&mut out, h.iter()),
         ValueRef::Set(s) => {
             // An intset stays an intset; a converted set is written plain.
             let max_intset = if s.is_intset() { usize::MAX } else { 0 };
@@ -80,17 +75,11 @@ fn to_value(decoded: RdbValue, limits: &EncodingLimits) -> Result<Value, &'stati
         RdbValue::Str(s) => Value::Str(Bytes::from(s)),
         RdbValue::List(items) => Value::List(items.into_iter().map(Bytes::from).collect::<VecDeque<_>>()),
         RdbValue::Hash(fields) => {
-            let mut h = HashValue {
-                hashtable: fields.len() > limits.hash_max_entries
-                    || fields
-                        .iter()
-                        .any(|(f, v)| f.len() > limits.hash_max_value || v.len() > limits.hash_max_value),
-                ..HashValue::default()
-            };
-            for (f, v) in fields {
-                h.insert(Bytes::from(f), Bytes::from(v));
-            }
-            Value::Hash(h)
+            let hashtable = fields.len() > limits.hash_max_entries
+                || fields
+                    .iter()
+                    .any(|(f, v)| f.len() > limits.hash_max_value || v.len() > limits.hash_max_value);
+            Value::Hash(HashValue::from_pairs(fields, hashtable))
         }
         RdbValue::Set(members) => {
             let mut s = SetValue {

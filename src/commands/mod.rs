@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod client;
 pub mod dump;
+pub mod hashes;
 pub mod keys;
 pub mod keyspecs;
 pub mod lists;
@@ -376,6 +377,7 @@ impl CommandTable {
             monitor::COMMANDS,
             dump::COMMANDS,
             sets::COMMANDS,
+            hashes::COMMANDS,
         ])
     }
 

@@ -12,7 +12,8 @@
 //! keys cost one jemalloc size class each), a `Bytes` for longer strings (so
 //! commands that keep a value past the lock, like GETDEL or memcached's meta
 //! get, take a reference-counted clone instead of a copy, and APPEND grows it
-//! amortized), or a boxed collection (list, hash, set) with its running charge.
+//! amortized), a boxed collection (list, set) with its running charge, or a
+//! hash, which is 16 bytes and keeps its own charge (`collections::HashValue`).
 //!
 //! The header is packed because every byte counts at a million keys: key
 //! "key:123456" + a 16-byte value + 35 header bytes = 61 bytes, one 64-byte
@@ -230,12 +231,6 @@ struct ListBox {
     charged: usize,
 }
 
-/// A hash value with its running charge (as `ListBox`).
-struct HashBox {
-    hash: HashValue,
-    charged: usize,
-}
-
 /// A set value with its running charge (as `ListBox`).
 struct SetBox {
     set: SetValue,
@@ -270,7 +265,8 @@ fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
         KIND_INLINE => inline_len,
         KIND_SHARED => std::mem::size_of::<Bytes>(),
         KIND_LIST => std::mem::size_of::<Box<ListBox>>(),
-        KIND_HASH => std::mem::size_of::<Box<HashBox>>(),
+        // A hash lives in the entry itself (16 bytes; it keeps its own charge).
+        KIND_HASH => std::mem::size_of::<HashValue>(),
         _ => std::mem::size_of::<Box<SetBox>>(),
     };
     let size = value_offset(kind, key_len) + part;
@@ -367,23 +363,10 @@ impl Entry {
                 }
                 Value::Hash(hash) => {
                     let hash = match source {
-                        Source::Borrowed => HashValue {
-                            fields: hash
-                                .fields
-                                .iter()
-                                .map(|(f, v)| {
-                                    (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))
-                                })
-                                .collect(),
-                            hashtable: hash.hashtable,
-                        },
+                        Source::Borrowed => hash.detached(),
                         Source::Owned => hash,
                     };
-                    let charged = hash.charged_bytes();
-                    ptr::write(
-                        value_at as *mut Box<HashBox>,
-                        Box::new(HashBox { hash, charged }),
-                    );
+                    ptr::write(value_at as *mut HashValue, hash);
                 }
                 Value::Set(set) => {
                     let set = match source {
@@ -463,16 +446,16 @@ impl Entry {
             .then(|| unsafe { &mut **(self.value_at() as *mut Box<ListBox>) })
     }
 
-    fn hash_box(&self) -> Option<&HashBox> {
-        // SAFETY: a KIND_HASH entry holds an initialised, 8-aligned Box<HashBox>.
+    fn hash_ref(&self) -> Option<&HashValue> {
+        // SAFETY: a KIND_HASH entry holds an initialised, 8-aligned HashValue.
         (self.header().kind == KIND_HASH)
-            .then(|| unsafe { &**(self.value_at() as *const Box<HashBox>) })
+            .then(|| unsafe { &*(self.value_at() as *const HashValue) })
     }
 
-    fn hash_box_mut(&mut self) -> Option<&mut HashBox> {
-        // SAFETY: as `hash_box`; &mut self is exclusive.
+    fn hash_ref_mut(&mut self) -> Option<&mut HashValue> {
+        // SAFETY: as `hash_ref`; &mut self is exclusive.
         (self.header().kind == KIND_HASH)
-            .then(|| unsafe { &mut **(self.value_at() as *mut Box<HashBox>) })
+            .then(|| unsafe { &mut *(self.value_at() as *mut HashValue) })
     }
 
     fn set_box(&self) -> Option<&SetBox> {
@@ -495,8 +478,8 @@ impl Entry {
         if let Some(l) = self.list_box() {
             return ValueRef::List(&l.items);
         }
-        if let Some(h) = self.hash_box() {
-            return ValueRef::Hash(&h.hash);
+        if let Some(h) = self.hash_ref() {
+            return ValueRef::Hash(h);
         }
         if let Some(s) = self.set_box() {
             return ValueRef::Set(&s.set);
@@ -522,7 +505,7 @@ impl Entry {
 
     /// The hash, for in-place changes (with `Slot::update_with_charge`).
     pub fn hash_mut(&mut self) -> Option<&mut HashValue> {
-        self.hash_box_mut().map(|h| &mut h.hash)
+        self.hash_ref_mut()
     }
 
     /// The set, for in-place changes (with `Slot::update_with_charge`).
@@ -534,8 +517,8 @@ impl Entry {
     pub fn charged(&self) -> usize {
         let value = if let Some(l) = self.list_box() {
             l.charged
-        } else if let Some(h) = self.hash_box() {
-            h.charged
+        } else if let Some(h) = self.hash_ref() {
+            h.charged_bytes()
         } else if let Some(s) = self.set_box() {
             s.charged
         } else {
@@ -548,7 +531,7 @@ impl Entry {
     pub(super) fn add_collection_charge(&mut self, delta: isize) {
         let charged = match self.header().kind {
             KIND_LIST => self.list_box_mut().map(|l| &mut l.charged),
-            KIND_HASH => self.hash_box_mut().map(|h| &mut h.charged),
+            // A hash keeps its own charge: the delta is already in it.
             KIND_SET => self.set_box_mut().map(|s| &mut s.charged),
             _ => None,
         };
@@ -565,8 +548,8 @@ impl Entry {
         if let Some(l) = self.list_box_mut() {
             return Value::List(std::mem::take(&mut l.items));
         }
-        if let Some(h) = self.hash_box_mut() {
-            return Value::Hash(std::mem::take(&mut h.hash));
+        if let Some(h) = self.hash_ref_mut() {
+            return Value::Hash(std::mem::take(h));
         }
         if let Some(s) = self.set_box_mut() {
             return Value::Set(std::mem::take(&mut s.set));
@@ -599,9 +582,8 @@ impl Entry {
                 }
             }
             (KIND_HASH, Value::Hash(hash)) => {
-                if let Some(h) = self.hash_box_mut() {
-                    h.charged = hash.charged_bytes();
-                    h.hash = hash;
+                if let Some(h) = self.hash_ref_mut() {
+                    *h = hash;
                 }
             }
             (KIND_SET, Value::Set(set)) => {
@@ -701,7 +683,7 @@ impl Drop for Entry {
             match self.header().kind {
                 KIND_SHARED => ptr::drop_in_place(self.value_at() as *mut Bytes),
                 KIND_LIST => ptr::drop_in_place(self.value_at() as *mut Box<ListBox>),
-                KIND_HASH => ptr::drop_in_place(self.value_at() as *mut Box<HashBox>),
+                KIND_HASH => ptr::drop_in_place(self.value_at() as *mut HashValue),
                 KIND_SET => ptr::drop_in_place(self.value_at() as *mut Box<SetBox>),
                 _ => {}
             }
@@ -729,15 +711,11 @@ mod tests {
                 Bytes::from_static(b"a"),
                 Bytes::from_static(b"bc"),
             ])),
-            Value::Hash(HashValue {
-                fields: [
-                    (Bytes::from_static(b"f1"), Bytes::from_static(b"v1")),
-                    (Bytes::from_static(b"f2"), Bytes::from_static(b"value two")),
-                ]
-                .into_iter()
-                .collect(),
-                hashtable: false,
-            }),
+            Value::Hash(HashValue::from_pairs(
+                [("f1", "v1"), ("f2", "value two")],
+                false,
+            )),
+            Value::Hash(HashValue::from_pairs([("f1", "v1")], true)),
             Value::Hash(HashValue::default()),
             Value::Set(SetValue {
                 members: [Bytes::from_static(b"1"), Bytes::from_static(b"x")]
@@ -805,13 +783,15 @@ mod tests {
     fn collection_charges_follow_reported_deltas() {
         let mut e = Entry::new(b"h", Value::Hash(HashValue::default()), 0, 1, 0, 0);
         let base = e.charged();
+        // An empty hash may charge a fixed overhead of its own.
+        let empty = HashValue::default().charged_bytes();
         let (new, delta) = e
             .hash_mut()
             .unwrap()
             .insert(Bytes::from_static(b"field"), Bytes::from_static(b"value"));
         assert!(new);
         e.add_collection_charge(delta);
-        assert_eq!(e.charged(), base + e.value().charged_bytes());
+        assert_eq!(e.charged(), base - empty + e.value().charged_bytes());
         let (_, delta) = e.hash_mut().unwrap().remove(b"field").unwrap();
         e.add_collection_charge(delta);
         assert_eq!(e.charged(), base);
