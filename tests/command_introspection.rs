@@ -264,7 +264,6 @@ fn memory_usage_and_its_keys() {
         ),
         ("MEMORY USAGE mk SAMPLES -1", b"-ERR syntax error\r\n"),
         ("MEMORY USAGE mk foo", b"-ERR syntax error\r\n"),
-        ("MEMORY PURGE", b"+OK\r\n"),
         (
             "MEMORY foo",
             b"-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n",

@@ -57,16 +57,6 @@ pub(crate) static COMMANDS: &[Command] = &[
     .since("3.0.0")
     .subcommands(CLUSTER_SUBCOMMANDS),
     Command::row(
-        GROUP,
-        "memory",
-        -2,
-        flags![],
-        "A container for memory diagnostics commands.",
-        container_without_subcommand,
-    )
-    .since("4.0.0")
-    .subcommands(MEMORY_SUBCOMMANDS),
-    Command::row(
         "server",
         "dbsize",
         1,
@@ -190,64 +180,6 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     Command::row("cluster", "getkeysinslot", 4, flags![STALE], "Return local key names in the specified hash slot", cluster_disabled).since("3.0.0"),
     Command::row("cluster", "links", 2, flags![STALE], "Returns a list of all TCP links to and from peer nodes in cluster", cluster_disabled).since("7.0.0"),
 ];
-
-static MEMORY_SUBCOMMANDS: &[Command] = &[
-    Command::row(
-        GROUP,
-        "usage",
-        -3,
-        flags![READONLY],
-        "Estimate the memory usage of a key",
-        memory_usage,
-    )
-    .keys(2, 2, 1)
-    .since("4.0.0"),
-    Command::row(
-        GROUP,
-        "purge",
-        2,
-        flags![],
-        "Ask the allocator to release memory",
-        memory_purge,
-    )
-    .since("4.0.0"),
-];
-
-/// MEMORY USAGE key [SAMPLES count]: the bytes herald charges the key (key,
-/// value and per-entry overhead), or null when it does not exist. SAMPLES is
-/// checked and ignored: every element is counted.
-fn memory_usage(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
-    let mut j = 3;
-    while j < args.len() {
-        if args[j].eq_ignore_ascii_case(b"samples") && j + 1 < args.len() {
-            let samples = super::args::parse_i64(&args[j + 1]).ok_or(error::NOT_INTEGER)?;
-            if samples < 0 {
-                return Err(error::SYNTAX.into());
-            }
-            j += 2;
-        } else {
-            return Err(error::SYNTAX.into());
-        }
-    }
-    let now = crate::clock::unix_ms();
-    let charged = ctx
-        .shared
-        .store
-        .slot(ctx.session.db(), &args[2], now)
-        .peek()
-        .map(|e| e.charged());
-    match charged {
-        Some(bytes) => ctx.reply.int(bytes as i64),
-        None => ctx.reply.null(),
-    }
-    Ok(())
-}
-
-/// MEMORY PURGE: jemalloc returns freed pages on its own; nothing to do.
-fn memory_purge(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    ctx.reply.ok();
-    Ok(())
-}
 
 /// CLUSTER <subcommand>: cluster support is disabled.
 fn cluster_disabled(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
