@@ -127,6 +127,11 @@ pub(crate) struct Waiter {
     pub(crate) wake: Notify,
     peer_alive: OnceLock<PeerAlive>,
     state: Mutex<State>,
+    /// When its request was read off the socket: queues are kept in this
+    /// order, so clients are served in the order their requests arrived (as
+    /// Redis's single thread would have run them), not in the order worker
+    /// threads happened to register them.
+    arrived: Instant,
 }
 
 impl Waiter {
@@ -155,7 +160,14 @@ impl Waiter {
             wake: Notify::new(),
             peer_alive: OnceLock::new(),
             state: Mutex::new(State::Blocked),
+            arrived: Instant::now(),
         }
+    }
+
+    /// When the request was read (default: when the waiter was made).
+    pub(crate) fn arrived_at(mut self, at: Instant) -> Self {
+        self.arrived = at.min(self.arrived);
+        self
     }
 
     /// Set by the connection when it starts waiting (until then the peer
@@ -194,10 +206,14 @@ impl BlockingRegistry {
     pub(crate) fn block(&self, waiter: Arc<Waiter>) -> Arc<Waiter> {
         let mut queues = self.queues.lock();
         for key in &waiter.request.keys {
-            queues
-                .entry((waiter.request.db, key.clone()))
-                .or_default()
-                .push_back(waiter.clone());
+            let queue = queues.entry((waiter.request.db, key.clone())).or_default();
+            // After every waiter whose request arrived no later (almost
+            // always the back).
+            let at = queue
+                .iter()
+                .rposition(|w| w.arrived <= waiter.arrived)
+                .map_or(0, |i| i + 1);
+            queue.insert(at, waiter.clone());
         }
         drop(queues);
         self.by_client
@@ -367,5 +383,46 @@ impl BlockingRegistry {
         } else {
             Some(std::mem::take(&mut *ready))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::{ClientKind, ClientRegistry};
+    use std::time::Duration;
+
+    #[test]
+    fn waiters_are_queued_in_the_order_their_requests_arrived() {
+        let clients = ClientRegistry::default();
+        let blocking = BlockingRegistry::default();
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let now = Instant::now();
+        let waiter = |ago_ms: u64| {
+            let client = clients
+                .register(ClientKind::Resp, addr, addr, 0, 100, Default::default())
+                .unwrap();
+            let request = BlockRequest {
+                db: 0,
+                keys: vec![Bytes::from_static(b"k")],
+                deadline: None,
+                on_timeout: TimeoutReply::NullArray,
+            };
+            let at = now
+                .checked_sub(Duration::from_millis(ago_ms))
+                .unwrap_or(now);
+            Arc::new(Waiter::new(client, 0, Vec::new(), request, Protocol::Resp2).arrived_at(at))
+        };
+        // Registered in the order 2nd, 3rd, 1st arrival.
+        let (first, second, third) = (waiter(30), waiter(20), waiter(10));
+        for w in [&second, &third, &first] {
+            blocking.block(w.clone());
+        }
+        let ids: Vec<u64> = blocking
+            .waiters(0, b"k")
+            .iter()
+            .map(|w| w.client.id)
+            .collect();
+        assert_eq!(ids, [first.client.id, second.client.id, third.client.id]);
     }
 }

@@ -282,6 +282,18 @@ pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
 pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
 pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
     "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";
+/// MONITOR inside MULTI/EXEC (Redis: a client that expects one reply per command).
+pub(crate) const MONITOR_DENY_BLOCKING: &str = "ERR MONITOR isn't allowed for DENY BLOCKING client";
+/// A client in MONITOR mode ran a command that reads or writes keys.
+pub(crate) const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
+/// COMMAND GETKEYS / GETKEYSANDFLAGS (Redis 7 getKeysSubcommandImpl).
+pub(crate) const GETKEYS_INVALID_COMMAND: &str = "ERR Invalid command specified";
+pub(crate) const GETKEYS_NO_KEYS: &str = "ERR The command has no key arguments";
+pub(crate) const GETKEYS_WRONG_ARITY: &str =
+    "ERR Invalid number of arguments specified for command";
+pub(crate) const GETKEYS_INVALID_ARGUMENTS: &str = "ERR Invalid arguments specified for command";
+/// CLUSTER subcommands: herald has no cluster mode.
+pub(crate) const CLUSTER_DISABLED: &str = "ERR This instance has cluster support disabled";
 
 // DUMP / RESTORE (Redis cluster.c).
 pub(crate) const BUSYKEY: &str = "BUSYKEY Target key name already exists.";

@@ -12,6 +12,9 @@ pub(crate) struct Stats {
     pub(crate) keyspace_hits: AtomicU64,
     pub(crate) keyspace_misses: AtomicU64,
     pub(crate) total_error_replies: AtomicU64,
+    /// Changes to the dataset (Redis's `server.dirty`): INFO
+    /// rdb_changes_since_last_save. herald never saves, so it only grows.
+    pub(crate) dirty: AtomicU64,
 }
 
 impl Stats {

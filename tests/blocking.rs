@@ -315,3 +315,247 @@ fn a_blocked_command_counts_once_in_commandstats() {
         "{info}"
     );
 }
+
+/// INFO clients' `blocked_clients` figure, read once.
+fn blocked_now(c: &mut Raw) -> usize {
+    c.send(b"INFO clients\r\n");
+    let info = c.frame().text();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{info}"))
+}
+
+fn pair(key: &str, value: &str) -> Frame {
+    Frame::Array(vec![Frame::bulk(key), Frame::bulk(value)])
+}
+
+#[test]
+fn a_transaction_that_pushes_then_deletes_wakes_nobody() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut w = server.raw();
+    w.send(b"BLPOP k 0\r\n");
+    wait_blocked(&mut control, 1);
+    // LPUSH + DEL: the key is gone when the transaction ends.
+    control.roundtrip(
+        b"MULTI\r\nLPUSH k a\r\nDEL k\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n:1\r\n",
+    );
+    assert_eq!(blocked_now(&mut control), 1);
+    // LPUSH + DEL + SET: the key is a string at the end; no WRONGTYPE for the waiter.
+    control.roundtrip(
+        b"MULTI\r\nLPUSH k a\r\nDEL k\r\nSET k foo\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n:1\r\n:1\r\n+OK\r\n",
+    );
+    assert_eq!(blocked_now(&mut control), 1);
+    // LPUSH + DEL + SET outside a transaction: the same, one command at a time.
+    control.roundtrip(b"DEL k\r\n", b":1\r\n");
+    control.roundtrip(b"GET k\r\n", b"$-1\r\n");
+    assert_eq!(blocked_now(&mut control), 1);
+    // Nothing was delivered meanwhile; the next real push serves the waiter.
+    assert!(w.read_available(Duration::from_millis(100)).is_empty());
+    control.roundtrip(b"LPUSH k b\r\n", b":1\r\n");
+    assert_eq!(w.frame(), pair("k", "b"));
+    assert_eq!(blocked_now(&mut control), 0);
+    control.roundtrip(b"EXISTS k\r\n", b":0\r\n");
+}
+
+#[test]
+fn several_clients_blocked_in_blmpop_are_served_first_come_first_served() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut waiters = Vec::new();
+    for i in 0..3 {
+        let mut w = server.raw();
+        w.send(b"BLMPOP 0 2 l1 l2 LEFT COUNT 2\r\n");
+        wait_blocked(&mut control, i + 1);
+        waiters.push(w);
+    }
+    // The list is e d c b a: two each from the head, in the order they blocked.
+    control.roundtrip(b"LPUSH l2 a b c d e\r\n", b":5\r\n");
+    let expected: [&[u8]; 3] = [
+        b"*2\r\n$2\r\nl2\r\n*2\r\n$1\r\ne\r\n$1\r\nd\r\n",
+        b"*2\r\n$2\r\nl2\r\n*2\r\n$1\r\nc\r\n$1\r\nb\r\n",
+        b"*2\r\n$2\r\nl2\r\n*1\r\n$1\r\na\r\n",
+    ];
+    for (w, e) in waiters.iter_mut().zip(expected) {
+        w.expect(e);
+    }
+    assert_eq!(blocked_now(&mut control), 0);
+    control.roundtrip(b"EXISTS l1 l2\r\n", b":0\r\n");
+    // RIGHT and a count larger than the list.
+    let mut w = server.raw();
+    w.send(b"BLMPOP 0 2 l1 l2 RIGHT COUNT 10\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(b"RPUSH l1 x y\r\n", b":2\r\n");
+    w.expect(b"*2\r\n$2\r\nl1\r\n*2\r\n$1\r\ny\r\n$1\r\nx\r\n");
+}
+
+#[test]
+fn linked_blmove_clients_are_served_in_one_round() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut a = server.raw();
+    a.send(b"BLMOVE a b LEFT RIGHT 0\r\n");
+    wait_blocked(&mut control, 1);
+    let mut b = server.raw();
+    b.send(b"BLMOVE b c LEFT RIGHT 0\r\n");
+    wait_blocked(&mut control, 2);
+    // The push's reply comes after both moves: both are answered, and the
+    // element has travelled a -> b -> c by the time the pusher looks.
+    control.roundtrip(b"LPUSH a x\r\n", b":1\r\n");
+    assert_eq!(blocked_now(&mut control), 0);
+    a.expect(b"$1\r\nx\r\n");
+    b.expect(b"$1\r\nx\r\n");
+    control.roundtrip(
+        b"LRANGE a 0 -1\r\nLRANGE b 0 -1\r\nLRANGE c 0 -1\r\n",
+        b"*0\r\n*0\r\n*1\r\n$1\r\nx\r\n",
+    );
+}
+
+#[test]
+fn circular_brpoplpush_stops_after_one_turn() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut one = server.raw();
+    one.send(b"BRPOPLPUSH list1 list2 0\r\n");
+    wait_blocked(&mut control, 1);
+    let mut two = server.raw();
+    two.send(b"BRPOPLPUSH list2 list1 0\r\n");
+    wait_blocked(&mut control, 2);
+    control.roundtrip(b"RPUSH list1 foo\r\n", b":1\r\n");
+    control.roundtrip(
+        b"LRANGE list1 0 -1\r\nLRANGE list2 0 -1\r\n",
+        b"*1\r\n$3\r\nfoo\r\n*0\r\n",
+    );
+    one.expect(b"$3\r\nfoo\r\n");
+    two.expect(b"$3\r\nfoo\r\n");
+    assert_eq!(blocked_now(&mut control), 0);
+}
+
+#[test]
+fn self_referential_brpoplpush_rotates_the_list() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut w = server.raw();
+    w.send(b"BRPOPLPUSH blist blist 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(b"RPUSH blist foo\r\n", b":1\r\n");
+    w.expect(b"$3\r\nfoo\r\n");
+    control.roundtrip(b"LRANGE blist 0 -1\r\n", b"*1\r\n$3\r\nfoo\r\n");
+    // With data present it answers at once, rotating tail to head.
+    control.roundtrip(b"RPUSH blist bar\r\n", b":2\r\n");
+    w.roundtrip(b"BRPOPLPUSH blist blist 0\r\n", b"$3\r\nbar\r\n");
+    control.roundtrip(
+        b"LRANGE blist 0 -1\r\n",
+        b"*2\r\n$3\r\nbar\r\n$3\r\nfoo\r\n",
+    );
+    assert_eq!(blocked_now(&mut control), 0);
+}
+
+#[test]
+fn swapdb_wakes_a_client_blocked_in_the_other_db() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut w = server.raw();
+    w.roundtrip(b"SELECT 9\r\n", b"+OK\r\n");
+    w.send(b"BLPOP k 0\r\n");
+    wait_blocked(&mut control, 1);
+    // db 0 gets the list; db 9 still has nothing.
+    control.roundtrip(b"RPUSH k x y\r\n", b":2\r\n");
+    assert_eq!(blocked_now(&mut control), 1);
+    control.roundtrip(b"SWAPDB 0 9\r\n", b"+OK\r\n");
+    assert_eq!(w.frame(), pair("k", "x"));
+    assert_eq!(blocked_now(&mut control), 0);
+    // The served pop came from the swapped-in list, now db 9's.
+    control.roundtrip(
+        b"EXISTS k\r\nSELECT 9\r\nLRANGE k 0 -1\r\n",
+        b":0\r\n+OK\r\n*1\r\n$1\r\ny\r\n",
+    );
+    // A swap that brings a string wakes nobody and gives no WRONGTYPE.
+    w.send(b"BLPOP s 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(
+        b"SELECT 0\r\nSET s str\r\nSWAPDB 0 9\r\n",
+        b"+OK\r\n+OK\r\n+OK\r\n",
+    );
+    assert_eq!(blocked_now(&mut control), 1);
+    control.roundtrip(b"SELECT 0\r\nDEL s\r\n", b"+OK\r\n:0\r\n");
+    control.roundtrip(
+        b"SELECT 9\r\nDEL s\r\nRPUSH s z\r\n",
+        b"+OK\r\n:1\r\n:1\r\n",
+    );
+    assert_eq!(w.frame(), pair("s", "z"));
+}
+
+#[test]
+fn rename_and_move_into_a_watched_name_wake_the_client() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    let mut w = server.raw();
+    // RENAME src -> the name a client waits on.
+    w.send(b"BLPOP dst 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(b"RPUSH src a b\r\n", b":2\r\n");
+    assert_eq!(blocked_now(&mut control), 1);
+    control.roundtrip(b"RENAME src dst\r\n", b"+OK\r\n");
+    assert_eq!(w.frame(), pair("dst", "a"));
+    control.roundtrip(b"LRANGE dst 0 -1\r\n", b"*1\r\n$1\r\nb\r\n");
+    // RENAME of a string into the name: no wake, no WRONGTYPE.
+    w.send(b"BLPOP named 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(b"SET str v\r\nRENAME str named\r\n", b"+OK\r\n+OK\r\n");
+    assert_eq!(blocked_now(&mut control), 1);
+    control.roundtrip(
+        b"DEL named\r\nRPUSH other o\r\nRENAME other named\r\n",
+        b":1\r\n:1\r\n+OK\r\n",
+    );
+    assert_eq!(w.frame(), pair("named", "o"));
+    // MOVE from db 1 into the client's db 0.
+    w.send(b"BRPOP moved 0\r\n");
+    wait_blocked(&mut control, 1);
+    control.roundtrip(
+        b"SELECT 1\r\nRPUSH moved m n\r\nMOVE moved 0\r\n",
+        b"+OK\r\n:2\r\n:1\r\n",
+    );
+    assert_eq!(w.frame(), pair("moved", "n"));
+    control.roundtrip(
+        b"SELECT 0\r\nLRANGE moved 0 -1\r\n",
+        b"+OK\r\n*1\r\n$1\r\nm\r\n",
+    );
+    assert_eq!(blocked_now(&mut control), 0);
+}
+
+#[test]
+fn info_blocked_clients_is_exact_before_during_and_after() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    assert_eq!(blocked_now(&mut control), 0);
+    let mut one = server.raw();
+    one.send(b"BLPOP q 0\r\n");
+    wait_blocked(&mut control, 1);
+    let mut two = server.raw();
+    two.send(b"BRPOP q other 0\r\n");
+    wait_blocked(&mut control, 2);
+    control.send(b"INFO clients\r\n");
+    let info = control.frame().text();
+    assert!(info.contains("total_blocking_keys:2\r\n"), "{info}");
+    // One element: one client served, counted out before the push's reply.
+    control.roundtrip(b"RPUSH q a\r\n", b":1\r\n");
+    assert_eq!(blocked_now(&mut control), 1);
+    assert_eq!(one.frame(), pair("q", "a"));
+    // Served inside EXEC: counted out before EXEC's reply.
+    control.roundtrip(
+        b"MULTI\r\nRPUSH other b\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n*1\r\n:1\r\n",
+    );
+    assert_eq!(blocked_now(&mut control), 0);
+    assert_eq!(two.frame(), pair("other", "b"));
+    // A timeout leaves the count at zero again.
+    one.roundtrip(b"BLPOP q 0.05\r\n", b"*-1\r\n");
+    assert_eq!(blocked_now(&mut control), 0);
+    control.send(b"INFO clients\r\n");
+    let info = control.frame().text();
+    assert!(info.contains("total_blocking_keys:0\r\n"), "{info}");
+}

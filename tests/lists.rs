@@ -947,6 +947,7 @@ fn command_info_rows() {
     );
     assert_eq!(
         info(&mut c, "blmpop"),
-        (-5, s(&["write", "blocking"]), (0, 0, 0))
+        // numkeys: movablekeys, as Redis 7.0 marks it.
+        (-5, s(&["write", "blocking", "movablekeys"]), (0, 0, 0))
     );
 }

@@ -23,7 +23,8 @@ fn command_count_info_docs_list() {
     assert!(count >= 15, "{count}");
     c.roundtrip(
         b"COMMAND INFO get nosuch\r\n",
-        b"*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*1\r\n+@string\r\n*0\r\n*0\r\n*0\r\n$-1\r\n",
+        // Byte for byte what redis-server 7.0.15 answers.
+        b"*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n$-1\r\n",
     );
     c.roundtrip(
         b"COMMAND DOCS echo\r\n",
@@ -40,7 +41,7 @@ fn command_count_info_docs_list() {
     }
     c.roundtrip(
         b"COMMAND LIST FILTERBY PATTERN cl*|k*\r\n",
-        b"*1\r\n$11\r\nclient|kill\r\n",
+        b"*2\r\n$11\r\nclient|kill\r\n$15\r\ncluster|keyslot\r\n",
     );
     c.roundtrip(
         b"COMMAND FOO\r\n",

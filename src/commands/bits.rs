@@ -1033,6 +1033,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Comma
                 (replies, created, changes)
             };
             notify_setbit(ctx, key, created, changes > 0);
+            ctx.dirty(changes as u64);
             replies
         }
     };

@@ -190,6 +190,7 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             ctx.notify(EventClass::GENERIC, "del", key);
         }
     }
+    ctx.dirty(removed as u64);
     ctx.reply.int(removed);
     Ok(())
 }
@@ -329,6 +330,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     notify(shared, dst_db, EventClass::NEW_KEY, "new", dst);
     notify(shared, dst_db, EventClass::GENERIC, "copy_to", dst);
+    ctx.dirty(1);
     // Blocking: a list copied into place serves clients blocked on it.
     shared.blocking.signal_ready(dst_db, dst);
     ctx.reply.int(1);
@@ -366,6 +368,7 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     notify(shared, dst_db, EventClass::NEW_KEY, "new", key);
     notify(shared, src_db, EventClass::GENERIC, "move_from", key);
     notify(shared, dst_db, EventClass::GENERIC, "move_to", key);
+    ctx.dirty(1);
     // Blocking: a list moved into place serves clients blocked on it.
     shared.blocking.signal_ready(dst_db, key);
     ctx.reply.int(1);
@@ -391,6 +394,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             // Blocking: clients blocked in either db see the other's keys.
             ctx.shared.blocking.signal_db(a);
             ctx.shared.blocking.signal_db(b);
+            ctx.dirty(1);
             ctx.reply.ok();
         }
         _ => return Err(error::DB_INDEX_OUT_OF_RANGE.into()),
@@ -869,33 +873,18 @@ fn object_help(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 
 /// Longest string Redis stores embedded in its object header (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 const EMBSTR_MAX_BYTES: usize = 44;
-/// `list-max-listpack-size -2`: a list stays one listpack up to 8 KB.
-const LIST_MAX_LISTPACK_BYTES: usize = 8192;
-/// A listpack's header (total bytes: u32, element count: u16) and end marker.
-const LISTPACK_OVERHEAD_BYTES: usize = 4 + 2 + 1;
-
-/// The encoding Redis 7.4 would report for `value`. Strings as `tryObjectEncoding`
+/// The encoding Redis 7.0 would report for `value`. Strings as `tryObjectEncoding`
 /// leaves a SET value: `int` when it reads as an i64 in `string2l` form, else
-/// `embstr` up to 44 bytes, else `raw`. Lists are `listpack` while their
-/// listpack form fits 8 KB, else `quicklist`. Redis also remembers history
-/// herald does not (an APPENDed string stays `raw`; a quicklist that shrinks
-/// goes back to a listpack only below half the limit): herald answers from the
-/// current contents.
+/// `embstr` up to 44 bytes, else `raw`. Lists are always `quicklist` in 7.0
+/// (7.2 added single-listpack lists, whatever `list-max-listpack-size` says).
+/// Redis also remembers history herald does not (an APPENDed string stays
+/// `raw`): herald answers from the current contents.
 fn encoding(value: ValueRef<'_>) -> &'static str {
     match value {
         ValueRef::Str(s) if parse_i64(s).is_some() => "int",
         ValueRef::Str(s) if s.len() <= EMBSTR_MAX_BYTES => "embstr",
         ValueRef::Str(_) => "raw",
-        ValueRef::List(items) => {
-            let bytes = items.iter().fold(LISTPACK_OVERHEAD_BYTES, |sum, item| {
-                sum + listpack_entry_bytes(item)
-            });
-            if bytes <= LIST_MAX_LISTPACK_BYTES {
-                "listpack"
-            } else {
-                "quicklist"
-            }
-        }
+        ValueRef::List(_) => "quicklist",
         // Redis 7.0: converted for good once past hash-max-listpack-* / set-max-intset-entries.
         ValueRef::Hash(h) if h.is_hashtable() => "hashtable",
         ValueRef::Hash(_) => "listpack",
@@ -904,31 +893,6 @@ fn encoding(value: ValueRef<'_>) -> &'static str {
         ValueRef::ZSet(z) if z.skiplist => "skiplist",
         ValueRef::ZSet(_) => "listpack",
     }
-}
-
-/// Bytes one element takes in a listpack (`lpEncodeGetType` + `lpEncodeBacklen`):
-/// integers in 1 to 9 bytes by range, strings with a 1, 2 or 5 byte length
-/// header, then a back-length of 1 to 5 bytes.
-fn listpack_entry_bytes(item: &[u8]) -> usize {
-    let encoded = match parse_i64(item) {
-        Some(v) if (0..=127).contains(&v) => 1,
-        Some(v) if (-4096..=4095).contains(&v) => 2,
-        Some(v) if i16::try_from(v).is_ok() => 3,
-        Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => 4,
-        Some(v) if i32::try_from(v).is_ok() => 5,
-        Some(_) => 9,
-        None if item.len() < 64 => 1 + item.len(),
-        None if item.len() < 4096 => 2 + item.len(),
-        None => 5 + item.len(),
-    };
-    let backlen = match encoded {
-        0..=127 => 1,
-        128..=16_382 => 2,
-        16_383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
-    };
-    encoded + backlen
 }
 
 #[cfg(test)]
@@ -980,18 +944,11 @@ mod tests {
     }
 
     #[test]
-    fn listpack_sizes() {
-        assert_eq!(listpack_entry_bytes(b"5"), 2);
-        assert_eq!(listpack_entry_bytes(b"-5"), 3);
-        assert_eq!(listpack_entry_bytes(b"100000"), 5);
-        assert_eq!(listpack_entry_bytes(b"abc"), 5);
-        assert_eq!(listpack_entry_bytes(&[b'x'; 126]), 128 + 2);
+    fn lists_are_quicklists_as_in_redis_7_0() {
         let list = |n: usize, len: usize| {
             Value::List((0..n).map(|_| Bytes::from(vec![b'x'; len])).collect())
         };
-        // 7 + 1000 * (1 + 6 + 1) = 8007 bytes: still one listpack.
-        assert_eq!(encoding(list(1000, 6).as_ref()), "listpack");
-        assert_eq!(encoding(list(1100, 6).as_ref()), "quicklist");
+        assert_eq!(encoding(list(1, 1).as_ref()), "quicklist");
         assert_eq!(encoding(list(1, 9000).as_ref()), "quicklist");
     }
 }

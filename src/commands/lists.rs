@@ -295,6 +295,8 @@ fn push(
     };
     drop(slot);
     ctx.notify(EventClass::LIST, end.push_event(), key);
+    // Redis counts one change per element pushed.
+    ctx.dirty(elements.len() as u64);
     ctx.shared.blocking.signal_ready(ctx.session.db(), key);
     Ok(len)
 }
@@ -394,6 +396,7 @@ fn pop_first_many(
         };
         drop(slot);
         notify_popped(ctx, key, end, removed);
+        ctx.dirty(values.len() as u64);
         return Ok(Some((i, values)));
     }
     Ok(None)
@@ -564,6 +567,7 @@ fn pop_command(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CommandResult {
                 Some((values, removed)) => {
                     reply_elements(ctx, &values);
                     notify_popped(ctx, key, end, removed);
+                    ctx.dirty(values.len() as u64);
                 }
                 None => ctx.reply.null_array(),
             }
@@ -762,6 +766,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     drop(slot);
     ctx.reply.int(removed as i64);
+    ctx.dirty(removed as u64);
     ctx.notify(EventClass::LIST, "lrem", key);
     if emptied {
         ctx.notify(EventClass::GENERIC, "del", key);
@@ -787,6 +792,9 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         Err(e) => return Err(e.into()),
     };
     let emptied = keep.is_none();
+    // Redis counts the elements trimmed from both ends.
+    let len = list_len(&slot).ok().flatten().unwrap_or(0);
+    ctx.dirty(keep.map_or(len, |(first, last)| len - (last + 1 - first)) as u64);
     match keep {
         None => {
             slot.remove();
@@ -1036,7 +1044,8 @@ pub(crate) fn register_waiter(
         args.to_vec(),
         request,
         reply.protocol(),
-    );
+    )
+    .arrived_at(session.read_at);
     let waiter = shared.blocking.block(Arc::new(waiter));
     let db = waiter.request.db;
     let wanted = wanted_type(shared, &waiter);

@@ -11,9 +11,11 @@ pub mod client;
 pub mod dump;
 pub mod hashes;
 pub mod keys;
+pub mod keyspecs;
 pub mod lists;
 pub mod long_double;
 pub mod memcache;
+pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod server;
@@ -47,6 +49,11 @@ pub(crate) struct Ctx<'a> {
     /// Set while a blocked client is served (`lists::serve_ready`): the key
     /// that became ready, the only one its command may take data from.
     serving: Option<Bytes>,
+    /// Changes this command made, for INFO rdb_changes_since_last_save
+    /// (`Ctx::dirty`); by default a write that published a keyspace event
+    /// counts one.
+    dirty: std::cell::Cell<Option<u64>>,
+    notified: std::cell::Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -94,8 +101,18 @@ impl Ctx<'_> {
         self.serving.as_ref()
     }
 
+    /// Count `n` changes to the dataset for this command (Redis's
+    /// `server.dirty += n`), replacing the default of one per command that
+    /// changed something: DEL counts keys deleted, LPUSH elements pushed, ...
+    pub(crate) fn dirty(&self, n: u64) {
+        self.dirty.set(Some(self.dirty.get().unwrap_or(0) + n));
+    }
+
     /// Publish a keyspace event for `key` in the selected database.
     pub(crate) fn notify(&self, class: EventClass, event: &str, key: &[u8]) {
+        if class != EventClass::KEY_MISS && class != EventClass::NEW_KEY {
+            self.notified.set(true);
+        }
         notify::notify(self.shared, self.db(), class, event, key);
     }
 }
@@ -200,6 +217,9 @@ pub(crate) struct Command {
     pub(crate) handler: Handler,
     /// For container commands (CLIENT, CONFIG, ...): their subcommands.
     pub(crate) subcommands: &'static [Command],
+    /// Key specs when the row gives its own (`key_specs`); otherwise Redis's
+    /// by name, or the `keys` triple (`keyspecs::specs_of`).
+    pub(crate) key_specs: Option<&'static [keyspecs::KeySpec]>,
 }
 
 impl Command {
@@ -224,6 +244,7 @@ impl Command {
             since: "1.0.0",
             handler: Handler::Plain(handler),
             subcommands: &[],
+            key_specs: None,
         }
     }
 
@@ -244,6 +265,15 @@ impl Command {
     /// Key positions: first, last (-1 = the last argument), step.
     pub(crate) const fn keys(mut self, first: i32, last: i32, step: i32) -> Command {
         self.keys = (first, last, step);
+        self
+    }
+
+    /// Key specs for keys the `keys` triple cannot describe (numkeys,
+    /// keywords; COMMAND INFO then shows `movablekeys`). Rows of commands
+    /// Redis has need not give them: `keyspecs::COMMAND_META` has Redis's.
+    #[allow(dead_code)]
+    pub(crate) const fn key_specs(mut self, specs: &'static [keyspecs::KeySpec]) -> Command {
+        self.key_specs = Some(specs);
         self
     }
 
@@ -346,6 +376,7 @@ impl CommandTable {
             lists::COMMANDS,
             bits::COMMANDS,
             zsets::COMMANDS,
+            monitor::COMMANDS,
             dump::COMMANDS,
             sets::COMMANDS,
             hashes::COMMANDS,
@@ -492,6 +523,14 @@ pub(crate) fn dispatch(
                 let name = String::from_utf8_lossy(&args[0]).to_lowercase();
                 let err = error::not_allowed_subscribed(&name).into();
                 refuse(shared, session, reply, Some(id), err);
+            } else if session.monitor && (flags.has(Flags::WRITE) || flags.has(Flags::READONLY)) {
+                refuse(
+                    shared,
+                    session,
+                    reply,
+                    Some(id),
+                    error::REPLICA_KEYSPACE.into(),
+                );
             } else if session.multi.is_some() && flags.has(Flags::NO_MULTI) {
                 let err = error::NOT_ALLOWED_IN_MULTI.into();
                 refuse(shared, session, reply, Some(id), err);
@@ -614,15 +653,29 @@ fn execute_in(
         reply,
         may_block,
         serving,
+        dirty: Default::default(),
+        notified: Default::default(),
     };
     let result = match entry.command.handler {
         Handler::Plain(handler) => handler(&mut ctx, args),
         Handler::Blocking(handler) => match handler(&mut ctx, args) {
             Ok(Blocking::Done) => Ok(()),
-            Ok(Blocking::Wait(request)) => return Some(request),
+            Ok(Blocking::Wait(request)) => {
+                monitor::feed(shared, session, flags, args);
+                return Some(request);
+            }
             Err(e) => Err(e),
         },
     };
+    let dirty = ctx.dirty.get().unwrap_or(u64::from(ctx.notified.get()));
+    if dirty > 0 {
+        shared.stats.dirty.fetch_add(dirty, Relaxed);
+    }
+    // MONITOR shows a command once, when it first runs (not when a blocked
+    // client is served).
+    if ctx.serving.is_none() {
+        monitor::feed(shared, session, flags, args);
+    }
     let usec = crate::clock::command_end()
         .saturating_duration_since(started)
         .as_micros() as u64;

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::args::text;
 use super::client::{container_without_subcommand, REDIS_COMPAT_VERSION};
-use super::{Command, Ctx, TableEntry};
+use super::{keyspecs, Command, Ctx, TableEntry};
 use crate::commands::Shared;
 use crate::config::{hidden_param, listed_params, lookup_param, Config, ParamRef};
 use crate::error;
@@ -46,6 +46,16 @@ pub(crate) static COMMANDS: &[Command] = &[
         container_without_subcommand,
     )
     .subcommands(CONFIG_SUBCOMMANDS),
+    Command::row(
+        "cluster",
+        "cluster",
+        -2,
+        flags![],
+        "A container for cluster commands.",
+        container_without_subcommand,
+    )
+    .since("3.0.0")
+    .subcommands(CLUSTER_SUBCOMMANDS),
     Command::row(
         "server",
         "dbsize",
@@ -137,7 +147,44 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "Returns a list of command names.",
         command_list,
     ),
+    Command::row(
+        GROUP,
+        "getkeys",
+        -4,
+        flags![LOADING, STALE],
+        "Extracts the key names from an arbitrary command.",
+        command_getkeys,
+    ),
+    Command::row(
+        GROUP,
+        "getkeysandflags",
+        -4,
+        flags![LOADING, STALE],
+        "Extracts the key names and access flags for an arbitrary command.",
+        command_getkeysandflags,
+    ),
 ];
+
+/// CLUSTER's subcommands: herald runs without cluster support, so each answers
+/// as a Redis with `cluster-enabled no` does.
+#[rustfmt::skip]
+static CLUSTER_SUBCOMMANDS: &[Command] = &[
+    Command::row("cluster", "help", 2, flags![LOADING, STALE], "Show helpful text about the different subcommands", cluster_disabled).since("5.0.0"),
+    Command::row("cluster", "info", 2, flags![STALE], "Provides info about Redis Cluster node state", cluster_disabled).since("3.0.0"),
+    Command::row("cluster", "nodes", 2, flags![STALE], "Get Cluster config for the node", cluster_disabled).since("3.0.0"),
+    Command::row("cluster", "slots", 2, flags![STALE], "Get array of Cluster slot to node mappings", cluster_disabled).since("3.0.0"),
+    Command::row("cluster", "shards", 2, flags![STALE], "Get array of cluster slots to node mappings", cluster_disabled).since("7.0.0"),
+    Command::row("cluster", "myid", 2, flags![STALE], "Return the node id", cluster_disabled).since("3.0.0"),
+    Command::row("cluster", "keyslot", 3, flags![STALE], "Returns the hash slot of the specified key", cluster_disabled).since("3.0.0"),
+    Command::row("cluster", "countkeysinslot", 3, flags![STALE], "Return the number of local keys in the specified hash slot", cluster_disabled).since("3.0.0"),
+    Command::row("cluster", "getkeysinslot", 4, flags![STALE], "Return local key names in the specified hash slot", cluster_disabled).since("3.0.0"),
+    Command::row("cluster", "links", 2, flags![STALE], "Returns a list of all TCP links to and from peer nodes in cluster", cluster_disabled).since("7.0.0"),
+];
+
+/// CLUSTER <subcommand>: cluster support is disabled.
+fn cluster_disabled(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    Err(error::CLUSTER_DISABLED.into())
+}
 
 static CONFIG_SUBCOMMANDS: &[Command] = &[
     Command::row(
@@ -178,10 +225,19 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
 /// ACL categories, tips, key specs, subcommands.
 fn command_info_entry(r: &mut Reply, table: &super::CommandTable, e: &TableEntry) {
     let c = e.command;
+    let specs = keyspecs::specs_of(e);
     r.array(10);
     r.bulk(e.full_name.as_bytes());
     r.int(c.arity as i64);
-    let names: Vec<&str> = c.flags.names().collect();
+    let mut names: Vec<&str> = c.flags.names().collect();
+    if keyspecs::movable(&specs) {
+        // Redis lists movablekeys after no_multi, before allow_busy.
+        let at = names
+            .iter()
+            .position(|n| *n == "allow_busy")
+            .unwrap_or(names.len());
+        names.insert(at, "movablekeys");
+    }
     r.set(names.len());
     for n in names {
         r.simple(n);
@@ -189,14 +245,151 @@ fn command_info_entry(r: &mut Reply, table: &super::CommandTable, e: &TableEntry
     r.int(c.keys.0 as i64);
     r.int(c.keys.1 as i64);
     r.int(c.keys.2 as i64);
-    r.set(1);
-    r.simple(&format!("@{}", c.group));
-    r.set(0);
-    r.array(0);
+    let cats = keyspecs::acl_categories(e);
+    r.set(cats.len());
+    for cat in cats {
+        r.simple(&format!("@{cat}"));
+    }
+    let tips = keyspecs::meta(&e.full_name).map_or(&[][..], |m| m.tips);
+    r.set(tips.len());
+    for tip in tips {
+        r.bulk(tip.as_bytes());
+    }
+    r.array(specs.len());
+    for spec in &specs {
+        key_spec_entry(r, spec);
+    }
     r.array(e.subs.len());
     for &(_, i) in &e.subs {
         command_info_entry(r, table, table.entry(super::CommandId(i)));
     }
+}
+
+/// One key spec as COMMAND INFO shows it: flags, begin_search, find_keys.
+fn key_spec_entry(r: &mut Reply, spec: &keyspecs::KeySpec) {
+    use keyspecs::{Begin, Find};
+    r.map(3);
+    r.bulk(b"flags");
+    r.set(spec.flags.len());
+    for f in spec.flags {
+        r.simple(f);
+    }
+    r.bulk(b"begin_search");
+    r.map(2);
+    r.bulk(b"type");
+    match spec.begin {
+        Begin::Index(pos) => {
+            r.bulk(b"index");
+            r.bulk(b"spec");
+            r.map(1);
+            r.bulk(b"index");
+            r.int(pos as i64);
+        }
+        Begin::Keyword(word, startfrom) => {
+            r.bulk(b"keyword");
+            r.bulk(b"spec");
+            r.map(2);
+            r.bulk(b"keyword");
+            r.bulk(word.as_bytes());
+            r.bulk(b"startfrom");
+            r.int(startfrom as i64);
+        }
+        Begin::BeginUnknown => {
+            r.bulk(b"unknown");
+            r.bulk(b"spec");
+            r.map(0);
+        }
+    }
+    r.bulk(b"find_keys");
+    r.map(2);
+    r.bulk(b"type");
+    let (kind, fields): (&[u8], [(&[u8], i32); 3]) = match spec.find {
+        Find::Range(lastkey, step, limit) => (
+            b"range",
+            [(b"lastkey", lastkey), (b"keystep", step), (b"limit", limit)],
+        ),
+        Find::Keynum(keynumidx, firstkey, step) => (
+            b"keynum",
+            [
+                (b"keynumidx", keynumidx),
+                (b"firstkey", firstkey),
+                (b"keystep", step),
+            ],
+        ),
+        Find::FindUnknown => {
+            r.bulk(b"unknown");
+            r.bulk(b"spec");
+            r.map(0);
+            return;
+        }
+    };
+    r.bulk(kind);
+    r.bulk(b"spec");
+    r.map(3);
+    for (name, value) in fields {
+        r.bulk(name);
+        r.int(value as i64);
+    }
+}
+
+/// COMMAND GETKEYS command [arg ...]
+fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    getkeys(ctx, args, false)
+}
+
+/// COMMAND GETKEYSANDFLAGS command [arg ...]
+fn command_getkeysandflags(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    getkeys(ctx, args, true)
+}
+
+/// The keys (and their flags) of the command in `args[2..]`, as Redis's
+/// getKeysSubcommandImpl: the command (or subcommand) must exist, have keys
+/// and fit its arity, then its key specs must fit its arguments.
+fn getkeys(ctx: &mut Ctx<'_>, args: &[Bytes], with_flags: bool) -> CommandResult {
+    let table = &ctx.shared.commands;
+    let target = &args[2..];
+    let Some(e) = lookup_for_getkeys(table, target) else {
+        return Err(error::GETKEYS_INVALID_COMMAND.into());
+    };
+    let specs = keyspecs::specs_of(e);
+    if specs.iter().all(|s| s.flags.contains(&"not_key")) {
+        return Err(error::GETKEYS_NO_KEYS.into());
+    }
+    if !e.command.arity_ok(target.len()) {
+        return Err(error::GETKEYS_WRONG_ARITY.into());
+    }
+    let keys = keyspecs::extract(e, target)
+        .map_err(|_| crate::error::CommandError::from(error::GETKEYS_INVALID_ARGUMENTS))?;
+    ctx.reply.array(keys.len());
+    for (pos, flags) in keys {
+        if with_flags {
+            ctx.reply.array(2);
+            ctx.reply.bulk(&target[pos]);
+            ctx.reply.set(flags.len());
+            for f in flags {
+                ctx.reply.simple(f);
+            }
+        } else {
+            ctx.reply.bulk(&target[pos]);
+        }
+    }
+    Ok(())
+}
+
+/// Redis's lookupCommand for GETKEYS: a container with an argument must name
+/// one of its subcommands.
+fn lookup_for_getkeys<'t>(
+    table: &'t super::CommandTable,
+    target: &[Bytes],
+) -> Option<&'t TableEntry> {
+    let top = table.entry(table.lookup(&target[0])?);
+    if top.subs.is_empty() || target.len() < 2 {
+        return Some(top);
+    }
+    top.subs
+        .iter()
+        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(&target[1]))
+        .map(|&(_, i)| table.entry(super::CommandId(i)))
 }
 
 /// COMMAND: information about every command.
@@ -278,32 +471,53 @@ fn command_docs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
+///
+/// Every command and subcommand by full name (`config|get`); each container's
+/// HELP counts as a subcommand (`client|help`), as in Redis's table.
 fn command_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let table = &ctx.shared.commands;
-    let filter: Box<dyn Fn(&TableEntry) -> bool> = match args.len() {
-        2 => Box::new(|_| true),
-        5 if args[2].eq_ignore_ascii_case(b"filterby") => {
-            let value = args[4].clone();
-            match &args[3].to_ascii_lowercase()[..] {
-                b"module" => Box::new(|_| false),
-                b"aclcat" => {
-                    Box::new(move |e| e.command.group.as_bytes().eq_ignore_ascii_case(&value))
-                }
-                b"pattern" => Box::new(move |e| glob_match_nocase(&value, e.full_name.as_bytes())),
-                _ => {
-                    return Err(error::SYNTAX.into());
-                }
+    enum Filter {
+        All,
+        Module,
+        AclCat(String),
+        Pattern(Bytes),
+    }
+    let filter = match args.len() {
+        2 => Filter::All,
+        5 if args[2].eq_ignore_ascii_case(b"filterby") => match &args[3].to_ascii_lowercase()[..] {
+            b"module" => Filter::Module,
+            b"aclcat" => Filter::AclCat(text(&args[4]).to_lowercase()),
+            b"pattern" => Filter::Pattern(args[4].clone()),
+            _ => return Err(error::SYNTAX.into()),
+        },
+        _ => return Err(error::SYNTAX.into()),
+    };
+    let mut names: Vec<String> = Vec::new();
+    for e in table.all_entries() {
+        let keep = match &filter {
+            Filter::All => true,
+            Filter::Module => false,
+            Filter::AclCat(cat) => keyspecs::acl_categories(e).contains(&cat.as_str()),
+            Filter::Pattern(p) => glob_match_nocase(p, e.full_name.as_bytes()),
+        };
+        if keep {
+            names.push(e.full_name.clone());
+        }
+        // The implicit HELP subcommand of a container without its own.
+        if !e.subs.is_empty() && !e.subs.iter().any(|(n, _)| *n == "help") {
+            let help = format!("{}|help", e.full_name);
+            let keep = match &filter {
+                Filter::All => true,
+                Filter::Module => false,
+                // HELP is @slow (and @connection for CLIENT, ... : not modelled).
+                Filter::AclCat(cat) => cat == "slow",
+                Filter::Pattern(p) => glob_match_nocase(p, help.as_bytes()),
+            };
+            if keep {
+                names.push(help);
             }
         }
-        _ => {
-            return Err(error::SYNTAX.into());
-        }
-    };
-    let names: Vec<&str> = table
-        .all_entries()
-        .filter(|e| filter(e))
-        .map(|e| e.full_name.as_str())
-        .collect();
+    }
     ctx.reply.array(names.len());
     for n in names {
         ctx.reply.bulk(n.as_bytes());
@@ -482,8 +696,13 @@ fn info_memory(shared: &Shared, config: &Config, out: &mut String) {
     );
 }
 
-fn info_persistence(_shared: &Shared, _config: &Config, out: &mut String) {
-    out.push_str("loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+fn info_persistence(shared: &Shared, _config: &Config, out: &mut String) {
+    let dirty = shared.stats.dirty.load(Relaxed);
+    let _ = write!(
+        out,
+        "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{dirty}\r\n"
+    );
+    out.push_str("rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
 }
 
 fn info_stats(shared: &Shared, _config: &Config, out: &mut String) {
@@ -728,7 +947,9 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !flush_mode_ok(args) {
         return Err(error::SYNTAX.into());
     }
-    ctx.shared.store.flush_db(ctx.session.db());
+    let store = &ctx.shared.store;
+    ctx.dirty(store.db(ctx.session.db()).len() as u64);
+    store.flush_db(ctx.session.db());
     ctx.reply.ok();
     Ok(())
 }
@@ -738,7 +959,13 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if !flush_mode_ok(args) {
         return Err(error::SYNTAX.into());
     }
-    ctx.shared.store.flush_all();
+    let store = &ctx.shared.store;
+    ctx.dirty(
+        (0..store.databases())
+            .map(|db| store.db(db).len() as u64)
+            .sum(),
+    );
+    store.flush_all();
     ctx.reply.ok();
     Ok(())
 }

@@ -64,6 +64,12 @@ pub(crate) struct Session {
     /// Some between MULTI and EXEC/DISCARD.
     pub(crate) multi: Option<MultiState>,
     pub(crate) watched: Vec<Watched>,
+    /// In MONITOR mode (`commands::monitor`).
+    pub(crate) monitor: bool,
+    /// When the requests being run were read off the socket (set by the
+    /// connection; a blocked client's pipelined requests count from when it
+    /// was answered). Orders blocked clients by arrival.
+    pub(crate) read_at: std::time::Instant,
 }
 
 impl Session {
@@ -77,6 +83,8 @@ impl Session {
             subscriptions: Subscriptions::default(),
             multi: None,
             watched: Vec::new(),
+            monitor: false,
+            read_at: std::time::Instant::now(),
         }
     }
 
@@ -99,6 +107,7 @@ impl Session {
     /// RESET: back to a fresh connection's state (the caller handles protocol and auth).
     pub(crate) fn reset_state(&mut self, shared: &super::Shared) {
         super::pubsub::leave_all(shared, self);
+        super::monitor::leave(shared, self);
         self.multi = None;
         self.watched.clear();
         self.select(0);

@@ -27,6 +27,7 @@ pub struct Shared {
     pub(crate) pubsub: PubSub,
     pub(crate) notify: NotifyConfig,
     pub(crate) blocking: BlockingRegistry,
+    pub(crate) monitors: super::monitor::Monitors,
     pub(crate) memcache: super::memcache::MemcacheState,
     pub(crate) stats: Stats,
     /// Every command runs holding this shared; EXEC and the multi-key commands
@@ -66,6 +67,7 @@ impl Shared {
             pubsub: PubSub::default(),
             notify: NotifyConfig::default(),
             blocking: Default::default(),
+            monitors: Default::default(),
             memcache: Default::default(),
             stats: Stats::default(),
             exec_gate: RwLock::new(()),

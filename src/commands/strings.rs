@@ -525,6 +525,7 @@ fn store_pairs(ctx: &Ctx<'_>, pairs: &[Bytes], only_new: bool) -> bool {
         // publishing an event never touches the store.
         notify_write(ctx, &pair[0], created, "set");
     }
+    ctx.dirty(pairs.len() as u64 / 2);
     true
 }
 

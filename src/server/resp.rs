@@ -62,6 +62,7 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
             read = socket.read_buf(&mut input) => match read {
                 Ok(0) => break Close::Eof,
                 Ok(n) => {
+                    session.read_at = std::time::Instant::now();
                     Stats::add(&shared.stats.total_net_input_bytes, n as u64);
                     client.last_interaction_ms.store(shared.uptime_ms(), Relaxed);
                 }
@@ -175,7 +176,11 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
             )
             .await
             {
-                Ok(()) => parse_pending = true,
+                Ok(()) => {
+                    // Requests pipelined behind the blocked one run now.
+                    session.read_at = std::time::Instant::now();
+                    parse_pending = true;
+                }
                 Err(why) => break why,
             }
         }
