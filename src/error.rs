@@ -260,3 +260,12 @@ pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
 pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
 pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
     "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";
+
+// HyperLogLog (hyperloglog.c).
+pub(crate) const HLL_WRONGTYPE: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+pub(crate) const HLL_CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
+pub(crate) const HLL_NOT_SPARSE: &str = "ERR HLL encoding is not sparse";
+pub(crate) const PFDEBUG_NO_SUCH_KEY: &str = "ERR The specified key does not exist";
+pub(crate) fn unknown_pfdebug_subcommand(sub: &[u8]) -> String {
+    format!("ERR Unknown PFDEBUG subcommand '{}'", lossy(sub))
+}

@@ -8,6 +8,7 @@
 
 pub mod bits;
 pub mod client;
+pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
 pub mod long_double;
@@ -341,6 +342,7 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            hyperloglog::COMMANDS,
         ])
     }
 
