@@ -419,7 +419,10 @@ pub static PARAMS: &[Param] = &[
             // Redis: a memory value from 0 to LONG_MAX.
             let n = parse_size(v)?;
             if n > i64::MAX as u64 {
-                return Err(format!("argument must be between 0 and {} inclusive", i64::MAX));
+                return Err(format!(
+                    "argument must be between 0 and {} inclusive",
+                    i64::MAX
+                ));
             }
             c.hll_sparse_max_bytes = n;
             Ok(())

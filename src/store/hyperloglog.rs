@@ -406,12 +406,16 @@ fn sparse_raise(
                 return promote(hll, index, count);
             }
             // Replace the opcode by the sequence, moving the tail.
-            let tail_from = (p + op.bytes()).min(old_len);
-            let tail = hll[tail_from..].to_vec();
-            hll.truncate(p);
-            hll.extend_from_slice(&seq[..n]);
-            hll.extend_from_slice(&tail);
-            // (Only differs for a truncated XZERO at the very end.)
+            let next = (p + op.bytes()).min(old_len);
+            let tail_len = old_len - next;
+            let seq_end = p + n;
+            if seq_end + tail_len > old_len {
+                hll.resize(seq_end + tail_len, 0);
+            }
+            hll.copy_within(next..next + tail_len, seq_end);
+            hll[p..seq_end].copy_from_slice(&seq[..n]);
+            // (The length only differs from seq_end + tail_len for a
+            // truncated XZERO at the very end: Redis's length arithmetic.)
             hll.resize(old_len.saturating_add_signed(delta), 0);
         }
     }
@@ -698,7 +702,9 @@ pub fn self_test(sparse_max_bytes: usize) -> Result<(), String> {
         for (i, &e) in expect.iter().enumerate() {
             let got = dense_get(&regs, i);
             if got != e {
-                return Err(format!("TESTFAILED Register {i} should be {e} but is {got}"));
+                return Err(format!(
+                    "TESTFAILED Register {i} should be {e} but is {got}"
+                ));
             }
         }
     }
@@ -807,7 +813,9 @@ mod tests {
     }
 
     fn numbered(prefix: &str, n: usize) -> Vec<Vec<u8>> {
-        (0..n).map(|i| format!("{prefix}{i}").into_bytes()).collect()
+        (0..n)
+            .map(|i| format!("{prefix}{i}").into_bytes())
+            .collect()
     }
 
     #[test]
@@ -874,8 +882,9 @@ mod tests {
             assert!(i < REGISTERS && (1..=51).contains(&c));
         }
         // Tails of every length hash differently.
-        let hashes: std::collections::HashSet<u64> =
-            (0..17).map(|n| murmur64a(&b"0123456789abcdefg"[..n], HASH_SEED)).collect();
+        let hashes: std::collections::HashSet<u64> = (0..17)
+            .map(|n| murmur64a(&b"0123456789abcdefg"[..n], HASH_SEED))
+            .collect();
         assert_eq!(hashes.len(), 17);
     }
 
@@ -889,7 +898,10 @@ mod tests {
             assert_eq!(dense_get(&regs, i), (i % 64) as u8, "register {i}");
         }
         dense_set(&mut regs, REGISTERS - 1, 63);
-        assert_eq!(dense_get(&regs, REGISTERS - 2), ((REGISTERS - 2) % 64) as u8);
+        assert_eq!(
+            dense_get(&regs, REGISTERS - 2),
+            ((REGISTERS - 2) % 64) as u8
+        );
     }
 
     #[test]
