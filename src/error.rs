@@ -269,3 +269,6 @@ pub(crate) const PFDEBUG_NO_SUCH_KEY: &str = "ERR The specified key does not exi
 pub(crate) fn unknown_pfdebug_subcommand(sub: &[u8]) -> String {
     format!("ERR Unknown PFDEBUG subcommand '{}'", lossy(sub))
 }
+
+// SORT (sort.c).
+pub(crate) const SORT_NOT_A_DOUBLE: &str = "ERR One or more scores can't be converted into double";

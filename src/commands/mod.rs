@@ -18,6 +18,7 @@ pub mod pubsub;
 pub mod server;
 pub mod session;
 pub mod shared;
+pub mod sort;
 pub mod strings;
 pub mod transactions;
 
@@ -343,6 +344,7 @@ impl CommandTable {
             lists::COMMANDS,
             bits::COMMANDS,
             hyperloglog::COMMANDS,
+            sort::COMMANDS,
         ])
     }
 
