@@ -449,7 +449,8 @@ pub enum Kind {
 }
 
 /// A Redis parameter herald accepts, stores and returns with Redis's default,
-/// and that has no effect in herald (see config/herald.toml).
+/// and that has no effect in herald (see config/herald.toml), except
+/// `set-max-intset-entries` (`Config::set_max_intset_entries`).
 pub struct CompatParam {
     pub name: &'static str,
     pub alias: Option<&'static str>,
@@ -587,6 +588,21 @@ fn parse_i64_bounded(v: &str, min: i64, max: i64) -> Result<i64, String> {
         ));
     }
     Ok(n)
+}
+
+impl Config {
+    /// `set-max-intset-entries`: the most members an all-integer set keeps in
+    /// Redis's intset encoding (OBJECT ENCODING, SMEMBERS order) before it is
+    /// converted, for good, to a hash table. A compatibility parameter that
+    /// does take effect: src/commands/sets.rs reads it on every change.
+    pub fn set_max_intset_entries(&self) -> u64 {
+        COMPAT_PARAMS
+            .iter()
+            .position(|p| p.name == "set-max-intset-entries")
+            .and_then(|i| self.compat.get(i))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(512)
+    }
 }
 
 impl Kind {

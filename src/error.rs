@@ -183,6 +183,17 @@ pub(crate) const RANK_OUT_OF_RANGE: &str =
 pub(crate) const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 pub(crate) const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 
+// Sets (t_set.c).
+/// SINTERCARD numkeys larger than the arguments that follow it.
+pub(crate) const NUMKEYS_OVER_ARGS: &str =
+    "ERR Number of keys can't be greater than number of args";
+pub(crate) const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+/// SRANDMEMBER count -9223372036854775808 (a count is -LONG_MAX..LONG_MAX).
+pub(crate) const RANDOM_COUNT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// A count whose reply could not fit in memory (herald's limit, see sets.rs).
+pub(crate) const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+
 // The generic key family (src/commands/keys.rs).
 pub(crate) const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub(crate) const INVALID_CURSOR: &str = "ERR invalid cursor";
@@ -260,6 +271,14 @@ pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
 pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
 pub(crate) const CONFIG_REWRITE_UNSUPPORTED: &str =
     "ERR CONFIG REWRITE is not supported: herald does not rewrite its configuration file";
+
+// DUMP / RESTORE (Redis cluster.c).
+pub(crate) const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+pub(crate) const INVALID_TTL: &str = "ERR Invalid TTL value, must be >= 0";
+pub(crate) const INVALID_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
+pub(crate) const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+pub(crate) const DUMP_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
+pub(crate) const BAD_DATA_FORMAT: &str = "ERR Bad data format";
 
 // HyperLogLog (hyperloglog.c).
 pub(crate) const HLL_WRONGTYPE: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";

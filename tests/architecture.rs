@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
         "glob",
         "keyspace_events",
         "protocol",
+        "rdb",
         "stats",
     ],
     // State holders, each behind its own locks.

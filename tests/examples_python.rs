@@ -9,57 +9,17 @@
 
 mod common;
 
+use common::python::{python, skip, Script};
 use common::Server;
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers --
-
-fn require_oracles() -> bool {
-    std::env::var("HERALD_REQUIRE_ORACLES").as_deref() == Ok("1")
-}
-
-/// Skip (return `false`, with a message) or, under `HERALD_REQUIRE_ORACLES=1`, fail.
-fn skip(why: &str) -> bool {
-    if require_oracles() {
-        panic!("{why} (HERALD_REQUIRE_ORACLES=1)");
-    }
-    eprintln!("skipping: {why}");
-    false
-}
-
-/// The Python interpreter, if it can import all of `modules`.
-fn python(modules: &[&str]) -> Option<String> {
-    let py = std::env::var("HERALD_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    let code = modules
-        .iter()
-        .map(|m| format!("import {m}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let ok = Command::new(&py)
-        .args(["-c", &code])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if ok {
-        Some(py)
-    } else {
-        skip(&format!(
-            "`{py} -c '{code}'` failed; pip install -r examples/python/requirements.txt \
-             or point HERALD_PYTHON at a Python that has them"
-        ));
-        None
-    }
-}
 
 fn script_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,141 +28,14 @@ fn script_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A running example script; killed (by its PID) when dropped.
-struct Script {
-    name: String,
-    child: Child,
-    /// stdout lines, as they arrive.
-    lines: Receiver<String>,
-    /// Everything printed so far, stdout and stderr.
-    transcript: Arc<Mutex<String>>,
-}
-
-impl Script {
-    fn spawn(py: &str, name: &str, args: &[&str]) -> Script {
-        let mut child = Command::new(py)
-            .arg("-u")
-            .arg(script_path(name))
-            .args(args)
-            .current_dir(script_path(""))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {py} {name}: {e}"));
-        let transcript = Arc::new(Mutex::new(String::new()));
-        let (tx, lines) = channel();
-        let stdout = child.stdout.take().unwrap();
-        let t = transcript.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                {
-                    let mut t = t.lock().unwrap();
-                    t.push_str(&line);
-                    t.push('\n');
-                }
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut stderr = child.stderr.take().unwrap();
-        let t = transcript.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                t.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Script {
-            name: name.to_string(),
-            child,
-            lines,
-            transcript,
-        }
-    }
-
-    fn transcript(&self) -> String {
-        self.transcript.lock().unwrap().clone()
-    }
-
-    /// The next stdout line within `within`, or `None` at timeout or end of output.
-    fn next_line(&self, within: Duration) -> Option<String> {
-        self.lines.recv_timeout(within).ok()
-    }
-
-    /// Read stdout until a line satisfies `pred`; panics after `within`.
-    fn wait_for(&self, what: &str, within: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if pred(&line) => return line,
-                Ok(_) => {}
-                Err(e) => panic!(
-                    "{}: no {what} within {within:?} ({e:?}); output:\n{}",
-                    self.name,
-                    self.transcript()
-                ),
-            }
-        }
-    }
-
-    /// Wait for the script to exit; returns (exit code, stdout lines not yet read).
-    fn finish(mut self, within: Duration) -> (i32, Vec<String>) {
-        let deadline = Instant::now() + within;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "{} still running after {within:?}; output:\n{}",
-                    self.name,
-                    self.transcript()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // The reader thread ends at EOF, which follows the exit.
-        let mut rest = Vec::new();
-        while let Some(line) = self.next_line(Duration::from_secs(5)) {
-            rest.push(line);
-        }
-        (status.code().unwrap_or(-1), rest)
-    }
-
-    /// Wait for a zero exit status and return all of stdout's remaining lines.
-    fn success(self, within: Duration) -> Vec<String> {
-        let transcript = self.transcript.clone();
-        let name = self.name.clone();
-        let (code, lines) = self.finish(within);
-        assert_eq!(
-            code,
-            0,
-            "{name} exited with {code}; output:\n{}",
-            transcript.lock().unwrap()
-        );
-        lines
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// An example script from `examples/python/`, run in that directory.
+fn spawn(py: &str, name: &str, args: &[&str]) -> Script {
+    Script::spawn_in(py, &script_path(""), name, args, &[])
 }
 
 /// Run a script to completion, expecting exit status 0; returns its stdout lines.
 fn run_ok(py: &str, name: &str, args: &[&str], within: Duration) -> Vec<String> {
-    Script::spawn(py, name, args).success(within)
+    spawn(py, name, args).success(within)
 }
 
 fn last_line(lines: &[String]) -> &str {
@@ -352,7 +185,7 @@ fn tutorial_redis_pub_sub_unchanged() {
     }
     let _herald = FixedPortHerald::start(6379);
 
-    let sub = Script::spawn(&py, "redis_sub.py", &[]);
+    let sub = spawn(&py, "redis_sub.py", &[]);
     // It prints each subscribe confirmation, sleeping 1 s after each.
     for _ in 0..2 {
         sub.wait_for("subscribe confirmation", Duration::from_secs(15), |l| {
@@ -410,8 +243,8 @@ fn weather_topic_prefix() {
     let server = Server::start(&[]);
     let port = server.port().to_string();
 
-    let nyc = Script::spawn(&py, "weather_sub.py", &["--port", &port, "--count", "5"]);
-    let wide = Script::spawn(
+    let nyc = spawn(&py, "weather_sub.py", &["--port", &port, "--count", "5"]);
+    let wide = spawn(
         &py,
         "weather_sub.py",
         &["1000", "--port", &port, "--count", "20"],
@@ -497,14 +330,14 @@ fn pipeline_work_queue() {
     let server = Server::start(&[]);
     let port = server.port().to_string();
 
-    let sink = Script::spawn(&py, "pipeline_sink.py", &["--port", &port]);
+    let sink = spawn(&py, "pipeline_sink.py", &["--port", &port]);
     sink.wait_for("sink ready", Duration::from_secs(20), |l| {
         l.starts_with("Waiting for the batch")
     });
     let workers: Vec<Script> = (1..=3)
         .map(|i| {
             let name = format!("worker-{i}");
-            Script::spawn(
+            spawn(
                 &py,
                 "pipeline_worker.py",
                 &["--port", &port, "--name", &name, "--idle-timeout", "20"],
@@ -591,7 +424,7 @@ fn reqrep_round_trip() {
     let server = Server::start(&[]);
     let port = server.port().to_string();
 
-    let rep = Script::spawn(
+    let rep = spawn(
         &py,
         "reqrep_server.py",
         &["--port", &port, "--max-requests", "5", "--work-ms", "10"],
@@ -618,7 +451,7 @@ fn reqrep_round_trip() {
     assert_eq!(last_line(&rep), "Server done: answered 5 requests");
 
     // With no server on the queue the client times out and withdraws its request.
-    let (code, lines) = Script::spawn(
+    let (code, lines) = spawn(
         &py,
         "reqrep_client.py",
         &[

@@ -387,7 +387,7 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// negative; anything else goes through C `strtoull` (leading white space and a
 /// sign allowed, "-N" wrapping as in C, nothing after the digits, no overflow).
 /// The argument is read as a C string, up to its first NUL.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     let s = arg.split(|&b| b == 0).next().unwrap_or_default();
     if let Some(v) = parse_i64(s) {
         return u64::try_from(v).ok();

@@ -8,6 +8,7 @@
 
 pub mod bits;
 pub mod client;
+pub mod dump;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
@@ -17,6 +18,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod sets;
 pub mod shared;
 pub mod sort;
 pub mod strings;
@@ -343,6 +345,8 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            dump::COMMANDS,
+            sets::COMMANDS,
             hyperloglog::COMMANDS,
             sort::COMMANDS,
         ])

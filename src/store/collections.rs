@@ -143,12 +143,48 @@ impl SetValue {
         Some((m, delta))
     }
 
+    /// Add `member` as Redis's `setTypeAdd` does: an intset becomes a hash
+    /// table, for good, when the member is not an integer (`is_integer`) or
+    /// when it would hold more than `max_intset_entries` (capped at 2^30, as
+    /// Redis caps it). Returns whether the member is new and the charge change.
+    pub fn add(&mut self, member: Bytes, max_intset_entries: u64) -> (bool, isize) {
+        let integer = self.is_intset() && is_integer(&member);
+        let (added, delta) = self.insert(member);
+        if added && self.is_intset() {
+            let max = max_intset_entries.min(MAX_INTSET_ENTRIES) as usize;
+            if !integer || self.len() > max {
+                self.hashtable = true;
+            }
+        }
+        (added, delta)
+    }
+
+    /// A set of `members` built as Redis builds a result set (an empty intset
+    /// and `add` for each): intset while all are integers and few enough.
+    pub fn from_members(
+        members: impl IntoIterator<Item = Bytes>,
+        max_intset_entries: u64,
+    ) -> SetValue {
+        let mut set = SetValue::default();
+        for m in members {
+            set.add(m, max_intset_entries);
+        }
+        set
+    }
+
+    /// Whether a set built from these members now would be an intset (SPOP's
+    /// rebuild of what it leaves, SDIFF's choice of encoding).
+    pub fn would_be_intset(&self, max_intset_entries: u64) -> bool {
+        self.len() as u64 <= max_intset_entries.min(MAX_INTSET_ENTRIES)
+            && (self.is_intset() || self.members.iter().all(|m| is_integer(m)))
+    }
+
     /// The members in the order Redis lists them: an intset sorted by value,
     /// a hash table in herald's own (arbitrary but stable) order.
     pub fn ordered(&self) -> Vec<&Bytes> {
         let mut out: Vec<&Bytes> = self.members.iter().collect();
         if self.is_intset() {
-            out.sort_by_key(|m| int_value(m));
+            out.sort_by_cached_key(|m| int_value(m));
         }
         out
     }
@@ -157,6 +193,26 @@ impl SetValue {
     pub fn charged_bytes(&self) -> usize {
         self.members.iter().map(|m| member_charge(m) as usize).sum()
     }
+}
+
+/// Redis caps `set-max-intset-entries` at 2^30 (intset internals).
+const MAX_INTSET_ENTRIES: u64 = 1 << 30;
+
+/// Whether `member` is an integer an intset can hold: Redis's `string2ll`
+/// (optional '-', digits, no leading zeros, no '+' or spaces, fits i64).
+pub fn is_integer(member: &[u8]) -> bool {
+    let digits = member.strip_prefix(b"-").unwrap_or(member);
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    if digits[0] == b'0' {
+        // "0" alone; never "-0" or "007".
+        return member.len() == 1;
+    }
+    std::str::from_utf8(member)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .is_some()
 }
 
 /// A member's integer value (members of an intset are all integers).
@@ -204,5 +260,54 @@ mod tests {
         );
         assert_eq!(s.remove(b"2"), None);
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn integers_as_string2ll_reads_them() {
+        for yes in [
+            "0",
+            "-1",
+            "17",
+            "9223372036854775807",
+            "-9223372036854775808",
+        ] {
+            assert!(is_integer(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "",
+            "-",
+            "-0",
+            "01",
+            "+1",
+            " 1",
+            "1 ",
+            "1a",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "213244124402402314402033402",
+        ] {
+            assert!(!is_integer(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn add_converts_to_hashtable_for_good() {
+        let mut s = SetValue::default();
+        for m in ["1", "2", "3"] {
+            assert!(s.add(b(m), 3).0);
+        }
+        assert!(s.is_intset());
+        assert_eq!(s.add(b("2"), 3), (false, 0));
+        assert!(s.is_intset(), "a member already there changes nothing");
+        assert!(s.add(b("4"), 3).0);
+        assert!(!s.is_intset(), "past the limit");
+        s.remove(b"4");
+        assert!(!s.is_intset(), "never converted back");
+        let mut t = SetValue::from_members([b("5"), b("x")], 512);
+        assert!(!t.is_intset());
+        t.remove(b"x");
+        assert!(t.would_be_intset(512) && !t.would_be_intset(0));
+        assert!(!SetValue::from_members([b("1")], 0).is_intset());
+        assert!(SetValue::from_members([b("1")], u64::MAX).is_intset());
     }
 }

@@ -193,6 +193,11 @@ impl Meta {
         }
     }
 
+    /// Set the LFU counter as is (RESTORE ... FREQ).
+    pub fn set_lfu_counter(&mut self, counter: u8) {
+        self.lfu_counter = counter;
+    }
+
     /// The LFU counter after decay: one point per minute idle (lfu-decay-time 1).
     pub fn lfu_decayed(&self, clock_ms: u64) -> u8 {
         let idle_minutes = self.idle_ms(clock_ms) / 60_000;

@@ -1,6 +1,8 @@
 //! Test harness: start the real `herald` binary on a free port and talk to it.
 #![allow(dead_code)]
 
+pub mod python;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -392,4 +394,43 @@ pub fn have(program: &str) -> bool {
         eprintln!("skipping: {program} not installed");
     }
     found
+}
+
+/// A real redis-server on a free port (the oracle of differential tests),
+/// killed and reaped (by its PID) when dropped. Check `have("redis-server")`
+/// first.
+pub struct RedisServer {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl RedisServer {
+    pub fn start() -> RedisServer {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        // Owned by the guard at once, so it is killed on every path.
+        let redis = RedisServer { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) };
+        for _ in 0..250 {
+            if TcpStream::connect(redis.addr).is_ok() {
+                return redis;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start");
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.addr)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
