@@ -21,8 +21,26 @@ use crate::store::{unix_ms, Entry, EvictionPolicy, HashValue, SetValue, Value, V
 const GROUP: &str = "generic";
 
 pub(crate) static COMMANDS: &[Command] = &[
-    Command::row(GROUP, "dump", 2, flags![READONLY], "Returns a serialized representation of the value stored at a key.", dump).keys(1, 1, 1).since("2.6.0"),
-    Command::row(GROUP, "restore", -4, flags![WRITE, DENYOOM], "Creates a key from the serialized representation of a value.", restore).keys(1, 1, 1).since("2.6.0"),
+    Command::row(
+        GROUP,
+        "dump",
+        2,
+        flags![READONLY],
+        "Returns a serialized representation of the value stored at a key.",
+        dump,
+    )
+    .keys(1, 1, 1)
+    .since("2.6.0"),
+    Command::row(
+        GROUP,
+        "restore",
+        -4,
+        flags![WRITE, DENYOOM],
+        "Creates a key from the serialized representation of a value.",
+        restore,
+    )
+    .keys(1, 1, 1)
+    .since("2.6.0"),
 ];
 
 /// A value as an RDB value (type byte and body), without the DUMP footer.
@@ -37,9 +55,10 @@ pub(crate) fn serialize(value: ValueRef<'_>) -> Vec<u8> {
             &mut out,
             h.fields.iter().map(|(f, v)| (f.as_ref(), v.as_ref())),
         ),
-        ValueRef::Hash(h) => {
-            rdb::write_hash_value(&mut out, h.fields.iter().map(|(f, v)| (f.as_ref(), v.as_ref())))
-        }
+        ValueRef::Hash(h) => rdb::write_hash_value(
+            &mut out,
+            h.fields.iter().map(|(f, v)| (f.as_ref(), v.as_ref())),
+        ),
         ValueRef::Set(s) => {
             // An intset stays an intset; a converted set is written plain.
             let max_intset = if s.is_intset() { usize::MAX } else { 0 };
@@ -78,13 +97,15 @@ impl EncodingLimits {
 fn to_value(decoded: RdbValue, limits: &EncodingLimits) -> Result<Value, &'static str> {
     Ok(match decoded {
         RdbValue::Str(s) => Value::Str(Bytes::from(s)),
-        RdbValue::List(items) => Value::List(items.into_iter().map(Bytes::from).collect::<VecDeque<_>>()),
+        RdbValue::List(items) => {
+            Value::List(items.into_iter().map(Bytes::from).collect::<VecDeque<_>>())
+        }
         RdbValue::Hash(fields) => {
             let mut h = HashValue {
                 hashtable: fields.len() > limits.hash_max_entries
-                    || fields
-                        .iter()
-                        .any(|(f, v)| f.len() > limits.hash_max_value || v.len() > limits.hash_max_value),
+                    || fields.iter().any(|(f, v)| {
+                        f.len() > limits.hash_max_value || v.len() > limits.hash_max_value
+                    }),
                 ..HashValue::default()
             };
             for (f, v) in fields {
@@ -95,7 +116,9 @@ fn to_value(decoded: RdbValue, limits: &EncodingLimits) -> Result<Value, &'stati
         RdbValue::Set(members) => {
             let mut s = SetValue {
                 hashtable: members.len() > limits.set_max_intset_entries
-                    || members.iter().any(|m| rdb::packed::canonical_i64(m).is_none()),
+                    || members
+                        .iter()
+                        .any(|m| rdb::packed::canonical_i64(m).is_none()),
                 ..SetValue::default()
             };
             for m in members {
@@ -177,7 +200,9 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let body = rdb::open_dump(&args[3]).ok_or(error::DUMP_PAYLOAD)?;
     let decoded = rdb::read_value(body).map_err(|e| match e {
-        RdbError::Corrupt | RdbError::EmptyKey | RdbError::UnsupportedType(_) => error::BAD_DATA_FORMAT,
+        RdbError::Corrupt | RdbError::EmptyKey | RdbError::UnsupportedType(_) => {
+            error::BAD_DATA_FORMAT
+        }
     })?;
     let value = to_value(decoded, &EncodingLimits::from_config(ctx))?;
 
@@ -213,7 +238,10 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         } else if let Some(idle) = idle_secs {
             // The access clock is 32-bit milliseconds read with wrapping
             // arithmetic: an idle time up to ~49 days is exact, longer is capped.
-            let idle_ms = u64::try_from(idle).unwrap_or(0).saturating_mul(1000).min(u64::from(u32::MAX));
+            let idle_ms = u64::try_from(idle)
+                .unwrap_or(0)
+                .saturating_mul(1000)
+                .min(u64::from(u32::MAX));
             entry.set_access(clock.wrapping_sub(idle_ms));
         }
         slot.put(entry);

@@ -137,6 +137,14 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "Returns a list of command names.",
         command_list,
     ),
+    Command::row(
+        GROUP,
+        "getkeys",
+        -4,
+        flags![LOADING, STALE],
+        "Extracts the key names from an arbitrary command.",
+        command_getkeys,
+    ),
 ];
 
 static CONFIG_SUBCOMMANDS: &[Command] = &[
@@ -789,5 +797,46 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     );
     ctx.session.close_after_reply = true;
     ctx.shared.shutdown.cancel();
+    Ok(())
+}
+
+/// COMMAND GETKEYS command [arg ...]: the key arguments of a command line,
+/// from the command's (first, last, step) key positions; SORT's STORE key
+/// comes from `sort::key_positions`, as Redis's `sortGetKeys`.
+fn command_getkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let line = &args[2..];
+    let table = &ctx.shared.commands;
+    let Some(id) = table.lookup(&line[0]) else {
+        return Err("ERR Invalid command specified".into());
+    };
+    let command = table.entry(id).command;
+    let (first, last, step) = command.keys;
+    if first <= 0 {
+        return Err("ERR The command has no key arguments".into());
+    }
+    if !command.arity_ok(line.len()) {
+        return Err("ERR Invalid number of arguments specified for command".into());
+    }
+    let positions: Vec<usize> = if command.name == "sort" {
+        super::sort::key_positions(line)
+    } else {
+        let argc = line.len() as i32;
+        let last = if last < 0 {
+            argc + last
+        } else {
+            last.min(argc - 1)
+        };
+        (first..=last)
+            .step_by(step.max(1) as usize)
+            .map(|i| i as usize)
+            .collect()
+    };
+    if positions.is_empty() {
+        return Err("ERR Invalid arguments specified for command".into());
+    }
+    ctx.reply.array(positions.len());
+    for i in positions {
+        ctx.reply.bulk(&line[i]);
+    }
     Ok(())
 }

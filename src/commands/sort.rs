@@ -71,6 +71,28 @@ fn sort_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     sort_generic(ctx, args, true)
 }
 
+/// The key arguments of a SORT command line (`line[0]` is the name): the
+/// sorted key and the last STORE destination (Redis `sortGetKeys`: LIMIT
+/// skips two arguments, GET and BY one).
+pub(crate) fn key_positions(line: &[Bytes]) -> Vec<usize> {
+    let mut keys = vec![1];
+    let mut store = None;
+    let mut i = 2;
+    while i < line.len() {
+        let word = &line[i][..];
+        if word.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if word.eq_ignore_ascii_case(b"get") || word.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if word.eq_ignore_ascii_case(b"store") && i + 1 < line.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    keys.extend(store);
+    keys
+}
+
 /// The options, parsed in order as Redis does (the last BY and STORE win).
 struct Options<'a> {
     desc: bool,
@@ -183,7 +205,11 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CommandRe
     let len = elements.len() as i64;
     let mut start = o.limit_start.max(0).min(len);
     let count = o.limit_count.max(-1).min(len);
-    let mut end = if count < 0 { len - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
     if start >= len {
         start = len - 1;
         end = len - 2;
@@ -370,7 +396,9 @@ fn lookup_by_pattern(ctx: &Ctx<'_>, pattern: &[u8], element: &Bytes, now_ms: u64
             None => (false, None),
             Some(e) => {
                 let v = match (&target.field, e.value()) {
-                    (Some(field), ValueRef::Hash(h)) => h.get(field).map(|v| Bytes::copy_from_slice(v)),
+                    (Some(field), ValueRef::Hash(h)) => {
+                        h.get(field).map(|v| Bytes::copy_from_slice(v))
+                    }
                     (None, ValueRef::Str(_)) => e.str_bytes(),
                     _ => None,
                 };
@@ -407,7 +435,10 @@ fn strtod(bytes: &[u8]) -> Option<f64> {
     } else {
         // Rust's parser takes what strtod's decimal form takes, and also
         // "nan"/"inf" spellings already handled or refused below.
-        if !unsigned.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
+        if !unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+        {
             return None;
         }
         let v: f64 = unsigned.parse().ok()?;
@@ -466,7 +497,10 @@ mod tests {
         };
         assert_eq!(substitute(b"weight_*", b"3"), k("weight_3", None));
         assert_eq!(substitute(b"w_*_x*", b"3"), k("w_3_x*", None));
-        assert_eq!(substitute(b"wobj_*->weight", b"3"), k("wobj_3", Some("weight")));
+        assert_eq!(
+            substitute(b"wobj_*->weight", b"3"),
+            k("wobj_3", Some("weight"))
+        );
         assert_eq!(substitute(b"x:*->", b"a"), k("x:a->", None));
         assert_eq!(substitute(b"a->b*c", b"1"), k("a->b1c", None));
         assert_eq!(substitute(b"*->f->g", b"1"), k("1", Some("f->g")));
