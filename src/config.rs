@@ -450,6 +450,7 @@ pub enum Kind {
 
 /// A Redis parameter herald accepts, stores and returns with Redis's default,
 /// and that has no effect in herald (see config/herald.toml), except
+/// `zset-max-listpack-*` (`Config::zset_max_listpack_entries`) and
 /// `set-max-intset-entries` (`Config::set_max_intset_entries`).
 pub struct CompatParam {
     pub name: &'static str,
@@ -579,6 +580,46 @@ pub static COMPAT_PARAMS: &[CompatParam] = &[
         ..compat("key-load-delay", "0", Kind::Int(INT_MIN, INT_MAX))
     },
 ];
+
+/// The compatibility parameters that do take effect for hashes and sorted
+/// sets (src/commands/hashes.rs and zsets.rs read them on every write, as Redis does).
+impl Config {
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): a hash
+    /// with more fields is converted, for good, to a hash table.
+    pub fn hash_max_listpack_entries(&self) -> u64 {
+        self.compat_number("hash-max-listpack-entries", 512)
+    }
+
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a field or
+    /// value longer than this many bytes converts its hash to a hash table.
+    pub fn hash_max_listpack_value(&self) -> u64 {
+        self.compat_number("hash-max-listpack-value", 64)
+    }
+
+    /// A non-negative integer compatibility parameter (stored normalised).
+    fn compat_number(&self, name: &str, default: u64) -> u64 {
+        COMPAT_PARAMS
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|i| self.compat.get(i))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// `zset-max-listpack-entries`: the most members a sorted set keeps in
+    /// Redis's listpack encoding before it is converted, for good, to a
+    /// skiplist (OBJECT ENCODING). A compatibility parameter that does take
+    /// effect: src/commands/zsets.rs reads it when a set grows.
+    pub fn zset_max_listpack_entries(&self) -> u64 {
+        self.compat_number("zset-max-listpack-entries", 128)
+    }
+
+    /// `zset-max-listpack-value`: the longest member (bytes) a listpack-encoded
+    /// sorted set takes before it is converted to a skiplist.
+    pub fn zset_max_listpack_value(&self) -> u64 {
+        self.compat_number("zset-max-listpack-value", 64)
+    }
+}
 
 fn parse_i64_bounded(v: &str, min: i64, max: i64) -> Result<i64, String> {
     let n: i64 = v.trim().parse().map_err(|_| NOT_INTEGER.to_string())?;

@@ -258,6 +258,17 @@ pub(crate) const LCS_OVER_MAX_BULK: &str =
 pub(crate) const LCS_ALLOC_FAILED: &str =
     "ERR Insufficient memory, failed allocating transient memory for LCS";
 
+// Hashes (src/commands/hashes.rs: t_hash.c).
+pub(crate) const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub(crate) const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// HINCRBYFLOAT with an infinite increment.
+pub(crate) const HASH_INCR_NAN_OR_INFINITY: &str = "ERR value is NaN or Infinity";
+/// HRANDFIELD count -9223372036854775808 (a count is -LONG_MAX..LONG_MAX).
+pub(crate) const HASH_COUNT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// HRANDFIELD WITHVALUES beyond ±LONG_MAX/2, or a reply that could not fit in memory.
+pub(crate) const HASH_VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+
 /// `-ERR No such user 'x'` (CLIENT KILL USER; herald has only `default`).
 pub(crate) fn no_such_user(name: &[u8]) -> Vec<u8> {
     let mut msg = b"ERR No such user '".to_vec();
@@ -291,3 +302,23 @@ pub(crate) fn unknown_pfdebug_subcommand(sub: &[u8]) -> String {
 
 // SORT (sort.c).
 pub(crate) const SORT_NOT_A_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+// Sorted sets (t_zset.c).
+pub(crate) const ZSET_NAN: &str = "ERR resulting score is not a number (NaN)";
+pub(crate) const ZSET_MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+pub(crate) const ZSET_NOT_STRING_RANGE: &str = "ERR min or max not valid string range item";
+pub(crate) const ZADD_NX_XX: &str = "ERR XX and NX options at the same time are not compatible";
+pub(crate) const ZADD_GT_LT_NX: &str =
+    "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub(crate) const ZADD_INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub(crate) const ZRANGE_LIMIT_NEEDS_BY: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub(crate) const ZRANGE_WITHSCORES_BYLEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub(crate) const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
+pub(crate) const ZRANDMEMBER_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
+/// `-ERR at least 1 input key is needed for 'zunionstore' command`.
+pub(crate) fn at_least_one_input_key(command: &str) -> String {
+    format!("ERR at least 1 input key is needed for '{command}' command")
+}

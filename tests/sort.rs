@@ -299,3 +299,24 @@ fn same_replies_as_redis() {
         }
     }
 }
+
+#[test]
+fn sorted_sets_sort_and_keep_score_order_unsorted() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    call(&mut c, "ZADD z 1 a 5 b 2 c 10 d 3 e");
+    let table: &[(&str, Frame)] = &[
+        ("SORT z ALPHA DESC", bulks(&["e", "d", "c", "b", "a"])),
+        ("SORT z BY nosort", bulks(&["a", "c", "e", "b", "d"])),
+        ("SORT z BY nosort DESC", bulks(&["d", "b", "e", "c", "a"])),
+        ("SORT z BY nosort DESC LIMIT 0 2", bulks(&["d", "b"])),
+        ("SORT z BY nosort LIMIT 5 10", bulks(&[])),
+        (
+            "SORT z BY nosort LIMIT -10 100",
+            bulks(&["a", "c", "e", "b", "d"]),
+        ),
+    ];
+    for (request, expected) in table {
+        assert_eq!(&call(&mut c, request), expected, "{request}");
+    }
+}

@@ -15,32 +15,14 @@ use crate::error::CommandResult;
 use crate::flags;
 use crate::keyspace_events::EventClass;
 use crate::rdb::{self, RdbError, RdbValue};
-use crate::store::{unix_ms, Entry, EvictionPolicy, HashValue, SetValue, Value, ValueRef};
+use crate::store::{unix_ms, Entry, EvictionPolicy, HashValue, SetValue, Value, ValueRef, ZSetValue};
 
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "generic";
 
 pub(crate) static COMMANDS: &[Command] = &[
-    Command::row(
-        GROUP,
-        "dump",
-        2,
-        flags![READONLY],
-        "Returns a serialized representation of the value stored at a key.",
-        dump,
-    )
-    .keys(1, 1, 1)
-    .since("2.6.0"),
-    Command::row(
-        GROUP,
-        "restore",
-        -4,
-        flags![WRITE, DENYOOM],
-        "Creates a key from the serialized representation of a value.",
-        restore,
-    )
-    .keys(1, 1, 1)
-    .since("2.6.0"),
+    Command::row(GROUP, "dump", 2, flags![READONLY], "Returns a serialized representation of the value stored at a key.", dump).keys(1, 1, 1).since("2.6.0"),
+    Command::row(GROUP, "restore", -4, flags![WRITE, DENYOOM], "Creates a key from the serialized representation of a value.", restore).keys(1, 1, 1).since("2.6.0"),
 ];
 
 /// A value as an RDB value (type byte and body), without the DUMP footer.
@@ -51,19 +33,17 @@ pub(crate) fn serialize(value: ValueRef<'_>) -> Vec<u8> {
         ValueRef::List(items) => rdb::write_list_value(&mut out, items.iter().map(|i| i.as_ref())),
         // A hash still in Redis's small encoding is written as Redis 7.0
         // writes it (one listpack), so the payloads are byte-identical.
-        ValueRef::Hash(h) if !h.hashtable => rdb::write_hash_listpack_value(
-            &mut out,
-            h.fields.iter().map(|(f, v)| (f.as_ref(), v.as_ref())),
-        ),
-        ValueRef::Hash(h) => rdb::write_hash_value(
-            &mut out,
-            h.fields.iter().map(|(f, v)| (f.as_ref(), v.as_ref())),
-        ),
+        ValueRef::Hash(h) if !h.is_hashtable() => rdb::write_hash_listpack_value(&mut out, h.iter()),
+        ValueRef::Hash(h) => rdb::write_hash_value(&mut out, h.iter()),
         ValueRef::Set(s) => {
             // An intset stays an intset; a converted set is written plain.
             let max_intset = if s.is_intset() { usize::MAX } else { 0 };
             rdb::write_set_value(&mut out, s.members.iter().map(|m| m.as_ref()), max_intset)
         }
+        // As Redis writes a skiplist: ZSET_2, from the highest member down.
+        // (A listpack-encoded set is written the same way, not as Redis's
+        // ZSET_LISTPACK: Redis loads both.)
+        ValueRef::ZSet(z) => rdb::write_zset_value(&mut out, z.range(0, z.len(), true)),
     }
     out
 }
@@ -74,6 +54,8 @@ struct EncodingLimits {
     hash_max_entries: usize,
     hash_max_value: usize,
     set_max_intset_entries: usize,
+    zset_max_entries: usize,
+    zset_max_value: usize,
 }
 
 impl EncodingLimits {
@@ -88,6 +70,8 @@ impl EncodingLimits {
             hash_max_entries: param("hash-max-listpack-entries", 128),
             hash_max_value: param("hash-max-listpack-value", 64),
             set_max_intset_entries: param("set-max-intset-entries", 512),
+            zset_max_entries: param("zset-max-listpack-entries", 128),
+            zset_max_value: param("zset-max-listpack-value", 64),
         }
     }
 }
@@ -97,28 +81,18 @@ impl EncodingLimits {
 fn to_value(decoded: RdbValue, limits: &EncodingLimits) -> Result<Value, &'static str> {
     Ok(match decoded {
         RdbValue::Str(s) => Value::Str(Bytes::from(s)),
-        RdbValue::List(items) => {
-            Value::List(items.into_iter().map(Bytes::from).collect::<VecDeque<_>>())
-        }
+        RdbValue::List(items) => Value::List(items.into_iter().map(Bytes::from).collect::<VecDeque<_>>()),
         RdbValue::Hash(fields) => {
-            let mut h = HashValue {
-                hashtable: fields.len() > limits.hash_max_entries
-                    || fields.iter().any(|(f, v)| {
-                        f.len() > limits.hash_max_value || v.len() > limits.hash_max_value
-                    }),
-                ..HashValue::default()
-            };
-            for (f, v) in fields {
-                h.insert(Bytes::from(f), Bytes::from(v));
-            }
-            Value::Hash(h)
+            let hashtable = fields.len() > limits.hash_max_entries
+                || fields
+                    .iter()
+                    .any(|(f, v)| f.len() > limits.hash_max_value || v.len() > limits.hash_max_value);
+            Value::Hash(HashValue::from_pairs(fields, hashtable))
         }
         RdbValue::Set(members) => {
             let mut s = SetValue {
                 hashtable: members.len() > limits.set_max_intset_entries
-                    || members
-                        .iter()
-                        .any(|m| rdb::packed::canonical_i64(m).is_none()),
+                    || members.iter().any(|m| rdb::packed::canonical_i64(m).is_none()),
                 ..SetValue::default()
             };
             for m in members {
@@ -126,9 +100,18 @@ fn to_value(decoded: RdbValue, limits: &EncodingLimits) -> Result<Value, &'stati
             }
             Value::Set(s)
         }
-        // herald has no sorted sets yet: refused as Redis refuses a type it
-        // cannot load.
-        RdbValue::ZSet(_) => return Err(error::BAD_DATA_FORMAT),
+        RdbValue::ZSet(members) => {
+            let mut z = ZSetValue::default();
+            z.skiplist = members.len() > limits.zset_max_entries
+                || members.iter().any(|(m, _)| m.len() > limits.zset_max_value);
+            for (m, score) in members {
+                if score.is_nan() {
+                    return Err(error::BAD_DATA_FORMAT);
+                }
+                z.insert(&m, score);
+            }
+            Value::ZSet(z)
+        }
     })
 }
 
@@ -200,9 +183,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let body = rdb::open_dump(&args[3]).ok_or(error::DUMP_PAYLOAD)?;
     let decoded = rdb::read_value(body).map_err(|e| match e {
-        RdbError::Corrupt | RdbError::EmptyKey | RdbError::UnsupportedType(_) => {
-            error::BAD_DATA_FORMAT
-        }
+        RdbError::Corrupt | RdbError::EmptyKey | RdbError::UnsupportedType(_) => error::BAD_DATA_FORMAT,
     })?;
     let value = to_value(decoded, &EncodingLimits::from_config(ctx))?;
 
@@ -238,10 +219,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         } else if let Some(idle) = idle_secs {
             // The access clock is 32-bit milliseconds read with wrapping
             // arithmetic: an idle time up to ~49 days is exact, longer is capped.
-            let idle_ms = u64::try_from(idle)
-                .unwrap_or(0)
-                .saturating_mul(1000)
-                .min(u64::from(u32::MAX));
+            let idle_ms = u64::try_from(idle).unwrap_or(0).saturating_mul(1000).min(u64::from(u32::MAX));
             entry.set_access(clock.wrapping_sub(idle_ms));
         }
         slot.put(entry);

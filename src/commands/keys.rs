@@ -58,7 +58,48 @@ pub(crate) static COMMANDS: &[Command] = &[
     Command::row(GROUP, "pexpiretime", 2, flags![READONLY, FAST], "Returns the expiration time of a key as a Unix milliseconds timestamp.", pexpiretime).keys(1, 1, 1).since("7.0.0"),
     Command::row(GROUP, "persist", 2, flags![WRITE, FAST], "Removes the expiration time of a key.", persist).keys(1, 1, 1).since("2.2.0"),
     Command::row(GROUP, "object", -2, flags![], "A container for object introspection commands.", container_without_subcommand).since("2.2.3").subcommands(OBJECT_SUBCOMMANDS),
+    Command::row("server", "memory", -2, flags![], "A container for memory diagnostics commands.", container_without_subcommand).since("4.0.0").subcommands(MEMORY_SUBCOMMANDS),
 ];
+
+/// MEMORY's subcommands (only USAGE: what herald charges for one key).
+static MEMORY_SUBCOMMANDS: &[Command] = &[Command::row(
+    "server",
+    "usage",
+    -3,
+    flags![READONLY],
+    "Estimates the memory usage of a key.",
+    memory_usage,
+)
+.keys(2, 2, 1)
+.since("4.0.0")];
+
+/// MEMORY USAGE key [SAMPLES count]: the bytes herald charges for the key
+/// (key, value and per-entry overhead, exact rather than sampled), or nil.
+fn memory_usage(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut i = 3;
+    while i < args.len() {
+        if args[i].eq_ignore_ascii_case(b"samples") && i + 1 < args.len() {
+            let samples = parse_i64(&args[i + 1]).ok_or(error::NOT_INTEGER)?;
+            if samples < 0 {
+                return Err(error::SYNTAX.into());
+            }
+            i += 2;
+        } else {
+            return Err(error::SYNTAX.into());
+        }
+    }
+    let charged = ctx
+        .shared
+        .store
+        .slot(ctx.session.db(), &args[2], unix_ms())
+        .peek()
+        .map(Entry::charged);
+    match charged {
+        Some(n) => ctx.reply.int(n as i64),
+        None => ctx.reply.null(),
+    }
+    Ok(())
+}
 
 /// OBJECT's subcommands; the key is the third argument (`OBJECT ENCODING key`).
 static OBJECT_SUBCOMMANDS: &[Command] = &[
@@ -856,10 +897,12 @@ fn encoding(value: ValueRef<'_>) -> &'static str {
             }
         }
         // Redis 7.0: converted for good once past hash-max-listpack-* / set-max-intset-entries.
-        ValueRef::Hash(h) if h.hashtable => "hashtable",
+        ValueRef::Hash(h) if h.is_hashtable() => "hashtable",
         ValueRef::Hash(_) => "listpack",
         ValueRef::Set(s) if s.hashtable => "hashtable",
         ValueRef::Set(_) => "intset",
+        ValueRef::ZSet(z) if z.skiplist => "skiplist",
+        ValueRef::ZSet(_) => "listpack",
     }
 }
 

@@ -208,7 +208,7 @@ const MAX_TIMEOUT_CHARS: usize = 5 * 1024;
 
 /// A blocking timeout in seconds, fractional allowed; None = wait forever (0).
 /// As Redis 7.2+: milliseconds rounded up, so 0.0001 waits 1 ms rather than forever.
-fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, &'static str> {
+pub(crate) fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, &'static str> {
     let secs = std::str::from_utf8(arg)
         .ok()
         .filter(|s| s.len() < MAX_TIMEOUT_CHARS)
@@ -1039,18 +1039,30 @@ pub(crate) fn register_waiter(
     );
     let waiter = shared.blocking.block(Arc::new(waiter));
     let db = waiter.request.db;
+    let wanted = wanted_type(shared, &waiter);
     for key in &waiter.request.keys {
-        if holds_list(shared, db, key) {
+        if key_type(shared, db, key) == Some(wanted) {
             shared.blocking.signal_ready(db, key);
         }
     }
     waiter
 }
 
-/// Whether `key` in `db` holds a list (expired keys do not).
-fn holds_list(shared: &Shared, db: usize, key: &[u8]) -> bool {
+/// The type a blocked command takes data from (TYPE's name): "zset" for the
+/// sorted-set family's BZPOPMIN/BZPOPMAX/BZMPOP, "list" for this family's.
+fn wanted_type(shared: &Shared, waiter: &Waiter) -> &'static str {
+    let command = shared.commands.entry(CommandId(waiter.command)).command;
+    if command.group == super::zsets::GROUP {
+        "zset"
+    } else {
+        "list"
+    }
+}
+
+/// The type of the value at `key` in `db` (expired keys have none).
+fn key_type(shared: &Shared, db: usize, key: &[u8]) -> Option<&'static str> {
     let slot = shared.store.slot(db, key, unix_ms());
-    matches!(list_len(&slot), Ok(Some(_)))
+    slot.peek().map(|e| e.value().type_name())
 }
 
 /// Serve the clients blocked on every key made ready, after the command that
@@ -1068,13 +1080,16 @@ pub(crate) fn serve_ready(shared: &Shared) {
     }
 }
 
-/// Serve the clients blocked on `key`, oldest first, while it holds a list.
-/// A key that is missing or of another type serves nobody: its clients stay
-/// blocked (Redis 7.0).
+/// Serve the clients blocked on `key`, oldest first, while it holds data.
+/// A key that is missing serves nobody; one of another type than a client
+/// waits for (a list for BZPOPMIN, a sorted set for BLPOP) passes it over:
+/// its clients stay blocked (Redis 7.0).
 fn serve_key(shared: &Shared, db: usize, key: &Bytes) {
     for waiter in shared.blocking.waiters(db, key) {
-        if !holds_list(shared, db, key) {
-            return;
+        match key_type(shared, db, key) {
+            None => return,
+            Some(t) if t != wanted_type(shared, &waiter) => continue,
+            Some(_) => {}
         }
         if !shared.blocking.claim(&waiter) {
             continue;

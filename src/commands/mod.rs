@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod client;
 pub mod dump;
+pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
@@ -23,6 +24,7 @@ pub mod shared;
 pub mod sort;
 pub mod strings;
 pub mod transactions;
+pub mod zsets;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -345,8 +347,10 @@ impl CommandTable {
             transactions::COMMANDS,
             lists::COMMANDS,
             bits::COMMANDS,
+            zsets::COMMANDS,
             dump::COMMANDS,
             sets::COMMANDS,
+            hashes::COMMANDS,
             hyperloglog::COMMANDS,
             sort::COMMANDS,
         ])

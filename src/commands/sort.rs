@@ -4,7 +4,7 @@
 //! [ASC|DESC] [ALPHA] [STORE destination]`
 //!
 //! - The elements of a list or a set (sorted sets plug in here when they
-//!   exist: one arm in `load`) are sorted by their numeric value, or by bytes
+//!   too: one arm in `load`) are sorted by their numeric value, or by bytes
 //!   with ALPHA; `BY pattern` sorts by the value of another key: the first
 //!   `*` of the pattern is replaced by the element, and `key->field` reads a
 //!   hash field. A BY pattern without `*` means "don't sort": lists keep
@@ -167,6 +167,10 @@ fn load(value: Option<ValueRef<'_>>) -> Result<Loaded, CommandError> {
         None => Ok(Loaded::List(Vec::new())),
         Some(ValueRef::List(items)) => Ok(Loaded::List(items.iter().cloned().collect())),
         Some(ValueRef::Set(set)) => Ok(Loaded::Set(set.ordered().into_iter().cloned().collect())),
+        // A sorted set in score order: BY nosort keeps it (DESC reverses).
+        Some(ValueRef::ZSet(z)) => Ok(Loaded::List(
+            z.iter().map(|(m, _)| Bytes::copy_from_slice(m)).collect(),
+        )),
         Some(_) => Err(error::WRONGTYPE.into()),
     }
 }

@@ -1,12 +1,12 @@
-//! The hash and set values: an insertion-ordered map or set (IndexMap/IndexSet)
-//! plus the encoding Redis would report for it.
+//! The hash and set values, with the encoding Redis would report for them.
 //!
 //! Redis keeps small hashes in a listpack (fields in insertion order) and small
 //! all-integer sets in an intset (members sorted), and converts them once, for
-//! good, to a hash table when they grow past the configured limits. herald keeps
-//! one representation and remembers only whether that conversion has happened
-//! (`hashtable`), so OBJECT ENCODING and the member order of small values match
-//! Redis: a listpack hash removes fields keeping the order of the others, an
+//! good, to a hash table when they grow past the configured limits. A hash here
+//! has the same two forms (`HashRepr`): a packed buffer while it is a listpack,
+//! an IndexMap once converted, so OBJECT ENCODING, field order and the memory
+//! of small hashes follow Redis. A set keeps one representation (an IndexSet)
+//! and remembers only whether the conversion has happened (`hashtable`); an
 //! intset's members are listed sorted (`SetValue::ordered`). When to convert is
 //! the commands' policy (src/commands/hashes.rs, sets.rs); the store only keeps
 //! the flag and the charge.
@@ -26,12 +26,43 @@ type Hasher = foldhash::fast::RandomState;
 pub type FieldMap = IndexMap<Bytes, Bytes, Hasher>;
 pub type MemberSet = IndexSet<Bytes, Hasher>;
 
-/// A hash: fields in insertion order (while listpack-encoded, removals keep it).
+/// A hash, in one of Redis's two encodings (see `HashRepr`). 16 bytes, so
+/// it lives inside the key's entry (`store::entry`) with no box of its own.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HashValue {
-    pub fields: FieldMap,
-    /// Converted to a hash table (Redis never converts back).
-    pub hashtable: bool,
+    repr: HashRepr,
+}
+
+/// How a hash holds its fields.
+///
+/// `Packed` is herald's listpack: the field count, then every field and value
+/// in insertion order, in one exact-size buffer, each number and string
+/// LEB128-length-prefixed (`count f1 v1 f2 v2 ...`; an empty hash has no
+/// buffer at all). Lookups scan it, as Redis scans a listpack, and every
+/// change rebuilds it, as Redis reallocates one; in exchange a 5-field hash
+/// of short strings is one ~32-byte allocation instead of ten and a table.
+/// `Table` is the hash table a hash becomes, for good, past
+/// `hash-max-listpack-*`, with its running charge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum HashRepr {
+    Packed(Box<[u8]>),
+    Table(Box<TableHash>),
+}
+
+// The entry's value part is sized for it: keep it two words.
+const _: () = assert!(std::mem::size_of::<HashValue>() == 16);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TableHash {
+    map: FieldMap,
+    /// Bytes charged for the fields (kept current by every change).
+    charged: usize,
+}
+
+impl Default for HashRepr {
+    fn default() -> Self {
+        HashRepr::Packed(Box::default())
+    }
 }
 
 /// A set: members, and whether it is an intset (every member an integer, few
@@ -47,57 +78,336 @@ fn field_charge(field: &[u8], value: &[u8]) -> isize {
     (field.len() + value.len() + HASH_FIELD_OVERHEAD_BYTES) as isize
 }
 
+/// Bytes charged for a packed hash beyond its buffer (allocator rounding, on average).
+const PACKED_OVERHEAD_BYTES: usize = 8;
+
+/// Append `n` to a packed buffer as LEB128 (7 bits a byte, low first).
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let low = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(low);
+            return;
+        }
+        out.push(low | 0x80);
+    }
+}
+
+/// Bytes `put_varint` writes for `n`.
+fn varint_size(mut n: usize) -> usize {
+    let mut size = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        size += 1;
+    }
+    size
+}
+
+/// The LEB128 number at `at` and where what follows starts.
+fn get_varint(buf: &[u8], at: usize) -> Option<(usize, usize)> {
+    let (mut n, mut shift, mut i) = (0usize, 0u32, at);
+    loop {
+        let b = *buf.get(i)?;
+        i += 1;
+        n |= ((b & 0x7f) as usize).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some((n, i));
+        }
+        shift += 7;
+    }
+}
+
+/// Append `s` to a packed buffer: its LEB128 length, then its bytes.
+fn put_str(out: &mut Vec<u8>, s: &[u8]) {
+    put_varint(out, s.len());
+    out.extend_from_slice(s);
+}
+
+/// Bytes `put_str` writes for `s`.
+fn str_size(s: &[u8]) -> usize {
+    varint_size(s.len()) + s.len()
+}
+
+/// The string at `at` of a packed buffer and where the next one starts.
+/// A buffer is only ever written by `put_str`, so it is well formed; a
+/// truncated one would end the iteration (never read out of bounds).
+fn get_str(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let (n, i) = get_varint(buf, at)?;
+    let end = i.checked_add(n)?;
+    Some((buf.get(i..end)?, end))
+}
+
+/// A packed buffer's field count and where its pairs start.
+fn packed_header(buf: &[u8]) -> (usize, usize) {
+    if buf.is_empty() {
+        return (0, 0);
+    }
+    get_varint(buf, 0).unwrap_or((0, buf.len()))
+}
+
+/// A packed buffer of `count` fields: the pairs of `buf` with `buf[start..end]`
+/// replaced by `pair` (if any). No fields: no buffer.
+fn rebuild(
+    buf: &[u8],
+    count: usize,
+    start: usize,
+    end: usize,
+    pair: Option<(&[u8], &[u8])>,
+) -> Box<[u8]> {
+    if count == 0 {
+        return Box::default();
+    }
+    let (_, pairs_at) = packed_header(buf);
+    let added = pair.map_or(0, |(f, v)| str_size(f) + str_size(v));
+    let mut out =
+        Vec::with_capacity(varint_size(count) + buf.len() - pairs_at - (end - start) + added);
+    put_varint(&mut out, count);
+    out.extend_from_slice(&buf[pairs_at..start]);
+    if let Some((f, v)) = pair {
+        put_str(&mut out, f);
+        put_str(&mut out, v);
+    }
+    out.extend_from_slice(&buf[end..]);
+    out.into_boxed_slice()
+}
+
+/// The field/value pairs of a packed buffer, in order.
+pub struct PackedPairs<'a> {
+    buf: &'a [u8],
+    at: usize,
+    /// Pairs not yet returned.
+    left: usize,
+}
+
+impl<'a> Iterator for PackedPairs<'a> {
+    /// (field, value, offset of the field, offset after the value)
+    type Item = (&'a [u8], &'a [u8], usize, usize);
+    fn next(&mut self) -> Option<Self::Item> {
+        let start = self.at;
+        let (field, after_field) = get_str(self.buf, start)?;
+        let (value, end) = get_str(self.buf, after_field)?;
+        self.at = end;
+        self.left = self.left.saturating_sub(1);
+        Some((field, value, start, end))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+/// The fields of a hash with their values, in the hash's order.
+pub enum HashIter<'a> {
+    Packed(PackedPairs<'a>),
+    Table(indexmap::map::Iter<'a, Bytes, Bytes>),
+}
+
+impl<'a> Iterator for HashIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            HashIter::Packed(p) => p.next().map(|(f, v, _, _)| (f, v)),
+            HashIter::Table(t) => t.next().map(|(f, v)| (&f[..], &v[..])),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            HashIter::Packed(p) => p.size_hint(),
+            HashIter::Table(t) => t.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for PackedPairs<'_> {}
+
+impl ExactSizeIterator for HashIter<'_> {
+}
+
 fn member_charge(member: &[u8]) -> isize {
     (member.len() + SET_MEMBER_OVERHEAD_BYTES) as isize
 }
 
 impl HashValue {
+    /// A hash of `pairs` (later duplicates of a field replace earlier ones),
+    /// packed or already converted to a hash table.
+    pub fn from_pairs<F, V>(pairs: impl IntoIterator<Item = (F, V)>, hashtable: bool) -> Self
+    where
+        F: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let mut h = HashValue::default();
+        if hashtable {
+            h.convert_to_hashtable();
+        }
+        for (f, v) in pairs {
+            h.insert(f, v);
+        }
+        h
+    }
+
     pub fn len(&self) -> usize {
-        self.fields.len()
+        match &self.repr {
+            HashRepr::Packed(buf) => packed_header(buf).0,
+            HashRepr::Table(t) => t.map.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.len() == 0
     }
 
-    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
-        self.fields.get(field)
+    /// Converted to a hash table (OBJECT ENCODING `hashtable`); else a listpack.
+    pub fn is_hashtable(&self) -> bool {
+        matches!(self.repr, HashRepr::Table(_))
     }
 
-    /// Set `field` to `value`; returns whether the field is new and the charge change.
-    pub fn insert(&mut self, field: Bytes, value: Bytes) -> (bool, isize) {
-        let added = field_charge(&field, &value);
-        match self.fields.get_mut(&field[..]) {
-            Some(old) => {
-                let delta = value.len() as isize - old.len() as isize;
-                *old = value;
-                (false, delta)
+    fn packed_pairs(buf: &[u8]) -> PackedPairs<'_> {
+        let (left, at) = packed_header(buf);
+        PackedPairs { buf, at, left }
+    }
+
+    /// Where `field` is in a packed buffer: (field offset, offset after its value, value).
+    fn packed_find<'a>(buf: &'a [u8], field: &[u8]) -> Option<(usize, usize, &'a [u8])> {
+        Self::packed_pairs(buf)
+            .find(|(f, _, _, _)| *f == field)
+            .map(|(_, v, start, end)| (start, end, v))
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match &self.repr {
+            HashRepr::Packed(buf) => Self::packed_find(buf, field).map(|(_, _, v)| v),
+            HashRepr::Table(t) => t.map.get(field).map(|v| &v[..]),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// The fields with their values: a listpack in insertion order (removals
+    /// keep the order of the others), a hash table in its own stable order.
+    pub fn iter(&self) -> HashIter<'_> {
+        match &self.repr {
+            HashRepr::Packed(buf) => HashIter::Packed(Self::packed_pairs(buf)),
+            HashRepr::Table(t) => HashIter::Table(t.map.iter()),
+        }
+    }
+
+    /// The pair at position `index` of `iter`'s order (O(1) in a hash table,
+    /// a scan of the buffer in a listpack, as Redis's listpack).
+    pub fn get_index(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        match &self.repr {
+            HashRepr::Packed(_) => self.iter().nth(index),
+            HashRepr::Table(t) => t.map.get_index(index).map(|(f, v)| (&f[..], &v[..])),
+        }
+    }
+
+    /// Set `field` to `value` (both copied); returns whether the field is new
+    /// and the charge change.
+    pub fn insert(&mut self, field: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> (bool, isize) {
+        let (field, value) = (field.as_ref(), value.as_ref());
+        let before = self.charged_bytes() as isize;
+        let added = match &mut self.repr {
+            HashRepr::Packed(buf) => {
+                let (count, _) = packed_header(buf);
+                match Self::packed_find(buf, field) {
+                    Some((start, end, _)) => {
+                        *buf = rebuild(buf, count, start, end, Some((field, value)));
+                        false
+                    }
+                    None => {
+                        let end = buf.len();
+                        *buf = rebuild(buf, count + 1, end, end, Some((field, value)));
+                        true
+                    }
+                }
             }
-            None => {
-                self.fields.insert(field, value);
-                (true, added)
+            HashRepr::Table(t) => match t.map.get_mut(field) {
+                Some(old) => {
+                    t.charged = (t.charged + value.len()).saturating_sub(old.len());
+                    *old = Bytes::copy_from_slice(value);
+                    false
+                }
+                None => {
+                    t.charged += field_charge(field, value) as usize;
+                    t.map
+                        .insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
+                    true
+                }
+            },
+        };
+        (added, self.charged_bytes() as isize - before)
+    }
+
+    /// Remove `field`; returns its value and the (negative) charge change.
+    /// A listpack keeps the order of the other fields, as Redis's does.
+    pub fn remove(&mut self, field: &[u8]) -> Option<(Bytes, isize)> {
+        let before = self.charged_bytes() as isize;
+        let value = match &mut self.repr {
+            HashRepr::Packed(buf) => {
+                let (start, end, value) = Self::packed_find(buf, field)?;
+                let value = Bytes::copy_from_slice(value);
+                let (count, _) = packed_header(buf);
+                *buf = rebuild(buf, count - 1, start, end, None);
+                value
+            }
+            HashRepr::Table(t) => {
+                let (f, v) = t.map.swap_remove_entry(field)?;
+                t.charged = t.charged.saturating_sub(field_charge(&f, &v) as usize);
+                v
+            }
+        };
+        Some((value, self.charged_bytes() as isize - before))
+    }
+
+    /// Convert a listpack to a hash table, for good (Redis never converts
+    /// back); returns the charge change. A hash table stays as it is.
+    pub fn convert_to_hashtable(&mut self) -> isize {
+        let HashRepr::Packed(buf) = &self.repr else {
+            return 0;
+        };
+        let before = self.charged_bytes() as isize;
+        let (count, _) = packed_header(buf);
+        let mut map = FieldMap::with_capacity_and_hasher(count, Hasher::default());
+        let mut charged = 0;
+        for (f, v, _, _) in Self::packed_pairs(buf) {
+            charged += field_charge(f, v) as usize;
+            map.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
+        }
+        self.repr = HashRepr::Table(Box::new(TableHash { map, charged }));
+        self.charged_bytes() as isize - before
+    }
+
+    /// The same hash owning every byte it refers to (a hash table built from
+    /// `Bytes` slices of a request buffer would otherwise pin that buffer).
+    pub fn detached(self) -> Self {
+        match self.repr {
+            HashRepr::Packed(_) => self,
+            HashRepr::Table(t) => {
+                let map = t
+                    .map
+                    .iter()
+                    .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
+                    .collect();
+                HashValue {
+                    repr: HashRepr::Table(Box::new(TableHash {
+                        map,
+                        charged: t.charged,
+                    })),
+                }
             }
         }
     }
 
-    /// Remove `field`; returns its value and the (negative) charge change.
-    /// A listpack hash keeps the order of the other fields, as Redis's does.
-    pub fn remove(&mut self, field: &[u8]) -> Option<(Bytes, isize)> {
-        let (f, v) = if self.hashtable {
-            self.fields.swap_remove_entry(field)?
-        } else {
-            self.fields.shift_remove_entry(field)?
-        };
-        let delta = -field_charge(&f, &v);
-        Some((v, delta))
-    }
-
-    /// Bytes charged for the fields.
+    /// Bytes charged for the fields, O(1): a listpack's buffer, or a hash
+    /// table's running sum of its fields' data and per-field overhead.
     pub fn charged_bytes(&self) -> usize {
-        self.fields
-            .iter()
-            .map(|(f, v)| field_charge(f, v) as usize)
-            .sum()
+        match &self.repr {
+            HashRepr::Packed(buf) => buf.len() + PACKED_OVERHEAD_BYTES,
+            HashRepr::Table(t) => t.charged,
+        }
     }
 }
 
@@ -235,14 +545,50 @@ mod tests {
     fn listpack_hash_keeps_insertion_order_on_removal() {
         let mut h = HashValue::default();
         for f in ["c", "a", "b", "d"] {
-            assert!(h.insert(b(f), b("v")).0);
+            assert!(h.insert(f, "v").0);
         }
-        assert_eq!(h.insert(b("a"), b("longer")), (false, 5));
+        // "a" "v" (1+1+1+1 bytes) becomes "a" "longer" (1+1+1+6).
+        assert_eq!(h.insert("a", "longer"), (false, 5));
+        assert_eq!(h.get(b"a"), Some(&b"longer"[..]));
         let (v, delta) = h.remove(b"a").unwrap();
-        assert_eq!((v, delta), (b("longer"), -(1 + 6 + 32)));
-        let order: Vec<&Bytes> = h.fields.keys().collect();
-        assert_eq!(order, [&b("c"), &b("b"), &b("d")]);
-        assert_eq!(h.charged_bytes(), 3 * (1 + 1 + HASH_FIELD_OVERHEAD_BYTES));
+        assert_eq!((v, delta), (b("longer"), -(2 + 7)));
+        let order: Vec<&[u8]> = h.iter().map(|(f, _)| f).collect();
+        assert_eq!(order, [b"c", b"b", b"d"]);
+        assert_eq!(h.len(), 3);
+        // The count (one byte) and three pairs of one-byte strings.
+        assert_eq!(h.charged_bytes(), 1 + 3 * 4 + PACKED_OVERHEAD_BYTES);
+        assert_eq!(h.get_index(2), Some((&b"d"[..], &b"v"[..])));
+        assert!(h.remove(b"zz").is_none());
+    }
+
+    #[test]
+    fn packed_strings_of_any_length_round_trip() {
+        let long = vec![b'x'; 70_000];
+        let mut h = HashValue::default();
+        h.insert(&long[..], "");
+        h.insert("", &long[..]);
+        h.insert("k", &long[..300]);
+        assert_eq!(h.get(&long), Some(&b""[..]));
+        assert_eq!(h.get(b""), Some(&long[..]));
+        assert_eq!(h.get(b"k").map(<[u8]>::len), Some(300));
+        let before = h.charged_bytes() as isize;
+        let delta = h.convert_to_hashtable();
+        assert!(h.is_hashtable());
+        assert_eq!(h.charged_bytes() as isize, before + delta);
+        assert_eq!(h.get(b"k").map(<[u8]>::len), Some(300));
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.convert_to_hashtable(), 0);
+    }
+
+    #[test]
+    fn table_hash_charges_per_field() {
+        let mut h = HashValue::from_pairs([("f", "v")], true);
+        assert!(h.is_hashtable());
+        assert_eq!(h.charged_bytes(), 2 + HASH_FIELD_OVERHEAD_BYTES);
+        assert_eq!(h.insert("f", "vvv"), (false, 2));
+        let (_, delta) = h.remove(b"f").unwrap();
+        assert_eq!(delta, -(4 + HASH_FIELD_OVERHEAD_BYTES as isize));
+        assert!(h.is_empty() && h.is_hashtable());
     }
 
     #[test]

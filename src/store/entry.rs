@@ -12,7 +12,8 @@
 //! keys cost one jemalloc size class each), a `Bytes` for longer strings (so
 //! commands that keep a value past the lock, like GETDEL or memcached's meta
 //! get, take a reference-counted clone instead of a copy, and APPEND grows it
-//! amortized), or a boxed collection (list, hash, set) with its running charge.
+//! amortized), a boxed collection (list, set) with its running charge, or a
+//! hash, which is 16 bytes and keeps its own charge (`collections::HashValue`).
 //!
 //! The header is packed because every byte counts at a million keys: key
 //! "key:123456" + a 16-byte value + 35 header bytes = 61 bytes, one 64-byte
@@ -28,6 +29,7 @@ use std::ptr::{self, NonNull};
 use bytes::{Bytes, BytesMut};
 
 pub use super::collections::{HashValue, SetValue};
+pub use super::zset::ZSetValue;
 
 /// Bytes charged per entry beyond key and value: the map slot, the entry
 /// header and allocator rounding (measured: RSS / keys for small values).
@@ -49,6 +51,7 @@ pub enum Value {
     List(VecDeque<Bytes>),
     Hash(HashValue),
     Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 /// What a key holds, borrowed from its entry.
@@ -58,6 +61,7 @@ pub enum ValueRef<'a> {
     List(&'a VecDeque<Bytes>),
     Hash(&'a HashValue),
     Set(&'a SetValue),
+    ZSet(&'a ZSetValue),
 }
 
 impl Value {
@@ -67,6 +71,7 @@ impl Value {
             Value::List(l) => ValueRef::List(l),
             Value::Hash(h) => ValueRef::Hash(h),
             Value::Set(s) => ValueRef::Set(s),
+            Value::ZSet(z) => ValueRef::ZSet(z),
         }
     }
 
@@ -89,6 +94,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(_) => "list",
             ValueRef::Hash(_) => "hash",
             ValueRef::Set(_) => "set",
+            ValueRef::ZSet(_) => "zset",
         }
     }
 
@@ -102,6 +108,7 @@ impl<'a> ValueRef<'a> {
                 .sum(),
             ValueRef::Hash(h) => h.charged_bytes(),
             ValueRef::Set(s) => s.charged_bytes(),
+            ValueRef::ZSet(z) => z.charged_bytes(),
         }
     }
 
@@ -112,6 +119,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(l) => Value::List(l.clone()),
             ValueRef::Hash(h) => Value::Hash(h.clone()),
             ValueRef::Set(s) => Value::Set(s.clone()),
+            ValueRef::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
 
@@ -213,6 +221,7 @@ const KIND_SHARED: u8 = 1;
 const KIND_LIST: u8 = 2;
 const KIND_HASH: u8 = 3;
 const KIND_SET: u8 = 4;
+const KIND_ZSET: u8 = 5;
 
 /// Whether `Entry::build` copies the value's bytes: `Borrowed` for data that
 /// may be a slice of a connection's read buffer (storing that slice would pin
@@ -230,15 +239,15 @@ struct ListBox {
     charged: usize,
 }
 
-/// A hash value with its running charge (as `ListBox`).
-struct HashBox {
-    hash: HashValue,
-    charged: usize,
-}
-
 /// A set value with its running charge (as `ListBox`).
 struct SetBox {
     set: SetValue,
+    charged: usize,
+}
+
+/// A sorted set value with its running charge (as `ListBox`).
+struct ZSetBox {
+    zset: ZSetValue,
     charged: usize,
 }
 
@@ -270,7 +279,9 @@ fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
         KIND_INLINE => inline_len,
         KIND_SHARED => std::mem::size_of::<Bytes>(),
         KIND_LIST => std::mem::size_of::<Box<ListBox>>(),
-        KIND_HASH => std::mem::size_of::<Box<HashBox>>(),
+        // A hash lives in the entry itself (16 bytes; it keeps its own charge).
+        KIND_HASH => std::mem::size_of::<HashValue>(),
+        KIND_ZSET => std::mem::size_of::<Box<ZSetBox>>(),
         _ => std::mem::size_of::<Box<SetBox>>(),
     };
     let size = value_offset(kind, key_len) + part;
@@ -328,6 +339,7 @@ impl Entry {
             Value::List(_) => (KIND_LIST, 0),
             Value::Hash(_) => (KIND_HASH, 0),
             Value::Set(_) => (KIND_SET, 0),
+            Value::ZSet(_) => (KIND_ZSET, 0),
         };
         let layout = layout_for(key.len(), header.kind, header.inline_len as usize);
         // SAFETY: the layout is non-empty (the header alone is 35 bytes) and
@@ -367,23 +379,10 @@ impl Entry {
                 }
                 Value::Hash(hash) => {
                     let hash = match source {
-                        Source::Borrowed => HashValue {
-                            fields: hash
-                                .fields
-                                .iter()
-                                .map(|(f, v)| {
-                                    (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))
-                                })
-                                .collect(),
-                            hashtable: hash.hashtable,
-                        },
+                        Source::Borrowed => hash.detached(),
                         Source::Owned => hash,
                     };
-                    let charged = hash.charged_bytes();
-                    ptr::write(
-                        value_at as *mut Box<HashBox>,
-                        Box::new(HashBox { hash, charged }),
-                    );
+                    ptr::write(value_at as *mut HashValue, hash);
                 }
                 Value::Set(set) => {
                     let set = match source {
@@ -401,6 +400,14 @@ impl Entry {
                     ptr::write(
                         value_at as *mut Box<SetBox>,
                         Box::new(SetBox { set, charged }),
+                    );
+                }
+                // Members were copied into the set's own nodes when added.
+                Value::ZSet(zset) => {
+                    let charged = zset.charged_bytes();
+                    ptr::write(
+                        value_at as *mut Box<ZSetBox>,
+                        Box::new(ZSetBox { zset, charged }),
                     );
                 }
             }
@@ -463,16 +470,16 @@ impl Entry {
             .then(|| unsafe { &mut **(self.value_at() as *mut Box<ListBox>) })
     }
 
-    fn hash_box(&self) -> Option<&HashBox> {
-        // SAFETY: a KIND_HASH entry holds an initialised, 8-aligned Box<HashBox>.
+    fn hash_ref(&self) -> Option<&HashValue> {
+        // SAFETY: a KIND_HASH entry holds an initialised, 8-aligned HashValue.
         (self.header().kind == KIND_HASH)
-            .then(|| unsafe { &**(self.value_at() as *const Box<HashBox>) })
+            .then(|| unsafe { &*(self.value_at() as *const HashValue) })
     }
 
-    fn hash_box_mut(&mut self) -> Option<&mut HashBox> {
-        // SAFETY: as `hash_box`; &mut self is exclusive.
+    fn hash_ref_mut(&mut self) -> Option<&mut HashValue> {
+        // SAFETY: as `hash_ref`; &mut self is exclusive.
         (self.header().kind == KIND_HASH)
-            .then(|| unsafe { &mut **(self.value_at() as *mut Box<HashBox>) })
+            .then(|| unsafe { &mut *(self.value_at() as *mut HashValue) })
     }
 
     fn set_box(&self) -> Option<&SetBox> {
@@ -487,6 +494,18 @@ impl Entry {
             .then(|| unsafe { &mut **(self.value_at() as *mut Box<SetBox>) })
     }
 
+    fn zset_box(&self) -> Option<&ZSetBox> {
+        // SAFETY: a KIND_ZSET entry holds an initialised, 8-aligned Box<ZSetBox>.
+        (self.header().kind == KIND_ZSET)
+            .then(|| unsafe { &**(self.value_at() as *const Box<ZSetBox>) })
+    }
+
+    fn zset_box_mut(&mut self) -> Option<&mut ZSetBox> {
+        // SAFETY: as `zset_box`; &mut self is exclusive.
+        (self.header().kind == KIND_ZSET)
+            .then(|| unsafe { &mut **(self.value_at() as *mut Box<ZSetBox>) })
+    }
+
     /// The value, borrowed.
     pub fn value(&self) -> ValueRef<'_> {
         if let Some(b) = self.shared() {
@@ -495,11 +514,14 @@ impl Entry {
         if let Some(l) = self.list_box() {
             return ValueRef::List(&l.items);
         }
-        if let Some(h) = self.hash_box() {
-            return ValueRef::Hash(&h.hash);
+        if let Some(h) = self.hash_ref() {
+            return ValueRef::Hash(h);
         }
         if let Some(s) = self.set_box() {
             return ValueRef::Set(&s.set);
+        }
+        if let Some(z) = self.zset_box() {
+            return ValueRef::ZSet(&z.zset);
         }
         let len = self.header().inline_len as usize;
         // SAFETY: an inline entry has len bytes of string right after the key.
@@ -522,7 +544,7 @@ impl Entry {
 
     /// The hash, for in-place changes (with `Slot::update_with_charge`).
     pub fn hash_mut(&mut self) -> Option<&mut HashValue> {
-        self.hash_box_mut().map(|h| &mut h.hash)
+        self.hash_ref_mut()
     }
 
     /// The set, for in-place changes (with `Slot::update_with_charge`).
@@ -530,14 +552,21 @@ impl Entry {
         self.set_box_mut().map(|s| &mut s.set)
     }
 
+    /// The sorted set, for in-place changes (with `Slot::update_with_charge`).
+    pub fn zset_mut(&mut self) -> Option<&mut ZSetValue> {
+        self.zset_box_mut().map(|z| &mut z.zset)
+    }
+
     /// Bytes charged for this entry: key + value + overhead.
     pub fn charged(&self) -> usize {
         let value = if let Some(l) = self.list_box() {
             l.charged
-        } else if let Some(h) = self.hash_box() {
-            h.charged
+        } else if let Some(h) = self.hash_ref() {
+            h.charged_bytes()
         } else if let Some(s) = self.set_box() {
             s.charged
+        } else if let Some(z) = self.zset_box() {
+            z.charged
         } else {
             self.value().as_str().map_or(0, <[u8]>::len)
         };
@@ -548,8 +577,9 @@ impl Entry {
     pub(super) fn add_collection_charge(&mut self, delta: isize) {
         let charged = match self.header().kind {
             KIND_LIST => self.list_box_mut().map(|l| &mut l.charged),
-            KIND_HASH => self.hash_box_mut().map(|h| &mut h.charged),
+            // A hash keeps its own charge: the delta is already in it.
             KIND_SET => self.set_box_mut().map(|s| &mut s.charged),
+            KIND_ZSET => self.zset_box_mut().map(|z| &mut z.charged),
             _ => None,
         };
         if let Some(c) = charged {
@@ -565,11 +595,14 @@ impl Entry {
         if let Some(l) = self.list_box_mut() {
             return Value::List(std::mem::take(&mut l.items));
         }
-        if let Some(h) = self.hash_box_mut() {
-            return Value::Hash(std::mem::take(&mut h.hash));
+        if let Some(h) = self.hash_ref_mut() {
+            return Value::Hash(std::mem::take(h));
         }
         if let Some(s) = self.set_box_mut() {
             return Value::Set(std::mem::take(&mut s.set));
+        }
+        if let Some(z) = self.zset_box_mut() {
+            return Value::ZSet(std::mem::take(&mut z.zset));
         }
         Value::Str(Bytes::copy_from_slice(
             self.value().as_str().unwrap_or_default(),
@@ -599,15 +632,20 @@ impl Entry {
                 }
             }
             (KIND_HASH, Value::Hash(hash)) => {
-                if let Some(h) = self.hash_box_mut() {
-                    h.charged = hash.charged_bytes();
-                    h.hash = hash;
+                if let Some(h) = self.hash_ref_mut() {
+                    *h = hash;
                 }
             }
             (KIND_SET, Value::Set(set)) => {
                 if let Some(s) = self.set_box_mut() {
                     s.charged = set.charged_bytes();
                     s.set = set;
+                }
+            }
+            (KIND_ZSET, Value::ZSet(zset)) => {
+                if let Some(z) = self.zset_box_mut() {
+                    z.charged = zset.charged_bytes();
+                    z.zset = zset;
                 }
             }
             (_, value) => {
@@ -701,8 +739,9 @@ impl Drop for Entry {
             match self.header().kind {
                 KIND_SHARED => ptr::drop_in_place(self.value_at() as *mut Bytes),
                 KIND_LIST => ptr::drop_in_place(self.value_at() as *mut Box<ListBox>),
-                KIND_HASH => ptr::drop_in_place(self.value_at() as *mut Box<HashBox>),
+                KIND_HASH => ptr::drop_in_place(self.value_at() as *mut HashValue),
                 KIND_SET => ptr::drop_in_place(self.value_at() as *mut Box<SetBox>),
+                KIND_ZSET => ptr::drop_in_place(self.value_at() as *mut Box<ZSetBox>),
                 _ => {}
             }
             alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout);
@@ -729,15 +768,11 @@ mod tests {
                 Bytes::from_static(b"a"),
                 Bytes::from_static(b"bc"),
             ])),
-            Value::Hash(HashValue {
-                fields: [
-                    (Bytes::from_static(b"f1"), Bytes::from_static(b"v1")),
-                    (Bytes::from_static(b"f2"), Bytes::from_static(b"value two")),
-                ]
-                .into_iter()
-                .collect(),
-                hashtable: false,
-            }),
+            Value::Hash(HashValue::from_pairs(
+                [("f1", "v1"), ("f2", "value two")],
+                false,
+            )),
+            Value::Hash(HashValue::from_pairs([("f1", "v1")], true)),
             Value::Hash(HashValue::default()),
             Value::Set(SetValue {
                 members: [Bytes::from_static(b"1"), Bytes::from_static(b"x")]
@@ -805,13 +840,15 @@ mod tests {
     fn collection_charges_follow_reported_deltas() {
         let mut e = Entry::new(b"h", Value::Hash(HashValue::default()), 0, 1, 0, 0);
         let base = e.charged();
+        // An empty hash may charge a fixed overhead of its own.
+        let empty = HashValue::default().charged_bytes();
         let (new, delta) = e
             .hash_mut()
             .unwrap()
             .insert(Bytes::from_static(b"field"), Bytes::from_static(b"value"));
         assert!(new);
         e.add_collection_charge(delta);
-        assert_eq!(e.charged(), base + e.value().charged_bytes());
+        assert_eq!(e.charged(), base - empty + e.value().charged_bytes());
         let (_, delta) = e.hash_mut().unwrap().remove(b"field").unwrap();
         e.add_collection_charge(delta);
         assert_eq!(e.charged(), base);

@@ -26,6 +26,7 @@ pub mod evict;
 pub mod expire;
 pub mod hyperloglog;
 mod table;
+mod zset;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
@@ -40,6 +41,7 @@ pub use entry::{
 };
 pub use evict::{EvictionPolicy, MemoryLimits};
 pub use table::{key_hash, KeyMap};
+pub use zset::{ZSetValue, ZSET_MEMBER_OVERHEAD_BYTES};
 
 /// Shards per logical database (a power of two).
 pub const SHARDS_PER_DB: usize = 64;
