@@ -71,6 +71,8 @@ pub struct Config {
     /// Values of the Redis parameters herald accepts, stores and returns but
     /// does not act on (`COMPAT_PARAMS`, same order).
     pub compat: Vec<String>,
+    /// A sparse HyperLogLog longer than this (header included) becomes dense.
+    pub hll_sparse_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -102,6 +104,7 @@ impl Default for Config {
                 .iter()
                 .map(|p| p.default.to_string())
                 .collect(),
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
@@ -405,6 +408,23 @@ pub static PARAMS: &[Param] = &[
         get: |c| notify::render_flags(c.notify_keyspace_events),
         set: |c, v| {
             c.notify_keyspace_events = notify::parse_flags(v)?;
+            Ok(())
+        },
+        mutable: true,
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: |c, v| {
+            // Redis: a memory value from 0 to LONG_MAX.
+            let n = parse_size(v)?;
+            if n > i64::MAX as u64 {
+                return Err(format!(
+                    "argument must be between 0 and {} inclusive",
+                    i64::MAX
+                ));
+            }
+            c.hll_sparse_max_bytes = n;
             Ok(())
         },
         mutable: true,
@@ -872,6 +892,7 @@ mod tests {
         from_file.maxmemory_policy = EvictionPolicy::AllKeysLru;
         from_file.maxmemory_samples = 1;
         from_file.notify_keyspace_events = 1;
+        from_file.hll_sparse_max_bytes = 1;
         for v in &mut from_file.compat {
             *v = "x".into();
         }

@@ -303,6 +303,17 @@ pub(crate) const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and 
 pub(crate) const DUMP_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
 pub(crate) const BAD_DATA_FORMAT: &str = "ERR Bad data format";
 
+// HyperLogLog (hyperloglog.c).
+pub(crate) const HLL_WRONGTYPE: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+pub(crate) const HLL_CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
+pub(crate) const HLL_NOT_SPARSE: &str = "ERR HLL encoding is not sparse";
+pub(crate) const PFDEBUG_NO_SUCH_KEY: &str = "ERR The specified key does not exist";
+pub(crate) fn unknown_pfdebug_subcommand(sub: &[u8]) -> String {
+    format!("ERR Unknown PFDEBUG subcommand '{}'", lossy(sub))
+}
+
+// SORT (sort.c).
+pub(crate) const SORT_NOT_A_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 // Sorted sets (t_zset.c).
 pub(crate) const ZSET_NAN: &str = "ERR resulting score is not a number (NaN)";
 pub(crate) const ZSET_MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";

@@ -10,6 +10,7 @@ pub mod bits;
 pub mod client;
 pub mod dump;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod keys;
 pub mod keyspecs;
 pub mod lists;
@@ -22,6 +23,7 @@ pub mod server;
 pub mod session;
 pub mod sets;
 pub mod shared;
+pub mod sort;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -380,6 +382,8 @@ impl CommandTable {
             dump::COMMANDS,
             sets::COMMANDS,
             hashes::COMMANDS,
+            hyperloglog::COMMANDS,
+            sort::COMMANDS,
         ])
     }
 

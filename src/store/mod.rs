@@ -24,6 +24,7 @@ mod collections;
 mod entry;
 pub mod evict;
 pub mod expire;
+pub mod hyperloglog;
 mod table;
 mod zset;
 
