@@ -91,6 +91,11 @@ pub(crate) fn format_score(d: f64) -> String {
     if d == 0.0 {
         return if d.is_sign_negative() { "-0" } else { "0" }.into();
     }
+    // Fast path for the common case, integral scores: below 2^53 every
+    // integer is exact and has at most 16 digits, which %.17g prints as is.
+    if d.fract() == 0.0 && d.abs() < 9_007_199_254_740_992.0 {
+        return itoa::Buffer::new().format(d as i64).to_owned();
+    }
     // 17 significant digits, correctly rounded, as d.dddddddddddddddde±x.
     let sci = format!("{:.16e}", d);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -1828,6 +1833,9 @@ mod tests {
             (1e17, "1e+17"),
             (1e16, "10000000000000000"),
             (123456789.0, "123456789"),
+            (-42.0, "-42"),
+            (9007199254740991.0, "9007199254740991"),
+            (-9007199254740992.0, "-9007199254740992"),
             (0.0001, "0.0001"),
             (0.00001, "1.0000000000000001e-05"),
             (1.7976931348623157e308, "1.7976931348623157e+308"),
