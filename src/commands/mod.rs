@@ -16,6 +16,7 @@ pub mod memcache;
 pub mod notify;
 pub mod pubsub;
 pub mod server;
+pub mod scripting;
 pub mod session;
 pub mod sets;
 pub mod shared;
@@ -345,6 +346,7 @@ impl CommandTable {
             bits::COMMANDS,
             dump::COMMANDS,
             sets::COMMANDS,
+            scripting::COMMANDS,
         ])
     }
 

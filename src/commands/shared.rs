@@ -33,6 +33,9 @@ pub struct Shared {
     /// flagged EXCLUSIVE hold it exclusively, so they are atomic with respect to
     /// every other client. Held only inside `dispatch`, never across `.await`.
     pub(crate) exec_gate: RwLock<()>,
+    /// The Lua interpreter and script cache (EVAL runs holding the exec gate
+    /// exclusively; SCRIPT LOAD/EXISTS lock only this).
+    pub(crate) scripting: parking_lot::Mutex<crate::scripting::Engine>,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
     pub(crate) started: Instant,
@@ -69,6 +72,7 @@ impl Shared {
             memcache: Default::default(),
             stats: Stats::default(),
             exec_gate: RwLock::new(()),
+            scripting: parking_lot::Mutex::new(crate::scripting::Engine::new()),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             run_id,
