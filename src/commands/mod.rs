@@ -500,11 +500,21 @@ pub(crate) fn dispatch(
                     multi.queued.push((id, args.to_vec()));
                     reply.simple("QUEUED");
                 }
+            } else if let Some(busy) = scripting::busy_refusal(shared, flags) {
+                refuse(shared, session, reply, Some(id), busy.into());
             } else {
-                let _gate = if flags.has(Flags::EXCLUSIVE) {
-                    Gate::Exclusive(shared.exec_gate.write())
+                let _gate = if flags.has(Flags::ALLOW_BUSY) && scripting::script_running(shared) {
+                    // The running script holds the gate (SCRIPT KILL, ...).
+                    Gate::None
                 } else {
-                    Gate::Shared(shared.exec_gate.read())
+                    match scripting::take_gate(shared, flags) {
+                        Ok(gate) => gate,
+                        Err(busy) => {
+                            refuse(shared, session, reply, Some(id), busy.into());
+                            finish_reply(session, reply, start_len);
+                            return None;
+                        }
+                    }
                 };
                 let request = execute(shared, session, reply, id, args, true);
                 // Blocking (see crate::blocking): the wait is registered while
@@ -523,9 +533,11 @@ pub(crate) fn dispatch(
 
 /// Held while a command runs: shared by ordinary commands, exclusive for
 /// EXEC and the multi-key commands that must be atomic.
-enum Gate<'a> {
+pub(crate) enum Gate<'a> {
     Shared(#[allow(dead_code)] parking_lot::RwLockReadGuard<'a, ()>),
     Exclusive(#[allow(dead_code)] parking_lot::RwLockWriteGuard<'a, ()>),
+    /// An allow-busy command while a script runs (and holds the gate).
+    None,
 }
 
 /// Refuse a request before it runs; inside MULTI this also dooms the transaction.

@@ -27,6 +27,9 @@ const KEYS_OVER_ARGS: &str = "ERR Number of keys can't be greater than number of
 const KEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
 const WRITE_FLAG_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
 const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+const BUSY: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 const FLUSH_SYNTAX: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 
 pub(crate) static COMMANDS: &[Command] = &[
@@ -167,17 +170,33 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
             return Err(error::OOM.into());
         }
     }
+    let threshold = crate::config::lookup_param("busy-reply-threshold")
+        .and_then(|p| p.get(&shared.config.read()).parse::<u64>().ok())
+        .unwrap_or(5000);
+    let busy = engine.busy.clone();
+    busy.threshold_ms.store(threshold, Relaxed);
+    busy.started_ms.store(crate::store::unix_ms().max(1), Relaxed);
     let caller_db = ctx.session.db();
     let last_command = ctx.session.client.last_command.load(Relaxed);
     let mut runner = ScriptClient {
         shared,
         session: Session::new(ctx.session.client.clone(), true),
         read_only: ro || flags.no_writes,
+        busy: busy.clone(),
         errors: 0,
     };
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
-    let Outcome { reply, resp } = engine.run(&sha, keys, argv, &mut runner);
+    // A long script must not starve the connections queued on this worker
+    // thread (they answer -BUSY, or SCRIPT KILL): hand them to another worker.
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let Outcome { reply, resp } = if multi_thread {
+        tokio::task::block_in_place(|| engine.run(&sha, keys, argv, &mut runner))
+    } else {
+        engine.run(&sha, keys, argv, &mut runner)
+    };
+    busy.started_ms.store(0, Relaxed);
     drop(engine);
     ctx.session.select(caller_db);
     ctx.session.client.last_command.store(last_command, Relaxed);
@@ -253,6 +272,7 @@ struct ScriptClient<'a> {
     shared: &'a super::Shared,
     session: Session,
     read_only: bool,
+    busy: std::sync::Arc<scripting::Busy>,
     /// Error replies redis.call produced, for INFO total_error_replies.
     errors: u64,
 }
@@ -325,6 +345,9 @@ impl Runner for ScriptClient<'_> {
         } else {
             Protocol::Resp2
         };
+        if flags.has(Flags::WRITE) {
+            self.busy.dirty.store(true, Relaxed);
+        }
         let mut reply = Reply::new(protocol);
         let before = self.session.errors_replied;
         // No blocking inside a script: a blocking command answers as on timeout.
@@ -385,8 +408,52 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     Ok(())
 }
 
-/// SCRIPT KILL: scripts run to completion holding the exec gate, so none is
-/// ever running when another client's command is served.
-fn script_kill(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
-    Err(NOTBUSY.into())
+/// SCRIPT KILL: ask the running script to stop (its hook checks every
+/// 100000 instructions); refused once it has written.
+fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let busy = &ctx.shared.script_busy;
+    if busy.started_ms.load(Relaxed) == 0 {
+        return Err(NOTBUSY.into());
+    }
+    if busy.dirty.load(Relaxed) {
+        return Err(UNKILLABLE.into());
+    }
+    busy.kill.store(true, Relaxed);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// Whether a command must answer -BUSY: a script has run past
+/// busy-reply-threshold and the command is not flagged allow-busy.
+pub(crate) fn busy_refusal(shared: &super::Shared, flags: Flags) -> Option<&'static str> {
+    if !flags.has(Flags::ALLOW_BUSY) && shared.script_busy.is_busy(crate::store::unix_ms()) {
+        Some(BUSY)
+    } else {
+        None
+    }
+}
+
+/// Whether a script runs now (allow-busy commands then skip the exec gate,
+/// which the script holds).
+pub(crate) fn script_running(shared: &super::Shared) -> bool {
+    shared.script_busy.started_ms.load(Relaxed) != 0
+}
+
+/// Take the exec gate for a command (exclusive for EXCLUSIVE ones). While a
+/// script holds it, wait in slices and answer -BUSY once the script has run
+/// past busy-reply-threshold, as Redis answers clients during a slow script.
+pub(crate) fn take_gate(shared: &super::Shared, flags: Flags) -> Result<super::Gate<'_>, &'static str> {
+    let slice = std::time::Duration::from_millis(5);
+    loop {
+        if flags.has(Flags::EXCLUSIVE) {
+            if let Some(g) = shared.exec_gate.try_write_for(slice) {
+                return Ok(super::Gate::Exclusive(g));
+            }
+        } else if let Some(g) = shared.exec_gate.try_read_for(slice) {
+            return Ok(super::Gate::Shared(g));
+        }
+        if let Some(busy) = busy_refusal(shared, flags) {
+            return Err(busy);
+        }
+    }
 }

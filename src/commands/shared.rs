@@ -36,6 +36,8 @@ pub struct Shared {
     /// The Lua interpreter and script cache (EVAL runs holding the exec gate
     /// exclusively; SCRIPT LOAD/EXISTS lock only this).
     pub(crate) scripting: parking_lot::Mutex<crate::scripting::Engine>,
+    /// The running script as other connections see it (-BUSY, SCRIPT KILL).
+    pub(crate) script_busy: std::sync::Arc<crate::scripting::Busy>,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
     pub(crate) started: Instant,
@@ -60,6 +62,8 @@ impl Shared {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
             .collect();
+        let engine = crate::scripting::Engine::new();
+        let script_busy = engine.busy.clone();
         let shared = Shared {
             config: RwLock::new(config),
             config_source,
@@ -72,7 +76,8 @@ impl Shared {
             memcache: Default::default(),
             stats: Stats::default(),
             exec_gate: RwLock::new(()),
-            scripting: parking_lot::Mutex::new(crate::scripting::Engine::new()),
+            scripting: parking_lot::Mutex::new(engine),
+            script_busy,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             run_id,

@@ -129,6 +129,28 @@ pub struct Outcome {
     pub resp: u8,
 }
 
+/// The running script as other connections see it: whether one runs (and
+/// since when), the busy threshold, and SCRIPT KILL's request.
+#[derive(Default)]
+pub struct Busy {
+    /// Unix ms the running script started; 0 when none runs.
+    pub started_ms: AtomicU64,
+    /// busy-reply-threshold (ms) for the running script; 0 = never busy.
+    pub threshold_ms: AtomicU64,
+    /// The script wrote to the dataset: SCRIPT KILL answers UNKILLABLE.
+    pub dirty: std::sync::atomic::AtomicBool,
+    pub kill: std::sync::atomic::AtomicBool,
+}
+
+impl Busy {
+    /// Whether a script has run longer than the threshold (-BUSY for others).
+    pub fn is_busy(&self, now_ms: u64) -> bool {
+        let started = self.started_ms.load(Relaxed);
+        let threshold = self.threshold_ms.load(Relaxed);
+        started != 0 && threshold != 0 && now_ms.saturating_sub(started) >= threshold
+    }
+}
+
 /// A cached script.
 struct Script {
     function: Function,
@@ -137,7 +159,7 @@ struct Script {
 }
 
 /// Deepest reply a script may return before Redis's "reached lua stack limit".
-const MAX_REPLY_DEPTH: usize = 1000;
+const MAX_REPLY_DEPTH: usize = 200;
 
 /// The interpreter and the script cache. Owned behind a mutex by the server;
 /// EVAL runs holding the exclusive gate, so one script runs at a time.
@@ -149,8 +171,8 @@ pub struct Engine {
     /// `function(f) return xpcall(f, handler) end`
     protected_call: Function,
     resp: Arc<AtomicU8>,
-    /// redis.call must see the run's Runner: set for the length of a run.
     scripts_bytes: usize,
+    pub busy: Arc<Busy>,
 }
 
 impl Engine {
@@ -188,12 +210,15 @@ impl Engine {
             protected_call,
             resp,
             scripts_bytes: 0,
+            busy: Arc::new(Busy::default()),
         })
     }
 
     /// SCRIPT FLUSH: a fresh interpreter, no scripts.
     pub fn reset(&mut self) {
+        let busy = self.busy.clone();
         *self = Engine::new();
+        self.busy = busy;
     }
 
     pub fn exists(&self, sha: &str) -> bool {
@@ -255,6 +280,19 @@ impl Engine {
         runner: &mut dyn Runner,
     ) -> Outcome {
         self.resp.store(2, Relaxed);
+        let busy = self.busy.clone();
+        busy.kill.store(false, Relaxed);
+        busy.dirty.store(false, Relaxed);
+        let _ = self.lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(100_000),
+            move |_, _| {
+                if busy.kill.load(Relaxed) {
+                    Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."))
+                } else {
+                    Ok(mlua::VmState::Continue)
+                }
+            },
+        );
         let reply = match self.run_inner(sha, keys, argv, runner) {
             Ok(reply) => reply,
             Err(e) => ScriptReply::Error {
@@ -265,6 +303,7 @@ impl Engine {
                 counted: false,
             },
         };
+        self.lua.remove_hook();
         let _ = self.lua.gc_step();
         Outcome {
             reply,
@@ -913,7 +952,12 @@ local function handler(err)
     i = getinfo(level, 'Sl')
   end
   if type(err) ~= 'table' then
-    err = {err = 'ERR ' .. tostring(err)}
+    local text = tostring(err)
+    if type(err) == 'userdata' then
+      text = text:match('^[^\n]*') or text
+      text = text:gsub('^runtime error: ', '')
+    end
+    err = {err = 'ERR ' .. text}
   end
   if i then
     err['source'] = i.source
