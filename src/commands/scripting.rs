@@ -217,7 +217,19 @@ fn write_reply(reply: &mut Reply, value: &ScriptReply, resp: u8) {
         ScriptReply::Nil => reply.null(),
         ScriptReply::Status(s) => reply.simple(s),
         ScriptReply::Error { text, .. } => reply.error(text.as_bytes()),
-        ScriptReply::Double(d) => reply.double(*d),
+        // Redis 7.0 writes doubles with %.17g (3.14 is 3.1400000000000001).
+        ScriptReply::Double(d) => {
+            let text = scripting::format_g17(*d);
+            if reply.is_resp3() {
+                reply.append_frames(|buf| {
+                    buf.extend_from_slice(b",");
+                    buf.extend_from_slice(text.as_bytes());
+                    buf.extend_from_slice(b"\r\n");
+                });
+            } else {
+                reply.bulk(text.as_bytes());
+            }
+        }
         ScriptReply::BigNumber(n) => {
             if reply.is_resp3() {
                 reply.append_frames(|buf| {

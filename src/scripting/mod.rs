@@ -193,6 +193,12 @@ impl Engine {
         let run_ctx = lua.create_table()?;
         let rust = lua.create_table()?;
         install_rust_api(&lua, &rust, resp.clone())?;
+        let busy = Arc::new(Busy::default());
+        let b = busy.clone();
+        rust.raw_set(
+            "killed",
+            lua.create_function(move |_, ()| Ok(b.kill.load(Relaxed)))?,
+        )?;
         rust.raw_set("bit", bit::library(&lua)?)?;
         rust.raw_set("cjson", cjson::library(&lua)?)?;
         rust.raw_set("version", crate_version())?;
@@ -210,7 +216,7 @@ impl Engine {
             protected_call,
             resp,
             scripts_bytes: 0,
-            busy: Arc::new(Busy::default()),
+            busy,
         })
     }
 
@@ -219,6 +225,13 @@ impl Engine {
         let busy = self.busy.clone();
         *self = Engine::new();
         self.busy = busy;
+        // The new interpreter's rust.killed reads its own Busy: point it here.
+        if let Ok(rust_killed) = self.lua.create_function({
+            let b = self.busy.clone();
+            move |_, ()| Ok(b.kill.load(Relaxed))
+        }) {
+            let _ = self.run_ctx.raw_set("killed", rust_killed);
+        }
     }
 
     pub fn exists(&self, sha: &str) -> bool {
@@ -885,6 +898,8 @@ redis.REDIS_VERSION_NUM = rust.version_num
 local function pcall_result(ok, ...)
   if ok then return true, ... end
   local e = ...
+  -- SCRIPT KILL cannot be caught: the script ends.
+  if (ctx.killed or rust.killed)() then error(e, 0) end
   if type(e) == 'table' then
     local msg = rawget(e, 'err')
     if type(msg) == 'string' or type(msg) == 'number' then e = msg end
@@ -892,6 +907,11 @@ local function pcall_result(ok, ...)
   return false, e
 end
 G.pcall = function(...) return pcall_result(rawpcall(...)) end
+local function xpcall_result(ok, ...)
+  if not ok and (ctx.killed or rust.killed)() then error((...), 0) end
+  return ok, ...
+end
+G.xpcall = function(f, h) return xpcall_result(xpcall(f, h)) end
 
 G.math.random = function(...)
   local r = rust.random()
@@ -981,7 +1001,7 @@ local gmt = {
   __index = function(_, k)
     local v = G[k]
     if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 0)
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
     return v
   end,
