@@ -490,6 +490,16 @@ pub(crate) fn dispatch(
                 let name = String::from_utf8_lossy(&args[0]).to_lowercase();
                 let err = error::not_allowed_subscribed(&name).into();
                 refuse(shared, session, reply, Some(id), err);
+            } else if let Some(busy) = scripting::busy_refusal(shared, flags) {
+                // As Redis's rejectCommand: EXEC refused aborts the transaction.
+                if session.multi.is_some() && shared.commands.entry(id).full_name == "exec" {
+                    session.multi = None;
+                    session.watched.clear();
+                    let err = format!("EXECABORT Transaction discarded because of: {busy}");
+                    refuse(shared, session, reply, Some(id), err.into());
+                } else {
+                    refuse(shared, session, reply, Some(id), busy.into());
+                }
             } else if session.multi.is_some() && flags.has(Flags::NO_MULTI) {
                 let err = error::NOT_ALLOWED_IN_MULTI.into();
                 refuse(shared, session, reply, Some(id), err);
@@ -500,8 +510,6 @@ pub(crate) fn dispatch(
                     multi.queued.push((id, args.to_vec()));
                     reply.simple("QUEUED");
                 }
-            } else if let Some(busy) = scripting::busy_refusal(shared, flags) {
-                refuse(shared, session, reply, Some(id), busy.into());
             } else {
                 let _gate = if flags.has(Flags::ALLOW_BUSY) && scripting::script_running(shared) {
                     // The running script holds the gate (SCRIPT KILL, ...).
