@@ -948,6 +948,13 @@ end
 G.bit = wrap_library(rust.bit)
 G.cjson = wrap_library(rust.cjson)
 
+-- No precompiled (binary) chunks: only source text loads, as in Redis.
+local rawloadstring = loadstring
+G.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then return nil, 'binary chunks are not allowed' end
+  return rawloadstring(s, name)
+end
+
 G.rawset = function(t, k, v)
   if protected[t] then readonly() end
   return rawrawset(t, k, v)
