@@ -15,6 +15,7 @@
 //! - `pubsub`     channel/pattern registry, encode-once fan-out, slow-subscriber limits
 //! - `glob`       Redis glob matching (KEYS, PSUBSCRIBE, CONFIG GET, ...)
 //! - `keyspace_events` the `notify-keyspace-events` flag codec
+//! - `scripting`  the Lua 5.1 interpreter, script cache and sandbox (EVAL)
 //! - `server`     listeners, connection tasks, cron, shutdown: every `.await`
 //! - `stats`      server-wide counters (INFO stats)
 
@@ -29,6 +30,7 @@ pub mod keyspace_events;
 pub mod protocol;
 pub mod pubsub;
 pub mod rdb;
+pub mod scripting;
 pub mod server;
 pub mod stats;
 pub mod store;

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     // State holders, each behind its own locks.
     &["store", "clients"],
-    &["pubsub", "blocking", "config"],
+    &["pubsub", "blocking", "config", "scripting"],
     // The one layer that sees protocol types and the store together.
     &["commands"],
     // Every `.await`: listeners, connection loops, cron.

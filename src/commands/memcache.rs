@@ -479,7 +479,10 @@ pub(crate) fn execute(
 /// Periodic work for the server's cron: apply a `flush_all <delay>` whose time
 /// has come even when no memcached client is talking.
 pub(crate) fn cron(shared: &Shared, now_ms: u64) {
-    let _gate = shared.exec_gate.read();
+    // A long script holds the gate: skip this tick rather than block the worker.
+    let Some(_gate) = shared.exec_gate.try_read_for(std::time::Duration::from_millis(10)) else {
+        return;
+    };
     apply_due_flush(shared, now_ms);
 }
 

@@ -20,6 +20,7 @@ pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod server;
+pub mod scripting;
 pub mod session;
 pub mod sets;
 pub mod shared;
@@ -384,6 +385,7 @@ impl CommandTable {
             hashes::COMMANDS,
             hyperloglog::COMMANDS,
             sort::COMMANDS,
+            scripting::COMMANDS,
         ])
     }
 
@@ -535,6 +537,16 @@ pub(crate) fn dispatch(
                     Some(id),
                     error::REPLICA_KEYSPACE.into(),
                 );
+            } else if let Some(busy) = scripting::busy_refusal(shared, flags) {
+                // As Redis's rejectCommand: EXEC refused aborts the transaction.
+                if session.multi.is_some() && shared.commands.entry(id).full_name == "exec" {
+                    session.multi = None;
+                    session.watched.clear();
+                    let err = format!("EXECABORT Transaction discarded because of: {busy}");
+                    refuse(shared, session, reply, Some(id), err.into());
+                } else {
+                    refuse(shared, session, reply, Some(id), busy.into());
+                }
             } else if session.multi.is_some() && flags.has(Flags::NO_MULTI) {
                 let err = error::NOT_ALLOWED_IN_MULTI.into();
                 refuse(shared, session, reply, Some(id), err);
@@ -546,10 +558,18 @@ pub(crate) fn dispatch(
                     reply.simple("QUEUED");
                 }
             } else {
-                let _gate = if flags.has(Flags::EXCLUSIVE) {
-                    Gate::Exclusive(shared.exec_gate.write())
+                let _gate = if flags.has(Flags::ALLOW_BUSY) && scripting::script_running(shared) {
+                    // The running script holds the gate (SCRIPT KILL, ...).
+                    Gate::None
                 } else {
-                    Gate::Shared(shared.exec_gate.read())
+                    match scripting::take_gate(shared, flags) {
+                        Ok(gate) => gate,
+                        Err(busy) => {
+                            refuse(shared, session, reply, Some(id), busy.into());
+                            finish_reply(session, reply, start_len);
+                            return None;
+                        }
+                    }
                 };
                 let request = execute(shared, session, reply, id, args, true);
                 // Blocking (see crate::blocking): the wait is registered while
@@ -568,9 +588,11 @@ pub(crate) fn dispatch(
 
 /// Held while a command runs: shared by ordinary commands, exclusive for
 /// EXEC and the multi-key commands that must be atomic.
-enum Gate<'a> {
+pub(crate) enum Gate<'a> {
     Shared(#[allow(dead_code)] parking_lot::RwLockReadGuard<'a, ()>),
     Exclusive(#[allow(dead_code)] parking_lot::RwLockWriteGuard<'a, ()>),
+    /// An allow-busy command while a script runs (and holds the gate).
+    None,
 }
 
 /// Refuse a request before it runs; inside MULTI this also dooms the transaction.

@@ -34,6 +34,11 @@ pub struct Shared {
     /// flagged EXCLUSIVE hold it exclusively, so they are atomic with respect to
     /// every other client. Held only inside `dispatch`, never across `.await`.
     pub(crate) exec_gate: RwLock<()>,
+    /// The Lua interpreter and script cache (EVAL runs holding the exec gate
+    /// exclusively; SCRIPT LOAD/EXISTS lock only this).
+    pub(crate) scripting: parking_lot::Mutex<crate::scripting::Engine>,
+    /// The running script as other connections see it (-BUSY, SCRIPT KILL).
+    pub(crate) script_busy: std::sync::Arc<crate::scripting::Busy>,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
     pub(crate) started: Instant,
@@ -58,6 +63,8 @@ impl Shared {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
             .collect();
+        let engine = crate::scripting::Engine::new();
+        let script_busy = engine.busy.clone();
         let shared = Shared {
             config: RwLock::new(config),
             config_source,
@@ -71,6 +78,8 @@ impl Shared {
             memcache: Default::default(),
             stats: Stats::default(),
             exec_gate: RwLock::new(()),
+            scripting: parking_lot::Mutex::new(engine),
+            script_busy,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             run_id,

@@ -1,0 +1,471 @@
+//! Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT LOAD|EXISTS|FLUSH|KILL.
+//!
+//! The interpreter and the script cache live in `crate::scripting::Engine`
+//! (behind `Shared::scripting`); this file parses the commands and gives the
+//! engine a `Runner` that executes each `redis.call` through `execute`, the
+//! same path a client's command takes (flags, OOM, commandstats, keyspace
+//! events, WATCH invalidation through the keys' CAS). EVAL runs EXCLUSIVE:
+//! it holds the exec gate exclusively, so no other command of any protocol
+//! runs between a script's calls, as Redis's single thread guarantees.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+
+use super::args::parse_i64;
+use super::client::container_without_subcommand;
+use super::{execute, CommandId, Command, Ctx, Flags, Session};
+use crate::error::{self, CommandResult};
+use crate::flags;
+use crate::protocol::resp::{Protocol, Reply};
+use crate::scripting::{self, Outcome, RespValue, Runner, ScriptReply};
+
+const GROUP: &str = "scripting";
+
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+const KEYS_OVER_ARGS: &str = "ERR Number of keys can't be greater than number of args";
+const KEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
+const WRITE_FLAG_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
+const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+const BUSY: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const FLUSH_SYNTAX: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+
+pub(crate) static COMMANDS: &[Command] = &[
+    Command::row(
+        GROUP,
+        "eval",
+        -3,
+        flags![NOSCRIPT, STALE, EXCLUSIVE],
+        "Executes a server-side Lua script.",
+        eval,
+    )
+    .since("2.6.0"),
+    Command::row(
+        GROUP,
+        "evalsha",
+        -3,
+        flags![NOSCRIPT, STALE, EXCLUSIVE],
+        "Executes a server-side Lua script by SHA1 digest.",
+        evalsha,
+    )
+    .since("2.6.0"),
+    Command::row(
+        GROUP,
+        "eval_ro",
+        -3,
+        flags![NOSCRIPT, STALE, READONLY, EXCLUSIVE],
+        "Executes a read-only server-side Lua script.",
+        eval_ro,
+    )
+    .since("7.0.0"),
+    Command::row(
+        GROUP,
+        "evalsha_ro",
+        -3,
+        flags![NOSCRIPT, STALE, READONLY, EXCLUSIVE],
+        "Executes a read-only server-side Lua script by SHA1 digest.",
+        evalsha_ro,
+    )
+    .since("7.0.0"),
+    Command::row(
+        GROUP,
+        "script",
+        -2,
+        flags![],
+        "A container for Lua scripts management commands.",
+        container_without_subcommand,
+    )
+    .since("2.6.0")
+    .subcommands(SCRIPT_SUBCOMMANDS),
+];
+
+static SCRIPT_SUBCOMMANDS: &[Command] = &[
+    Command::row(
+        GROUP,
+        "load",
+        3,
+        flags![NOSCRIPT, STALE, EXCLUSIVE],
+        "Loads a server-side Lua script to the script cache.",
+        script_load,
+    )
+    .since("2.6.0"),
+    Command::row(
+        GROUP,
+        "exists",
+        -3,
+        flags![NOSCRIPT],
+        "Determines whether server-side Lua scripts exist in the script cache.",
+        script_exists,
+    )
+    .since("2.6.0"),
+    Command::row(
+        GROUP,
+        "flush",
+        -2,
+        flags![NOSCRIPT, EXCLUSIVE],
+        "Removes all server-side Lua scripts from the script cache.",
+        script_flush,
+    )
+    .since("2.6.0"),
+    Command::row(
+        GROUP,
+        "kill",
+        2,
+        flags![NOSCRIPT, ALLOW_BUSY],
+        "Terminates a server-side Lua script during execution.",
+        script_kill,
+    )
+    .since("2.6.0"),
+];
+
+/// EVAL script numkeys [key ...] [arg ...]
+fn eval(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    run_script(ctx, args, false, false)
+}
+
+/// EVALSHA sha1 numkeys [key ...] [arg ...]
+fn evalsha(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    run_script(ctx, args, true, false)
+}
+
+/// EVAL_RO script numkeys [key ...] [arg ...]
+fn eval_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    run_script(ctx, args, false, true)
+}
+
+/// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
+fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    run_script(ctx, args, true, true)
+}
+
+fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> CommandResult {
+    let numkeys = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
+    if numkeys > (args.len() - 3) as i64 {
+        return Err(KEYS_OVER_ARGS.into());
+    }
+    if numkeys < 0 {
+        return Err(KEYS_NEGATIVE.into());
+    }
+    let numkeys = numkeys as usize;
+    let shared = ctx.shared;
+    let mut engine = shared.scripting.lock();
+    let sha = if by_sha {
+        if args[1].len() != 40 {
+            return Err(NOSCRIPT.into());
+        }
+        String::from_utf8_lossy(&args[1]).to_ascii_lowercase()
+    } else {
+        engine.load(&args[1]).map_err(error::CommandError::from)?
+    };
+    let Some(flags) = engine.flags(&sha) else {
+        return Err(NOSCRIPT.into());
+    };
+    if !flags.compat {
+        if !flags.no_writes && ro {
+            return Err(WRITE_FLAG_RO.into());
+        }
+        if !flags.allow_oom && !flags.no_writes && !shared.store.make_room() {
+            return Err(error::OOM.into());
+        }
+    }
+    let threshold = crate::config::lookup_param("busy-reply-threshold")
+        .and_then(|p| p.get(&shared.config.read()).parse::<u64>().ok())
+        .unwrap_or(5000);
+    let busy = engine.busy.clone();
+    busy.threshold_ms.store(threshold, Relaxed);
+    busy.started_ms.store(crate::store::unix_ms().max(1), Relaxed);
+    let caller_db = ctx.session.db();
+    let last_command = ctx.session.client.last_command.load(Relaxed);
+    let mut runner = ScriptClient {
+        shared,
+        session: Session::new(ctx.session.client.clone(), true),
+        read_only: ro || flags.no_writes,
+        busy: busy.clone(),
+        errors: 0,
+    };
+    let keys = &args[3..3 + numkeys];
+    let argv = &args[3 + numkeys..];
+    // A long script must not starve the connections queued on this worker
+    // thread (they answer -BUSY, or SCRIPT KILL): hand them to another worker.
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let Outcome { reply, resp } = if multi_thread {
+        tokio::task::block_in_place(|| engine.run(&sha, keys, argv, &mut runner))
+    } else {
+        engine.run(&sha, keys, argv, &mut runner)
+    };
+    busy.started_ms.store(0, Relaxed);
+    drop(engine);
+    ctx.session.select(caller_db);
+    ctx.session.client.last_command.store(last_command, Relaxed);
+    ctx.session.errors_replied += runner.errors;
+    if let ScriptReply::Error { text, .. } = reply {
+        return Err(text.into());
+    }
+    write_reply(ctx.reply, &reply, resp);
+    Ok(())
+}
+
+/// Encode what the script returned for its caller.
+fn write_reply(reply: &mut Reply, value: &ScriptReply, resp: u8) {
+    match value {
+        ScriptReply::Bulk(b) => reply.bulk(b),
+        ScriptReply::Int(n) => reply.int(*n),
+        ScriptReply::Bool(b) => reply.boolean(*b),
+        ScriptReply::Nil => reply.null(),
+        ScriptReply::Status(s) => reply.simple(s),
+        ScriptReply::Error { text, .. } => reply.error(text.as_bytes()),
+        // Redis 7.0 writes doubles with %.17g (3.14 is 3.1400000000000001).
+        ScriptReply::Double(d) => {
+            let text = scripting::format_g17(*d);
+            if reply.is_resp3() {
+                reply.append_frames(|buf| {
+                    buf.extend_from_slice(b",");
+                    buf.extend_from_slice(text.as_bytes());
+                    buf.extend_from_slice(b"\r\n");
+                });
+            } else {
+                reply.bulk(text.as_bytes());
+            }
+        }
+        ScriptReply::BigNumber(n) => {
+            if reply.is_resp3() {
+                reply.append_frames(|buf| {
+                    buf.extend_from_slice(b"(");
+                    buf.extend_from_slice(n.as_bytes());
+                    buf.extend_from_slice(b"\r\n");
+                });
+            } else {
+                reply.bulk(n.as_bytes());
+            }
+        }
+        ScriptReply::Verbatim { format, text } => {
+            if reply.is_resp3() {
+                let mut body = format.as_bytes().to_vec();
+                body.resize(3, b' ');
+                body.push(b':');
+                body.extend_from_slice(text);
+                reply.append_frames(|buf| {
+                    buf.extend_from_slice(format!("={}\r\n", body.len()).as_bytes());
+                    buf.extend_from_slice(&body);
+                    buf.extend_from_slice(b"\r\n");
+                });
+            } else {
+                reply.bulk(text);
+            }
+        }
+        ScriptReply::Array(items) => {
+            reply.array(items.len());
+            for item in items {
+                write_reply(reply, item, resp);
+            }
+        }
+        ScriptReply::Map(pairs) => {
+            reply.map(pairs.len());
+            for (k, v) in pairs {
+                write_reply(reply, k, resp);
+                write_reply(reply, v, resp);
+            }
+        }
+        ScriptReply::Set(items) => {
+            reply.set(items.len());
+            for item in items {
+                write_reply(reply, item, resp);
+            }
+        }
+    }
+}
+
+/// The script's client: runs each redis.call as a command of its own session
+/// (the caller's client handle, its database restored after the script).
+struct ScriptClient<'a> {
+    shared: &'a super::Shared,
+    session: Session,
+    read_only: bool,
+    busy: std::sync::Arc<scripting::Busy>,
+    /// Error replies redis.call produced, for INFO total_error_replies.
+    errors: u64,
+}
+
+/// Commands Redis flags `may-replicate`: refused in read-only scripts too.
+const MAY_REPLICATE: &[&str] = &["publish", "spublish", "pfcount"];
+
+impl ScriptClient<'_> {
+    /// Find the command for `args` as Redis's lookupCommand: a container's
+    /// subcommand by the second argument.
+    fn resolve(&self, args: &[Bytes]) -> Result<CommandId, &'static str> {
+        let table = &self.shared.commands;
+        let Some(id) = table.lookup(&args[0]) else {
+            return Err("ERR Unknown Redis command called from script");
+        };
+        let mut id = id;
+        if !table.entry(id).subs.is_empty() && args.len() >= 2 {
+            match table.lookup_sub(id, &args[1]) {
+                Some(sub) => id = sub,
+                None => return Err("ERR Unknown Redis command called from script"),
+            }
+        }
+        if !table.entry(id).command.arity_ok(args.len()) {
+            return Err("ERR Wrong number of args calling Redis command from script");
+        }
+        Ok(id)
+    }
+
+    fn refuse(&mut self, id: Option<CommandId>, text: &str) -> RespValue {
+        if let Some(id) = id {
+            self.shared
+                .commands
+                .entry(id)
+                .stats
+                .rejected_calls
+                .fetch_add(1, Relaxed);
+        }
+        self.errors += 1;
+        RespValue::Error(text.as_bytes().to_vec())
+    }
+}
+
+impl Runner for ScriptClient<'_> {
+    fn call(&mut self, args: Vec<Bytes>, resp: u8) -> RespValue {
+        let id = match self.resolve(&args) {
+            Ok(id) => id,
+            Err(text) => return self.refuse(None, text),
+        };
+        let entry = self.shared.commands.entry(id);
+        let flags = entry.command.flags;
+        if flags.has(Flags::NOSCRIPT) {
+            return self.refuse(Some(id), "ERR This Redis command is not allowed from script");
+        }
+        let top_name = entry
+            .full_name
+            .split('|')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if self.read_only
+            && (flags.has(Flags::WRITE) || MAY_REPLICATE.contains(&top_name.as_str()))
+        {
+            return self.refuse(
+                Some(id),
+                "ERR Write commands are not allowed from read-only scripts.",
+            );
+        }
+        let protocol = if resp == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
+        if flags.has(Flags::WRITE) {
+            self.busy.dirty.store(true, Relaxed);
+        }
+        let mut reply = Reply::new(protocol);
+        let before = self.session.errors_replied;
+        // No blocking inside a script: a blocking command answers as on timeout.
+        execute(self.shared, &mut self.session, &mut reply, id, &args, false);
+        self.errors += self.session.errors_replied - before;
+        scripting::resp::parse(reply.as_bytes())
+    }
+
+    fn command_exists(&mut self, args: &[Bytes]) -> bool {
+        self.resolve(args).is_ok()
+    }
+
+    fn log(&mut self, level: u8, text: &str) {
+        match level {
+            0 => tracing::debug!(target: "script", "{text}"),
+            1 => tracing::debug!(target: "script", "{text}"),
+            2 => tracing::info!(target: "script", "{text}"),
+            _ => tracing::warn!(target: "script", "{text}"),
+        }
+    }
+}
+
+/// SCRIPT LOAD script
+fn script_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let sha = ctx
+        .shared
+        .scripting
+        .lock()
+        .load(&args[2])
+        .map_err(error::CommandError::from)?;
+    ctx.reply.bulk(sha.as_bytes());
+    Ok(())
+}
+
+/// SCRIPT EXISTS sha1 [sha1 ...]
+fn script_exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let engine = ctx.shared.scripting.lock();
+    ctx.reply.array(args.len() - 2);
+    for sha in &args[2..] {
+        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+        ctx.reply.int(engine.exists(&sha) as i64);
+    }
+    Ok(())
+}
+
+/// SCRIPT FLUSH [ASYNC|SYNC]
+fn script_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let ok = match args.len() {
+        2 => true,
+        3 => args[2].eq_ignore_ascii_case(b"sync") || args[2].eq_ignore_ascii_case(b"async"),
+        _ => false,
+    };
+    if !ok {
+        return Err(FLUSH_SYNTAX.into());
+    }
+    ctx.shared.scripting.lock().reset();
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// SCRIPT KILL: ask the running script to stop (its hook checks every
+/// 100000 instructions); refused once it has written.
+fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    let busy = &ctx.shared.script_busy;
+    if busy.started_ms.load(Relaxed) == 0 {
+        return Err(NOTBUSY.into());
+    }
+    if busy.dirty.load(Relaxed) {
+        return Err(UNKILLABLE.into());
+    }
+    busy.kill.store(true, Relaxed);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// Whether a command must answer -BUSY: a script has run past
+/// busy-reply-threshold and the command is not flagged allow-busy.
+pub(crate) fn busy_refusal(shared: &super::Shared, flags: Flags) -> Option<&'static str> {
+    if !flags.has(Flags::ALLOW_BUSY) && shared.script_busy.is_busy(crate::store::unix_ms()) {
+        Some(BUSY)
+    } else {
+        None
+    }
+}
+
+/// Whether a script runs now (allow-busy commands then skip the exec gate,
+/// which the script holds).
+pub(crate) fn script_running(shared: &super::Shared) -> bool {
+    shared.script_busy.started_ms.load(Relaxed) != 0
+}
+
+/// Take the exec gate for a command (exclusive for EXCLUSIVE ones). While a
+/// script holds it, wait in slices and answer -BUSY once the script has run
+/// past busy-reply-threshold, as Redis answers clients during a slow script.
+pub(crate) fn take_gate(shared: &super::Shared, flags: Flags) -> Result<super::Gate<'_>, &'static str> {
+    let slice = std::time::Duration::from_millis(5);
+    loop {
+        if flags.has(Flags::EXCLUSIVE) {
+            if let Some(g) = shared.exec_gate.try_write_for(slice) {
+                return Ok(super::Gate::Exclusive(g));
+            }
+        } else if let Some(g) = shared.exec_gate.try_read_for(slice) {
+            return Ok(super::Gate::Shared(g));
+        }
+        if let Some(busy) = busy_refusal(shared, flags) {
+            return Err(busy);
+        }
+    }
+}

@@ -1,0 +1,1062 @@
+//! Lua scripting engine (EVAL/EVALSHA): one Lua 5.1 interpreter, as Redis
+//! embeds, with the script cache, the `redis` API, the Redis libraries (bit,
+//! cjson) and the sandbox (read-only globals, no io/os/loadfile/dofile).
+//!
+//! This module knows nothing of commands, sessions or the store: a script runs
+//! its `redis.call`s through a `Runner` that the command layer supplies, and
+//! gets each reply back as RESP bytes (parsed by `resp::parse`). What the
+//! script returns comes out as a `ScriptReply` tree for the caller to encode.
+//!
+//! Sandbox, as Redis 7.0 presents it: globals are read-only ("Attempt to modify
+//! a readonly table"), reading an unknown global fails ("Script attempted to
+//! access nonexistent global variable"), and the library tables are read-only
+//! too. Stock Lua 5.1 has no read-only tables (Redis patches its Lua), so each
+//! protected table is an empty proxy whose metatable reads through to the real
+//! table and refuses writes; `rawset`, `setmetatable` and `getmetatable` are
+//! wrapped so they cannot reach behind a proxy.
+
+mod bit;
+mod cjson;
+pub mod resp;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+
+pub use resp::RespValue;
+
+/// What a script's `redis.call` needs from the server.
+pub trait Runner {
+    /// Run one command with RESP version `resp` (2 or 3); its reply, errors
+    /// included (`RespValue::Error`, the text after `-`).
+    fn call(&mut self, args: Vec<Bytes>, resp: u8) -> RespValue;
+    /// Whether `args` names a known command (redis.acl_check_cmd).
+    fn command_exists(&mut self, args: &[Bytes]) -> bool;
+    /// redis.log at a Redis level (0 debug .. 3 warning).
+    fn log(&mut self, level: u8, text: &str);
+}
+
+/// `#!lua flags=...` of a script.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScriptFlags {
+    /// No shebang: the pre-7.0 behaviour (flags decided per command).
+    pub compat: bool,
+    pub no_writes: bool,
+    pub allow_oom: bool,
+    pub allow_stale: bool,
+    pub no_cluster: bool,
+    pub allow_cross_slot_keys: bool,
+}
+
+/// Parse the shebang line, if any: the flags and the length to skip (the
+/// newline is kept so line numbers stay right).
+pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((
+            ScriptFlags {
+                compat: true,
+                ..Default::default()
+            },
+            0,
+        ));
+    }
+    let Some(end) = memchr::memchr(b'\n', body) else {
+        return Err("ERR Invalid script shebang".into());
+    };
+    let line = String::from_utf8_lossy(&body[..end]);
+    let parts: Vec<&str> = line.split_ascii_whitespace().collect();
+    let Some(engine) = parts.first() else {
+        return Err("ERR Invalid engine in script shebang".into());
+    };
+    if *engine != "#!lua" {
+        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    }
+    let mut flags = ScriptFlags::default();
+    for part in &parts[1..] {
+        let Some(list) = part.strip_prefix("flags=") else {
+            return Err(format!("ERR Unknown lua shebang option: {part}"));
+        };
+        for flag in list.split(',') {
+            match flag {
+                "no-writes" => flags.no_writes = true,
+                "allow-oom" => flags.allow_oom = true,
+                "allow-stale" => flags.allow_stale = true,
+                "no-cluster" => flags.no_cluster = true,
+                "allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
+                // "flags=" alone splits to one empty flag, which Redis accepts
+                // (sdssplitlen of an empty string gives no parts).
+                "" if list.is_empty() => {}
+                other => return Err(format!("ERR Unexpected flag in script shebang: {other}")),
+            }
+        }
+    }
+    Ok((flags, end))
+}
+
+/// The SHA1 of `body`, lower-case hex (script names, redis.sha1hex).
+pub fn sha1hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+/// What a script answered, to be encoded for its caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScriptReply {
+    Bulk(Vec<u8>),
+    Int(i64),
+    /// A Lua boolean: RESP2 scripts answer true as 1 and false as null;
+    /// after redis.setresp(3), as a RESP3 boolean.
+    Bool(bool),
+    Nil,
+    Status(String),
+    /// The full error text after `-`; `counted` when a redis.call already
+    /// counted it (Redis's ignore_error_stats_update).
+    Error { text: String, counted: bool },
+    Double(f64),
+    BigNumber(String),
+    Verbatim { format: String, text: Vec<u8> },
+    Array(Vec<ScriptReply>),
+    Map(Vec<(ScriptReply, ScriptReply)>),
+    Set(Vec<ScriptReply>),
+}
+
+/// The end of one script run.
+pub struct Outcome {
+    pub reply: ScriptReply,
+    /// The RESP version the script ended with (redis.setresp).
+    pub resp: u8,
+}
+
+/// The running script as other connections see it: whether one runs (and
+/// since when), the busy threshold, and SCRIPT KILL's request.
+#[derive(Default)]
+pub struct Busy {
+    /// Unix ms the running script started; 0 when none runs.
+    pub started_ms: AtomicU64,
+    /// busy-reply-threshold (ms) for the running script; 0 = never busy.
+    pub threshold_ms: AtomicU64,
+    /// The script wrote to the dataset: SCRIPT KILL answers UNKILLABLE.
+    pub dirty: std::sync::atomic::AtomicBool,
+    pub kill: std::sync::atomic::AtomicBool,
+}
+
+impl Busy {
+    /// Whether a script has run longer than the threshold (-BUSY for others).
+    pub fn is_busy(&self, now_ms: u64) -> bool {
+        let started = self.started_ms.load(Relaxed);
+        let threshold = self.threshold_ms.load(Relaxed);
+        started != 0 && threshold != 0 && now_ms.saturating_sub(started) >= threshold
+    }
+}
+
+/// A cached script.
+struct Script {
+    function: Function,
+    flags: ScriptFlags,
+    body_len: usize,
+}
+
+/// Deepest reply a script may return before Redis's "reached lua stack limit".
+const MAX_REPLY_DEPTH: usize = 200;
+
+/// The interpreter and the script cache. Owned behind a mutex by the server;
+/// EVAL runs holding the exclusive gate, so one script runs at a time.
+pub struct Engine {
+    lua: Lua,
+    scripts: HashMap<String, Script>,
+    /// Hidden table the API wrappers read: `call`/`acl` are set per run.
+    run_ctx: Table,
+    /// `function(f) return xpcall(f, handler) end`
+    protected_call: Function,
+    resp: Arc<AtomicU8>,
+    scripts_bytes: usize,
+    pub busy: Arc<Busy>,
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine::build().expect("the Lua sandbox builds from fixed code")
+    }
+
+    fn build() -> mlua::Result<Engine> {
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
+        // SAFETY: the debug library is loaded only to build the error handler
+        // and removed from the globals before any script runs.
+        let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
+        let globals = lua.globals();
+        for name in ["dofile", "loadfile", "print", "module", "require", "package"] {
+            globals.raw_set(name, Value::Nil)?;
+        }
+        let resp = Arc::new(AtomicU8::new(2));
+        let run_ctx = lua.create_table()?;
+        let rust = lua.create_table()?;
+        install_rust_api(&lua, &rust, resp.clone())?;
+        let busy = Arc::new(Busy::default());
+        let b = busy.clone();
+        rust.raw_set(
+            "killed",
+            lua.create_function(move |_, ()| Ok(b.kill.load(Relaxed)))?,
+        )?;
+        rust.raw_set("bit", bit::library(&lua)?)?;
+        rust.raw_set("cjson", cjson::library(&lua)?)?;
+        rust.raw_set("version", crate_version())?;
+        rust.raw_set("version_num", version_num())?;
+        let setup: Function = lua
+            .load(SANDBOX_LUA)
+            .set_name("=herald")
+            .into_function()?;
+        let (protected_call, proxy): (Function, Table) = setup.call((run_ctx.clone(), rust))?;
+        lua.set_globals(proxy)?;
+        Ok(Engine {
+            lua,
+            scripts: HashMap::new(),
+            run_ctx,
+            protected_call,
+            resp,
+            scripts_bytes: 0,
+            busy,
+        })
+    }
+
+    /// SCRIPT FLUSH: a fresh interpreter, no scripts.
+    pub fn reset(&mut self) {
+        let busy = self.busy.clone();
+        *self = Engine::new();
+        self.busy = busy;
+        // The new interpreter's rust.killed reads its own Busy: point it here.
+        if let Ok(rust_killed) = self.lua.create_function({
+            let b = self.busy.clone();
+            move |_, ()| Ok(b.kill.load(Relaxed))
+        }) {
+            let _ = self.run_ctx.raw_set("killed", rust_killed);
+        }
+    }
+
+    pub fn exists(&self, sha: &str) -> bool {
+        self.scripts.contains_key(sha)
+    }
+
+    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
+        self.scripts.get(sha).map(|s| s.flags)
+    }
+
+    /// Number of cached scripts and their bytes (INFO).
+    pub fn cached(&self) -> (usize, usize) {
+        (self.scripts.len(), self.scripts_bytes)
+    }
+
+    /// Memory the interpreter uses, in bytes (INFO used_memory_lua).
+    pub fn memory_bytes(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// Compile and cache `body` (EVAL, SCRIPT LOAD): its SHA1, or the error
+    /// text Redis answers (shebang or compile error).
+    pub fn load(&mut self, body: &[u8]) -> Result<String, String> {
+        let sha = sha1hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, skip) = shebang_flags(body)?;
+        let function = self
+            .lua
+            .load(&body[skip..])
+            .set_name("@user_script")
+            .into_function()
+            .map_err(|e| {
+                format!(
+                    "ERR Error compiling script (new function): {}",
+                    lua_error_text(&e)
+                )
+            })?;
+        self.scripts_bytes += body.len() + 40;
+        self.scripts.insert(
+            sha.clone(),
+            Script {
+                function,
+                flags,
+                body_len: body.len(),
+            },
+        );
+        Ok(sha)
+    }
+
+    /// Run the cached script `sha` with KEYS and ARGV. The caller checked it
+    /// exists; a missing one answers NOSCRIPT anyway.
+    pub fn run(
+        &mut self,
+        sha: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        runner: &mut dyn Runner,
+    ) -> Outcome {
+        self.resp.store(2, Relaxed);
+        let busy = self.busy.clone();
+        busy.kill.store(false, Relaxed);
+        busy.dirty.store(false, Relaxed);
+        let _ = self.lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(100_000),
+            move |_, _| {
+                if busy.kill.load(Relaxed) {
+                    Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."))
+                } else {
+                    Ok(mlua::VmState::Continue)
+                }
+            },
+        );
+        let reply = match self.run_inner(sha, keys, argv, runner) {
+            Ok(reply) => reply,
+            Err(e) => ScriptReply::Error {
+                text: format!(
+                    "ERR Error running script {sha}, {}",
+                    lua_error_text(&e).chars().take(100).collect::<String>()
+                ),
+                counted: false,
+            },
+        };
+        self.lua.remove_hook();
+        let _ = self.lua.gc_step();
+        Outcome {
+            reply,
+            resp: self.resp.load(Relaxed),
+        }
+    }
+
+    fn run_inner(
+        &mut self,
+        sha: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        runner: &mut dyn Runner,
+    ) -> mlua::Result<ScriptReply> {
+        let Some(script) = self.scripts.get(sha) else {
+            return Ok(ScriptReply::Error {
+                text: "NOSCRIPT No matching script. Please use EVAL.".into(),
+                counted: false,
+            });
+        };
+        let _ = script.body_len;
+        let function = script.function.clone();
+        let lua = &self.lua;
+        let real_globals: Table = self.run_ctx.raw_get("globals")?;
+        real_globals.raw_set("KEYS", string_array(lua, keys)?)?;
+        real_globals.raw_set("ARGV", string_array(lua, argv)?)?;
+        let resp = self.resp.clone();
+        let run_ctx = self.run_ctx.clone();
+        let protected_call = self.protected_call.clone();
+        let runner = std::cell::RefCell::new(runner);
+        let result = lua.scope(|scope| {
+            let call = scope.create_function(|lua, args: MultiValue| {
+                let args = match command_args(&args) {
+                    Ok(a) => a,
+                    Err(text) => return Ok((error_table(lua, &text, false)?, true)),
+                };
+                let reply = runner
+                    .try_borrow_mut()
+                    .map_err(|_| mlua::Error::RecursiveMutCallback)?
+                    .call(args, resp.load(Relaxed));
+                let failed = matches!(reply, RespValue::Error(_));
+                Ok((resp::to_lua(lua, &reply)?, failed))
+            })?;
+            let acl = scope.create_function(|_, args: MultiValue| {
+                let args = match command_args(&args) {
+                    Ok(a) => a,
+                    Err(text) => return Ok((Value::Nil, Some(text))),
+                };
+                let known = runner
+                    .try_borrow_mut()
+                    .map_err(|_| mlua::Error::RecursiveMutCallback)?
+                    .command_exists(&args);
+                if known {
+                    Ok((Value::Boolean(true), None))
+                } else {
+                    Ok((
+                        Value::Nil,
+                        Some("ERR Invalid command passed to redis.acl_check_cmd()".into()),
+                    ))
+                }
+            })?;
+            let log = scope.create_function(|_, (level, text): (u8, mlua::LuaString)| {
+                if let Ok(mut r) = runner.try_borrow_mut() {
+                    r.log(level, &text.to_string_lossy());
+                }
+                Ok(())
+            })?;
+            run_ctx.raw_set("call", call)?;
+            run_ctx.raw_set("acl", acl)?;
+            run_ctx.raw_set("log", log)?;
+            run_ctx.raw_set("running", true)?;
+            let out: MultiValue = protected_call.call(function)?;
+            run_ctx.raw_set("call", Value::Nil)?;
+            run_ctx.raw_set("acl", Value::Nil)?;
+            run_ctx.raw_set("log", Value::Nil)?;
+            run_ctx.raw_set("running", false)?;
+            let mut out = out.into_iter();
+            let ok = matches!(out.next(), Some(Value::Boolean(true)));
+            let value = out.next().unwrap_or(Value::Nil);
+            if ok {
+                Ok(lua_to_reply(&value, resp.load(Relaxed), 0))
+            } else {
+                Ok(error_from_handler(&value, sha))
+            }
+        });
+        // A failure inside the scope leaves the API pointing at dropped callbacks.
+        let _ = self.run_ctx.raw_set("call", Value::Nil);
+        let _ = self.run_ctx.raw_set("acl", Value::Nil);
+        let _ = self.run_ctx.raw_set("log", Value::Nil);
+        let _ = self.run_ctx.raw_set("running", false);
+        result
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+/// The version scripts see as REDIS_VERSION.
+fn crate_version() -> &'static str {
+    "7.0.15"
+}
+
+/// REDIS_VERSION_NUM: major << 16 | minor << 8 | patch.
+fn version_num() -> f64 {
+    let mut parts = crate_version().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b, c) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    ((a << 16) | (b << 8) | c) as f64
+}
+
+/// The message of a Lua error, without mlua's traceback decoration.
+fn lua_error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => lua_error_text(cause),
+        other => other.to_string(),
+    }
+}
+
+fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(t)
+}
+
+/// Arguments of redis.call: strings as they are, numbers as `%.17g`.
+fn command_args(args: &MultiValue) -> Result<Vec<Bytes>, String> {
+    if args.is_empty() {
+        return Err("Please specify at least one argument for this redis lib call".into());
+    }
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args.iter() {
+        match arg {
+            Value::String(s) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Number(n) => out.push(Bytes::from(format_g17(*n))),
+            Value::Integer(n) => out.push(Bytes::from(n.to_string())),
+            _ => {
+                return Err("Lua redis lib command arguments must be strings or integers".into())
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An error table `{err = "CODE msg"}` from a text that may start with `-`
+/// (Redis's luaPushErrorBuff): no code means ERR; trailing CR/LF trimmed.
+pub(crate) fn error_table(lua: &Lua, text: &str, counted: bool) -> mlua::Result<Value> {
+    let full = error_text(text);
+    let t = lua.create_table()?;
+    t.raw_set("err", lua.create_string(full.as_bytes())?)?;
+    if counted {
+        t.raw_set("ignore_error_stats_update", true)?;
+    }
+    Ok(Value::Table(t))
+}
+
+fn error_text(text: &str) -> String {
+    let (code, msg) = match text.strip_prefix('-') {
+        Some(rest) => match rest.split_once(' ') {
+            Some((code, msg)) => (code, msg),
+            None => ("ERR", rest),
+        },
+        None => ("ERR", text),
+    };
+    format!("{code} {}", msg.trim_matches(|c| c == '\r' || c == '\n'))
+}
+
+/// The reply of a failed run: the handler's `{err, source, line}` table.
+fn error_from_handler(value: &Value, sha: &str) -> ScriptReply {
+    let Value::Table(t) = value else {
+        let msg = match value {
+            Value::String(s) => s.to_string_lossy(),
+            _ => "execution failure".into(),
+        };
+        return ScriptReply::Error {
+            text: format!(
+                "ERR Error running script {sha}, {}",
+                msg.chars().take(100).collect::<String>()
+            ),
+            counted: false,
+        };
+    };
+    let field = |name: &str| -> Option<String> {
+        match t.raw_get::<Value>(name).ok()? {
+            Value::String(s) => Some(s.to_string_lossy()),
+            Value::Number(n) => Some(format_g14(n)),
+            Value::Integer(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let mut text = field("err").unwrap_or_default();
+    if let (Some(source), Some(line)) = (field("source"), field("line")) {
+        text.push_str(&format!(" script: {sha}, on {source}:{line}."));
+    }
+    let counted = matches!(
+        t.raw_get::<Value>("ignore_error_stats_update"),
+        Ok(Value::Boolean(true))
+    );
+    ScriptReply::Error { text, counted }
+}
+
+/// Convert what a script returned, as Redis's luaReplyToRedisReply.
+fn lua_to_reply(value: &Value, resp: u8, depth: usize) -> ScriptReply {
+    if depth >= MAX_REPLY_DEPTH {
+        return ScriptReply::Error {
+            text: "ERR reached lua stack limit".into(),
+            counted: false,
+        };
+    }
+    match value {
+        Value::String(s) => ScriptReply::Bulk(s.as_bytes().to_vec()),
+        Value::Boolean(b) => {
+            if resp == 2 {
+                if *b {
+                    ScriptReply::Int(1)
+                } else {
+                    ScriptReply::Nil
+                }
+            } else {
+                ScriptReply::Bool(*b)
+            }
+        }
+        Value::Number(n) => ScriptReply::Int(lua_number_to_i64(*n)),
+        Value::Integer(n) => ScriptReply::Int(*n as i64),
+        Value::Table(t) => table_to_reply(t, resp, depth),
+        _ => ScriptReply::Nil,
+    }
+}
+
+/// `(long long)` of a Lua number: truncation toward zero.
+fn lua_number_to_i64(n: f64) -> i64 {
+    if n.is_nan() {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+fn table_to_reply(t: &Table, resp: u8, depth: usize) -> ScriptReply {
+    let get = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
+    if let Value::String(s) = get("err") {
+        let counted = matches!(get("ignore_error_stats_update"), Value::Boolean(true));
+        return ScriptReply::Error {
+            text: s.to_string_lossy(),
+            counted,
+        };
+    }
+    if let Value::String(s) = get("ok") {
+        let text = s.to_string_lossy().replace(['\r', '\n'], " ");
+        return ScriptReply::Status(text);
+    }
+    match get("double") {
+        Value::Number(d) => return ScriptReply::Double(d),
+        Value::Integer(d) => return ScriptReply::Double(d as f64),
+        _ => {}
+    }
+    if let Value::String(s) = get("big_number") {
+        return ScriptReply::BigNumber(s.to_string_lossy().replace(['\r', '\n'], " "));
+    }
+    if let Value::Table(v) = get("verbatim_string") {
+        if let (Ok(Value::String(format)), Ok(Value::String(text))) =
+            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
+        {
+            return ScriptReply::Verbatim {
+                format: format.to_string_lossy(),
+                text: text.as_bytes().to_vec(),
+            };
+        }
+    }
+    if let Value::Table(m) = get("map") {
+        let mut pairs = Vec::new();
+        for (k, v) in m.pairs::<Value, Value>().flatten() {
+            pairs.push((
+                lua_to_reply(&k, resp, depth + 1),
+                lua_to_reply(&v, resp, depth + 1),
+            ));
+        }
+        return ScriptReply::Map(pairs);
+    }
+    if let Value::Table(s) = get("set") {
+        let mut items = Vec::new();
+        for (k, _) in s.pairs::<Value, Value>().flatten() {
+            items.push(lua_to_reply(&k, resp, depth + 1));
+        }
+        return ScriptReply::Set(items);
+    }
+    let mut items = Vec::new();
+    for i in 1.. {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => {
+                let item = lua_to_reply(&v, resp, depth + 1);
+                let stop = matches!(&item, ScriptReply::Error { text, .. } if text == "ERR reached lua stack limit")
+                    && depth + 1 >= MAX_REPLY_DEPTH;
+                items.push(item);
+                if stop {
+                    break;
+                }
+            }
+        }
+    }
+    ScriptReply::Array(items)
+}
+
+/// C's `%.17g`: how Redis turns a Lua number into a command argument.
+pub fn format_g17(d: f64) -> String {
+    format_g(d, 17)
+}
+
+/// C's `%.14g`: Lua 5.1's own number format (tostring).
+pub fn format_g14(d: f64) -> String {
+    format_g(d, 14)
+}
+
+/// C's `%.<precision>g`.
+pub(crate) fn format_g(d: f64, precision: usize) -> String {
+    if d.is_nan() {
+        return if d.is_sign_negative() { "-nan" } else { "nan" }.into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let p = precision.max(1);
+    let sci = format!("{:.*e}", p - 1, d);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= p as i32 {
+        let m = trim_fraction(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{m}e{sign}{:02}", exp.abs())
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        trim_fraction(&format!("{:.*}", decimals, d)).to_string()
+    }
+}
+
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// Redis's redisLrand48 (a 48-bit linear congruential generator, as POSIX
+/// lrand48): math.random gives the same sequence for the same seed everywhere.
+struct Rand48(AtomicU64);
+
+impl Rand48 {
+    const A: u64 = 0x5DEECE66D;
+    const C: u64 = 0xB;
+    const MASK: u64 = (1 << 48) - 1;
+
+    fn seed(&self, seed: i32) {
+        self.0
+            .store((((seed as u32) as u64) << 16 | 0x330E) & Self::MASK, Relaxed);
+    }
+
+    /// 31 random bits.
+    fn next(&self) -> u32 {
+        let x = (self
+            .0
+            .load(Relaxed)
+            .wrapping_mul(Self::A)
+            .wrapping_add(Self::C))
+            & Self::MASK;
+        self.0.store(x, Relaxed);
+        (x >> 17) as u32
+    }
+}
+
+/// The Rust side of the API, handed to the Lua setup code in a table.
+fn install_rust_api(lua: &Lua, api: &Table, resp: Arc<AtomicU8>) -> mlua::Result<()> {
+    api.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Ok((Some(error_table(lua, "wrong number of arguments", false)?), Value::Nil));
+            }
+            let bytes = match &args[0] {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Number(n) => format_g14(*n).into_bytes(),
+                Value::Integer(n) => n.to_string().into_bytes(),
+                _ => Vec::new(),
+            };
+            Ok((None, Value::String(lua.create_string(sha1hex(&bytes))?)))
+        })?,
+    )?;
+    api.raw_set(
+        "error_table",
+        lua.create_function(|lua, text: mlua::LuaString| error_table(lua, &text.to_string_lossy(), false))?,
+    )?;
+    let setresp_state = resp.clone();
+    api.raw_set(
+        "setresp",
+        lua.create_function(move |lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Ok(Some(error_table(lua, "redis.setresp() requires one argument.", false)?));
+            }
+            let n = match &args[0] {
+                Value::Number(n) => *n as i64,
+                Value::Integer(n) => *n as i64,
+                Value::String(s) => s.to_str().ok().and_then(|s| s.trim().parse::<f64>().ok()).map(|f| f as i64).unwrap_or(0),
+                _ => 0,
+            };
+            if n != 2 && n != 3 {
+                return Ok(Some(error_table(lua, "RESP version must be 2 or 3.", false)?));
+            }
+            setresp_state.store(n as u8, Relaxed);
+            Ok(None)
+        })?,
+    )?;
+    api.raw_set(
+        "cwrap",
+        lua.create_function(|lua, f: Function| {
+            // SAFETY: pushes one C closure over the function argument.
+            unsafe {
+                lua.exec_raw::<Function>(f, |state| {
+                    mlua::ffi::lua_pushcclosure(state, raise_first, 1);
+                })
+            }
+        })?,
+    )?;
+    let rng = Arc::new(Rand48(AtomicU64::new(0)));
+    rng.seed(fastrand::i32(..));
+    let r = rng.clone();
+    api.raw_set(
+        "random",
+        lua.create_function(move |_, ()| {
+            const MAX: u32 = i32::MAX as u32;
+            Ok((r.next() % MAX) as f64 / MAX as f64)
+        })?,
+    )?;
+    let r = rng.clone();
+    api.raw_set(
+        "randomseed",
+        lua.create_function(move |_, seed: f64| {
+            r.seed(seed as i64 as i32);
+            Ok(())
+        })?,
+    )?;
+    Ok(())
+}
+
+/// The C closure behind every API function that can fail: calls its upvalue,
+/// which returns `(error or nil, results...)`, and raises the error or
+/// returns the results. A C function, so a script's `return redis.call(..)`
+/// keeps the script's frame (Lua 5.1 replaces frames only for Lua tail calls)
+/// and the error names the script's line; and the error value can be the
+/// `{err=...}` table itself, which an mlua callback cannot raise.
+unsafe extern "C-unwind" fn raise_first(state: *mut mlua::ffi::lua_State) -> std::os::raw::c_int {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(state);
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, n, ffi::LUA_MULTRET);
+    if ffi::lua_gettop(state) == 0 {
+        return 0;
+    }
+    if ffi::lua_type(state, 1) != ffi::LUA_TNIL {
+        ffi::lua_settop(state, 1);
+        ffi::lua_error(state);
+    }
+    ffi::lua_remove(state, 1);
+    ffi::lua_gettop(state)
+}
+
+/// The Lua half of the sandbox: builds the `redis` table, the protected
+/// globals and the error handler. Called once with the run context and the
+/// Rust API; returns the protected runner and the proxy globals.
+const SANDBOX_LUA: &str = r#"
+local ctx, rust = ...
+local G = _G
+local getinfo = debug.getinfo
+G.debug = nil
+local error, type, tostring, select, rawget, rawpcall, xpcall =
+      error, type, tostring, select, rawget, pcall, xpcall
+local rawsetmetatable, rawgetmetatable, rawrawset = setmetatable, getmetatable, rawset
+local floor = math.floor
+ctx.globals = G
+
+
+local protected = rawsetmetatable({}, {__mode = 'k'})
+local function readonly() error("Attempt to modify a readonly table", 2) end
+local function protect(t)
+  local mt = {__index = t, __newindex = readonly}
+  local proxy = rawsetmetatable({}, mt)
+  local mtproxy = rawsetmetatable({}, {__index = mt, __newindex = readonly})
+  protected[proxy] = mtproxy
+  protected[mtproxy] = mtproxy
+  return proxy
+end
+
+local cwrap = rust.cwrap
+local E = rust.error_table
+local redis = {}
+-- Each API function below returns (error or nil, results...); cwrap raises.
+redis.call = cwrap(function(...)
+  local f = ctx.call
+  if not f then return E("redis.call/pcall can only be called inside a script invocation") end
+  local reply, failed = f(...)
+  if failed then return reply end
+  return nil, reply
+end)
+redis.pcall = cwrap(function(...)
+  local f = ctx.call
+  if not f then return E("redis.call/pcall can only be called inside a script invocation") end
+  local reply = f(...)
+  return nil, reply
+end)
+redis.sha1hex = cwrap(rust.sha1hex)
+redis.error_reply = function(...)
+  if select('#', ...) ~= 1 or type((...)) ~= 'string' then
+    return E("wrong number or type of arguments")
+  end
+  local e = ...
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  return E(e)
+end
+redis.status_reply = function(...)
+  if select('#', ...) ~= 1 or type((...)) ~= 'string' then
+    return E("wrong number or type of arguments")
+  end
+  return {ok = (...)}
+end
+redis.setresp = cwrap(rust.setresp)
+redis.set_repl = cwrap(function(...)
+  if select('#', ...) ~= 1 then return E("redis.set_repl() requires two arguments.") end
+  local flags = tonumber((...)) or 0
+  if flags < 0 or flags > 3 or flags ~= floor(flags) then
+    return E("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+  end
+end)
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = cwrap(function(...)
+  local f = ctx.acl
+  if not f then return E("redis.acl_check_cmd can only be called inside a script invocation") end
+  local v, err = f(...)
+  if err then return E(err) end
+  return nil, v
+end)
+redis.log = cwrap(function(...)
+  local n = select('#', ...)
+  if n < 2 then return E("redis.log() requires two arguments or more.") end
+  local level = ...
+  if tonumber(level) == nil then
+    return E("First argument must be a number (log level).")
+  end
+  level = tonumber(level)
+  if level < 0 or level > 3 then return E("Invalid debug level.") end
+  local parts = {}
+  for i = 2, n do
+    local v = select(i, ...)
+    if type(v) == 'string' or type(v) == 'number' then parts[#parts + 1] = tostring(v) end
+  end
+  local f = ctx.log
+  if f then f(floor(level), table.concat(parts, ' ')) end
+end)
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.REDIS_VERSION = rust.version
+redis.REDIS_VERSION_NUM = rust.version_num
+
+-- pcall as Redis 7 has it: an error table with `err` comes back as its text.
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  -- SCRIPT KILL cannot be caught: the script ends.
+  if (ctx.killed or rust.killed)() then error(e, 0) end
+  if type(e) == 'table' then
+    local msg = rawget(e, 'err')
+    if type(msg) == 'string' or type(msg) == 'number' then e = msg end
+  end
+  return false, e
+end
+G.pcall = function(...) return pcall_result(rawpcall(...)) end
+local function xpcall_result(ok, ...)
+  if not ok and (ctx.killed or rust.killed)() then error((...), 0) end
+  return ok, ...
+end
+G.xpcall = function(f, h) return xpcall_result(xpcall(f, h)) end
+
+G.math.random = function(...)
+  local r = rust.random()
+  local n = select('#', ...)
+  if n == 0 then return r end
+  local u = ...
+  if n == 1 then
+    u = floor(tonumber(u) or error("bad argument #1 to 'random' (number expected, got " .. type(u) .. ")", 0))
+    if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 0) end
+    return floor(r * u) + 1
+  elseif n == 2 then
+    local l, u2 = ...
+    l = floor(tonumber(l) or error("bad argument #1 to 'random' (number expected, got " .. type(l) .. ")", 0))
+    u2 = floor(tonumber(u2) or error("bad argument #2 to 'random' (number expected, got " .. type(u2) .. ")", 0))
+    if l > u2 then error("bad argument #2 to 'random' (interval is empty)", 0) end
+    return floor(r * (u2 - l + 1)) + l
+  end
+  error("wrong number of arguments", 0)
+end
+G.math.randomseed = function(seed) rust.randomseed(tonumber(seed) or 0) end
+
+-- Wrap each Rust library function so its errors are raised from Lua.
+local function wrap_library(lib)
+  local out = {}
+  for name, f in G.pairs(lib) do
+    if type(f) == 'function' then
+      out[name] = cwrap(f)
+    else
+      out[name] = f
+    end
+  end
+  return out
+end
+G.bit = wrap_library(rust.bit)
+G.cjson = wrap_library(rust.cjson)
+
+-- No precompiled (binary) chunks: only source text loads, as in Redis.
+local rawloadstring = loadstring
+G.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then return nil, 'binary chunks are not allowed' end
+  return rawloadstring(s, name)
+end
+
+G.rawset = function(t, k, v)
+  if protected[t] then readonly() end
+  return rawrawset(t, k, v)
+end
+G.setmetatable = function(t, mt)
+  if protected[t] then readonly() end
+  return rawsetmetatable(t, mt)
+end
+G.getmetatable = function(t)
+  local p = protected[t]
+  if p then return p end
+  return rawgetmetatable(t)
+end
+
+-- The error handler: an error as {err=..., source=..., line=...} naming the
+-- script line that failed (C functions and this file's wrappers skipped).
+local function handler(err)
+  local level = 2
+  local i = getinfo(level, 'Sl')
+  while i and (i.what == 'C' or i.source == '=herald') do
+    level = level + 1
+    i = getinfo(level, 'Sl')
+  end
+  if type(err) ~= 'table' then
+    local text = tostring(err)
+    if type(err) == 'userdata' then
+      text = text:match('^[^\n]*') or text
+      text = text:gsub('^runtime error: ', '')
+    end
+    err = {err = 'ERR ' .. text}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+
+local function run(f)
+  return xpcall(f, handler)
+end
+
+G.redis = redis
+for _, name in G.ipairs({'redis', 'string', 'math', 'table', 'bit', 'cjson', 'coroutine'}) do
+  if G[name] ~= nil then G[name] = protect(G[name]) end
+end
+
+local proxy = {}
+G._G = proxy
+local gmt = {
+  __index = function(_, k)
+    local v = G[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly,
+}
+rawsetmetatable(proxy, gmt)
+protected[proxy] = rawsetmetatable({}, {__index = gmt, __newindex = readonly})
+return run, proxy
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_g() {
+        for (d, s17, s14) in [
+            (3.14, "3.1400000000000001", "3.14"),
+            (1.0, "1", "1"),
+            (0.1, "0.10000000000000001", "0.1"),
+            (1e20, "1e+20", "1e+20"),
+            (123456789012345678.0, "1.2345678901234568e+17", "1.2345678901235e+17"),
+            (0.0001, "0.0001", "0.0001"),
+            (0.00001, "1.0000000000000001e-05", "1e-05"),
+            (-2.5, "-2.5", "-2.5"),
+        ] {
+            assert_eq!(format_g17(d), s17, "{d}");
+            assert_eq!(format_g14(d), s14, "{d}");
+        }
+    }
+
+    #[test]
+    fn shebang() {
+        assert!(shebang_flags(b"return 1").unwrap().0.compat);
+        let (f, n) = shebang_flags(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
+        assert!(f.no_writes && f.allow_oom && !f.compat);
+        assert_eq!(n, 31);
+        assert_eq!(
+            shebang_flags(b"#!lua flags=bad\n").unwrap_err(),
+            "ERR Unexpected flag in script shebang: bad"
+        );
+        assert_eq!(
+            shebang_flags(b"#!python\n").unwrap_err(),
+            "ERR Unexpected engine in script shebang: #!python"
+        );
+        assert_eq!(
+            shebang_flags(b"#!lua").unwrap_err(),
+            "ERR Invalid script shebang"
+        );
+    }
+}

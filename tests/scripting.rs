@@ -1,0 +1,319 @@
+//! Lua scripting at the wire: EVAL/EVALSHA/_RO and SCRIPT, with exact replies
+//! (checked against redis-server 7.0.15): Lua <-> RESP conversions, error
+//! texts (compile, runtime, redis.call, sandbox), shebang flags, read-only
+//! refusals, the script cache, atomicity against a concurrent client, -BUSY and
+//! SCRIPT KILL, and redis-py's Lock (which runs EVALSHA scripts).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{multibulk, Frame, Raw, Server};
+
+/// A reply as text: strings, errors and integers; "" for a null.
+fn text(f: Frame) -> String {
+    match f {
+        Frame::Error(e) => e,
+        Frame::Int(n) => n.to_string(),
+        Frame::Null => String::new(),
+        other => other.text(),
+    }
+}
+
+fn eval(c: &mut Raw, script: &str, rest: &[&str], expected: &str) {
+    let mut args: Vec<&[u8]> = vec![b"EVAL", script.as_bytes()];
+    args.extend(rest.iter().map(|a| a.as_bytes()));
+    c.send(&multibulk(&args));
+    let got = c.read_n(expected.len());
+    assert_eq!(String::from_utf8_lossy(&got), expected, "EVAL {script}");
+}
+
+fn cmd(c: &mut Raw, args: &[&str], expected: &str) {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    c.send(&multibulk(&args));
+    let got = c.read_n(expected.len());
+    assert_eq!(String::from_utf8_lossy(&got), expected, "{args:?}");
+}
+
+#[test]
+fn lua_to_resp_conversions() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    for (script, expected) in [
+        ("return 1", ":1\r\n"),
+        ("return 3.99", ":3\r\n"),
+        ("return -3.99", ":-3\r\n"),
+        ("return 'hello'", "$5\r\nhello\r\n"),
+        ("return true", ":1\r\n"),
+        ("return false", "$-1\r\n"),
+        ("return nil", "$-1\r\n"),
+        (
+            "return {1,2,3.99,'x',false,true,nil,5}",
+            "*6\r\n:1\r\n:2\r\n:3\r\n$1\r\nx\r\n$-1\r\n:1\r\n",
+        ),
+        ("return {err='My Error'}", "-My Error\r\n"),
+        ("return redis.error_reply('MY err')", "-MY err\r\n"),
+        ("return redis.error_reply('nocode')", "-ERR nocode\r\n"),
+        ("return {ok='FINE'}", "+FINE\r\n"),
+        ("return redis.status_reply('FINE')", "+FINE\r\n"),
+        ("return {double=3.14}", "$18\r\n3.1400000000000001\r\n"),
+        ("return {}", "*0\r\n"),
+        ("return {{1},{}}", "*2\r\n*1\r\n:1\r\n*0\r\n"),
+        ("return tostring(123.456)", "$7\r\n123.456\r\n"),
+    ] {
+        eval(&mut c, script, &["0"], expected);
+    }
+    // RESP3 client, script in RESP3: booleans, doubles, maps, sets, big numbers.
+    cmd(&mut c, &["HELLO", "3"], "%");
+    let _ = c.read_available(Duration::from_millis(200));
+    for (script, expected) in [
+        ("redis.setresp(3); return true", "#t\r\n"),
+        ("redis.setresp(3); return false", "#f\r\n"),
+        ("return false", "_\r\n"),
+        ("return {double=1.5}", ",1.5\r\n"),
+        ("return {map={a=1}}", "%1\r\n$1\r\na\r\n:1\r\n"),
+        ("return {set={a=true}}", "~1\r\n$1\r\na\r\n"),
+        ("return {big_number='123'}", "(123\r\n"),
+    ] {
+        eval(&mut c, script, &["0"], expected);
+    }
+}
+
+#[test]
+fn resp_to_lua_conversions() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    cmd(&mut c, &["SET", "k", "v"], "+OK\r\n");
+    cmd(&mut c, &["RPUSH", "l", "a", "b"], ":2\r\n");
+    for (script, expected) in [
+        ("return redis.call('get','k')", "$1\r\nv\r\n"),
+        ("return type(redis.call('get','nokey'))", "$7\r\nboolean\r\n"),
+        ("return redis.call('incr','n')", ":1\r\n"),
+        ("return type(redis.call('incr','n'))", "$6\r\nnumber\r\n"),
+        ("return redis.call('lrange','l',0,-1)", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
+        ("return redis.call('set','x','y')", "+OK\r\n"),
+        ("return redis.call('set','x','y')['ok']", "$2\r\nOK\r\n"),
+        ("return redis.pcall('incr','k')", "-ERR value is not an integer or out of range\r\n"),
+        ("return redis.pcall('incr','k')['err']", "$43\r\nERR value is not an integer or out of range\r\n"),
+        // Numbers become %.17g arguments.
+        ("redis.call('set','f',1.5); return redis.call('get','f')", "$3\r\n1.5\r\n"),
+        ("redis.call('set','f',0.1); return redis.call('get','f')", "$19\r\n0.10000000000000001\r\n"),
+        // SELECT inside the script does not move the caller.
+        ("redis.call('select',9); return redis.call('get','k')", "$-1\r\n"),
+    ] {
+        eval(&mut c, script, &["0"], expected);
+    }
+    cmd(&mut c, &["GET", "k"], "$1\r\nv\r\n");
+    eval(
+        &mut c,
+        "return {KEYS[1],KEYS[2],ARGV[1],ARGV[2]}",
+        &["2", "a", "b", "c", "d"],
+        "*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n",
+    );
+}
+
+#[test]
+fn error_texts() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    cmd(&mut c, &["SET", "s", "v"], "+OK\r\n");
+    for (script, expected) in [
+        ("return redis.call('nosuch')", "-ERR Unknown Redis command called from script script: 206396248e12c6e742fd7296250433c8d7343b74, on @user_script:1.\r\n"),
+        ("return redis.call('incr')", "-ERR Wrong number of args calling Redis command from script script: 5ec1df981d6970587b00ab8f88abcfbd2ca726e7, on @user_script:1.\r\n"),
+        ("return redis.call('multi')", "-ERR This Redis command is not allowed from script script: c329a1a294be6bf95b44144f7502610661ae925a, on @user_script:1.\r\n"),
+        ("return x", "-ERR user_script:1: Script attempted to access nonexistent global variable 'x' script: 03c387736bb5cc009ff35151572cee04677aa374, on @user_script:1.\r\n"),
+        ("error('foo')", "-ERR user_script:1: foo script: 3636b3c71d6a755d5b3f0a4d22850f935598f38d, on @user_script:1.\r\n"),
+        ("retur 1", "-ERR Error compiling script (new function): user_script:1: '=' expected near '1'\r\n"),
+        ("#!lua flags=bogus\nreturn 1", "-ERR Unexpected flag in script shebang: bogus\r\n"),
+        ("#!python\nreturn 1", "-ERR Unexpected engine in script shebang: #!python\r\n"),
+    ] {
+        eval(&mut c, script, &["0"], expected);
+    }
+    for (script, expected) in [
+        ("a = 1", "Attempt to modify a readonly table"),
+        ("redis.call = function() end", "Attempt to modify a readonly table"),
+        ("cjson.encode = 1", "Attempt to modify a readonly table"),
+        ("setmetatable(_G, {})", "Attempt to modify a readonly table"),
+        ("print('x')", "nonexistent global variable 'print'"),
+        ("loadfile('x')", "nonexistent global variable 'loadfile'"),
+        ("os.exit()", "nonexistent global variable 'os'"),
+        ("io.write()", "nonexistent global variable 'io'"),
+    ] {
+        c.send(&multibulk(&[b"EVAL", script.as_bytes(), b"0"]));
+        let got = text(c.frame());
+        assert!(got.contains(expected), "{script}: {got}");
+    }
+    cmd(&mut c, &["EVAL", "return 1", "-1"], "-ERR Number of keys can't be negative\r\n");
+    cmd(&mut c, &["EVAL", "return 1", "2", "a"], "-ERR Number of keys can't be greater than number of args\r\n");
+    cmd(&mut c, &["EVAL", "return 1", "x"], "-ERR value is not an integer or out of range\r\n");
+    cmd(&mut c, &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n");
+    cmd(&mut c, &["EVALSHA", "short", "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n");
+}
+
+#[test]
+fn read_only_scripts() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    eval(
+        &mut c,
+        "#!lua flags=no-writes\nreturn redis.call('set','a','b')",
+        &["0"],
+        "-ERR Write commands are not allowed from read-only scripts. script: 6acb400a50fe96e33eca4e0af6e9dcfb21193726, on @user_script:2.\r\n",
+    );
+    cmd(
+        &mut c,
+        &["EVAL_RO", "return redis.call('set','a','b')", "0"],
+        "-ERR Write commands are not allowed from read-only scripts. script: ff967d0ae0e68b4f9e360fa91c54598bc25ad9b6, on @user_script:1.\r\n",
+    );
+    cmd(
+        &mut c,
+        &["EVAL_RO", "#!lua\nreturn 1", "0"],
+        "-ERR Can not execute a script with write flag using *_ro command.\r\n",
+    );
+    cmd(&mut c, &["EVAL_RO", "return redis.call('get','a')", "0"], "$-1\r\n");
+    cmd(&mut c, &["EXISTS", "a"], ":0\r\n");
+}
+
+#[test]
+fn script_cache() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+    cmd(&mut c, &["SCRIPT", "EXISTS", sha, "0000"], "*2\r\n:0\r\n:0\r\n");
+    cmd(&mut c, &["SCRIPT", "LOAD", "return 1"], &format!("$40\r\n{sha}\r\n"));
+    cmd(&mut c, &["SCRIPT", "EXISTS", sha, &sha.to_uppercase()], "*2\r\n:1\r\n:1\r\n");
+    cmd(&mut c, &["EVALSHA", sha, "0"], ":1\r\n");
+    cmd(&mut c, &["EVALSHA", &sha.to_uppercase(), "0"], ":1\r\n");
+    cmd(&mut c, &["EVALSHA_RO", sha, "0"], ":1\r\n");
+    cmd(&mut c, &["SCRIPT", "FLUSH", "foo"], "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n");
+    cmd(&mut c, &["SCRIPT", "FLUSH", "ASYNC"], "+OK\r\n");
+    cmd(&mut c, &["SCRIPT", "EXISTS", sha], "*1\r\n:0\r\n");
+    cmd(&mut c, &["EVALSHA", sha, "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n");
+    cmd(&mut c, &["SCRIPT", "KILL"], "-NOTBUSY No scripts in execution right now.\r\n");
+    // EVAL caches what it runs.
+    cmd(&mut c, &["EVAL", "return 1", "0"], ":1\r\n");
+    cmd(&mut c, &["EVALSHA", sha, "0"], ":1\r\n");
+    // Libraries.
+    eval(&mut c, "return redis.sha1hex('abc')", &["0"], "$40\r\na9993e364706816aba3e25717850c26c9cd0d89d\r\n");
+    eval(&mut c, "return cjson.encode({a={1,2,'x/y'}})", &["0"], "$18\r\n{\"a\":[1,2,\"x\\/y\"]}\r\n");
+    eval(&mut c, "return cjson.decode('[1,{\"a\":\"b\"}]')[2].a", &["0"], "$1\r\nb\r\n");
+    eval(&mut c, "return bit.tohex(255, -4)", &["0"], "$4\r\n00FF\r\n");
+    eval(&mut c, "return bit.band(0xff, 0x0f) + bit.bor(1, 2) + bit.lshift(1, 4)", &["0"], ":34\r\n");
+    eval(&mut c, "math.randomseed(7); local a = math.random(); math.randomseed(7); return a == math.random()", &["0"], ":1\r\n");
+}
+
+/// A script's commands are atomic: another client's INCRs never land between them.
+#[test]
+fn scripts_are_atomic() {
+    let server = Server::start(&[]);
+    let mut other = server.raw();
+    let mut c = server.raw();
+    other.cmd(&[b"SET", b"n", b"0"]);
+    other.expect(b"+OK\r\n");
+    let script = "redis.call('set','n',0); for i=1,20000 do redis.call('incr','n') end; return redis.call('get','n')";
+    c.send(&multibulk(&[b"EVAL", script.as_bytes(), b"0"]));
+    for _ in 0..200 {
+        other.cmd(&[b"INCR", b"n"]);
+    }
+    let mut replies = Vec::new();
+    for _ in 0..200 {
+        replies.push(text(other.frame()));
+    }
+    assert_eq!(text(c.frame()), "20000");
+    // Every INCR ran before (the script reset it) or after the script.
+    let last: i64 = replies.last().unwrap().parse().unwrap();
+    assert!(last == 200 || last > 20000, "{replies:?}");
+}
+
+/// WATCH sees keys a script changed; commandstats count the script's commands.
+#[test]
+fn watch_and_commandstats() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let mut other = server.raw();
+    cmd(&mut c, &["WATCH", "w"], "+OK\r\n");
+    cmd(&mut other, &["EVAL", "return redis.call('set','w','1')", "0"], "+OK\r\n");
+    cmd(&mut c, &["MULTI"], "+OK\r\n");
+    cmd(&mut c, &["GET", "w"], "+QUEUED\r\n");
+    cmd(&mut c, &["EXEC"], "*-1\r\n");
+    cmd(&mut c, &["CONFIG", "RESETSTAT"], "+OK\r\n");
+    cmd(&mut c, &["EVAL", "redis.call('set','a','1'); return redis.call('get','a')", "0"], "$1\r\n1\r\n");
+    c.cmd(&[b"INFO", b"commandstats"]);
+    let info = text(c.frame());
+    assert!(info.contains("cmdstat_set:calls=1"), "{info}");
+    assert!(info.contains("cmdstat_get:calls=1"), "{info}");
+    assert!(info.contains("cmdstat_eval:calls=1"), "{info}");
+}
+
+/// A script past busy-reply-threshold: others get -BUSY, SCRIPT KILL ends it.
+#[test]
+fn busy_and_script_kill() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let mut other = server.raw();
+    cmd(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "10"], "+OK\r\n");
+    c.send(&multibulk(&[b"EVAL", b"while true do end", b"0"]));
+    std::thread::sleep(Duration::from_millis(300));
+    cmd(
+        &mut other,
+        &["PING"],
+        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n",
+    );
+    cmd(&mut other, &["SCRIPT", "KILL"], "+OK\r\n");
+    let got = text(c.frame());
+    assert!(got.starts_with("ERR Script killed by user with SCRIPT KILL..."), "{got}");
+    cmd(&mut other, &["PING"], "+PONG\r\n");
+    // pcall cannot catch the kill.
+    c.send(&multibulk(&[b"EVAL", b"while true do pcall(function() while true do end end) end", b"0"]));
+    std::thread::sleep(Duration::from_millis(300));
+    cmd(&mut other, &["SCRIPT", "KILL"], "+OK\r\n");
+    assert!(text(c.frame()).contains("killed by user"));
+    // A script that wrote cannot be killed.
+    c.send(&multibulk(&[b"EVAL", b"redis.call('set','x','1'); local i = 0; while i < 30000000 do i = i + 1 end", b"0"]));
+    std::thread::sleep(Duration::from_millis(200));
+    other.cmd(&[b"SCRIPT", b"KILL"]);
+    assert!(text(other.frame()).starts_with("UNKILLABLE"));
+    assert_eq!(text(c.frame()), "");
+}
+
+/// redis-py's Lock runs Lua (EVALSHA, falling back to EVAL) for release and extend.
+#[test]
+fn redis_py_lock() {
+    let py = std::env::var("HERALD_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let have_redis = std::process::Command::new(&py)
+        .args(["-c", "import redis"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_redis {
+        eprintln!("skipped: no redis-py (set HERALD_PYTHON)");
+        return;
+    }
+    let server = Server::start(&[]);
+    let code = format!(
+        "import redis\n\
+         r = redis.Redis(port={})\n\
+         lock = r.lock('res', timeout=10)\n\
+         assert lock.acquire(blocking=False)\n\
+         assert not r.lock('res').acquire(blocking=False)\n\
+         assert lock.extend(5)\n\
+         assert lock.locked() and lock.owned()\n\
+         lock.release()\n\
+         assert not lock.locked()\n\
+         s = r.register_script('return {{KEYS[1], ARGV[1]}}')\n\
+         assert s(keys=['k'], args=['v']) == [b'k', b'v']\n\
+         r.script_flush()\n\
+         assert s(keys=['k'], args=['v']) == [b'k', b'v']\n\
+         print('ok')\n",
+        server.port()
+    );
+    let out = std::process::Command::new(&py)
+        .args(["-c", &code])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
