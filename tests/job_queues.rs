@@ -7,7 +7,7 @@
 //! its unacked-restore mutex and binding refresh as Lua (EVALSHA), and RQ 3
 //! keeps job results in a stream (XADD/XREVRANGE) and takes its scheduler
 //! lock with a Lua script. A test whose library needs a command herald does
-//! not have yet is ignored, naming the issue that adds it.
+//! not have yet is ignored, naming the issue that adds it (RQ: streams, 16).
 
 mod common;
 
@@ -41,7 +41,6 @@ fn field(lines: &[String], label: &str) -> String {
 }
 
 #[test]
-#[ignore = "kombu sends EVALSHA (its unacked mutex): needs scripting, issue 14"]
 fn celery_worker_runs_tasks_a_group_a_chord_and_a_countdown() {
     let Some(py) = python(&["celery", "redis", "packaging"]) else { return };
     let mut server = Server::start(&[]);
@@ -80,7 +79,7 @@ fn rq_burst_worker_runs_jobs_and_records_the_failing_one() {
 }
 
 #[test]
-#[ignore = "RQ's scheduler takes its lock with a Lua script (issue 14) and results live in a stream (issue 16)"]
+#[ignore = "RQ 3 reads job results from a stream (XREVRANGE): needs streams, issue 16"]
 fn rq_runs_a_job_scheduled_with_enqueue_in() {
     let Some(py) = python(&["rq", "redis"]) else { return };
     let server = Server::start(&[]);

@@ -183,3 +183,24 @@ fn memcached_requests_are_not_shown() {
     // The first line the monitor sees is the RESP GET.
     assert_eq!(line(&mut m).1, r#""GET" "k""#);
 }
+
+#[test]
+fn a_script_is_shown_before_the_commands_it_calls_which_show_lua_as_peer() {
+    let server = Server::start(&[]);
+    let mut m = monitor(&server);
+    let mut c = server.raw();
+    let port = local_port(&c);
+    c.roundtrip(
+        b"EVAL \"redis.call('set',KEYS[1],ARGV[1]) return redis.call('get',KEYS[1])\" 1 foo bar\r\n",
+        b"$3\r\nbar\r\n",
+    );
+    assert_eq!(
+        line(&mut m),
+        (
+            format!("[0 127.0.0.1:{port}]"),
+            r#""EVAL" "redis.call('set',KEYS[1],ARGV[1]) return redis.call('get',KEYS[1])" "1" "foo" "bar""#.into()
+        )
+    );
+    assert_eq!(line(&mut m), ("[0 lua]".into(), r#""set" "foo" "bar""#.into()));
+    assert_eq!(line(&mut m), ("[0 lua]".into(), r#""get" "foo""#.into()));
+}

@@ -672,6 +672,12 @@ fn execute_in(
         return None;
     }
     session.client.last_command.store(id.0, Relaxed);
+    // Script commands show in MONITOR before they run, so the commands the
+    // script calls appear after them (Redis's evalCommand feeds itself first).
+    let feeds_first = monitor::feeds_before_running(&entry.full_name);
+    if feeds_first && serving.is_none() {
+        monitor::feed(shared, session, flags, args);
+    }
     let started = crate::clock::command_start();
     let mut ctx = Ctx {
         shared,
@@ -699,7 +705,7 @@ fn execute_in(
     }
     // MONITOR shows a command once, when it first runs (not when a blocked
     // client is served).
-    if ctx.serving.is_none() {
+    if ctx.serving.is_none() && !feeds_first {
         monitor::feed(shared, session, flags, args);
     }
     let usec = crate::clock::command_end()

@@ -131,7 +131,14 @@ pub(crate) fn feed(shared: &Shared, session: &Session, flags: Flags, args: &[Byt
     }
 }
 
-/// `+<sec>.<usec> [<db> <peer>] "arg" ...\r\n`.
+/// Whether a command shows in MONITOR before it runs rather than after: the
+/// script commands, whose own calls must follow them.
+pub(crate) fn feeds_before_running(full_name: &str) -> bool {
+    matches!(full_name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
+}
+
+/// `+<sec>.<usec> [<db> <peer>] "arg" ...\r\n`; a command a script called
+/// shows `lua` as its peer, as in Redis.
 fn format_line(session: &Session, args: &[Bytes]) -> Vec<u8> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -143,7 +150,7 @@ fn format_line(session: &Session, args: &[Bytes]) -> Vec<u8> {
         now.as_secs(),
         now.subsec_micros(),
         session.db(),
-        session.client.addr
+        if session.in_script { "lua".to_string() } else { session.client.addr.to_string() }
     );
     let mut out = head.into_bytes();
     let redacted = redacted_positions(args);

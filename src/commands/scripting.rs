@@ -180,7 +180,7 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
     let last_command = ctx.session.client.last_command.load(Relaxed);
     let mut runner = ScriptClient {
         shared,
-        session: Session::new(ctx.session.client.clone(), true),
+        session: Session { in_script: true, ..Session::new(ctx.session.client.clone(), true) },
         read_only: ro || flags.no_writes,
         busy: busy.clone(),
         errors: 0,

@@ -66,6 +66,9 @@ pub(crate) struct Session {
     pub(crate) watched: Vec<Watched>,
     /// In MONITOR mode (`commands::monitor`).
     pub(crate) monitor: bool,
+    /// This session runs the commands of a script (`redis.call`); MONITOR
+    /// shows them with `lua` as the peer.
+    pub(crate) in_script: bool,
     /// When the requests being run were read off the socket (set by the
     /// connection; a blocked client's pipelined requests count from when it
     /// was answered). Orders blocked clients by arrival.
@@ -84,6 +87,7 @@ impl Session {
             multi: None,
             watched: Vec::new(),
             monitor: false,
+            in_script: false,
             read_at: std::time::Instant::now(),
         }
     }
