@@ -19,7 +19,10 @@ fn int(n: i64) -> Frame {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn call(c: &mut Raw, args: &[&[u8]]) -> Frame {
@@ -79,7 +82,12 @@ fn restore_reads_redis_payloads_of_every_collection_type() {
     assert_eq!(restore(&mut c, "l", "0", &payload(REDIS_LIST), &[]), ok());
     assert_eq!(
         line(&mut c, "LRANGE l 0 -1"),
-        Frame::Array(["a", "1", "-1", "1000"].iter().map(|s| Frame::bulk(s)).collect())
+        Frame::Array(
+            ["a", "1", "-1", "1000"]
+                .iter()
+                .map(|s| Frame::bulk(s))
+                .collect()
+        )
     );
     for (key, p, kind, encoding) in [
         ("h", REDIS_HASH, "hash", "listpack"),
@@ -89,8 +97,16 @@ fn restore_reads_redis_payloads_of_every_collection_type() {
         ("n", REDIS_INT, "string", "int"),
     ] {
         assert_eq!(restore(&mut c, key, "0", &payload(p), &[]), ok(), "{key}");
-        assert_eq!(line(&mut c, &format!("TYPE {key}")), Frame::Simple(kind.into()), "{key}");
-        assert_eq!(line(&mut c, &format!("OBJECT ENCODING {key}")), Frame::bulk(encoding), "{key}");
+        assert_eq!(
+            line(&mut c, &format!("TYPE {key}")),
+            Frame::Simple(kind.into()),
+            "{key}"
+        );
+        assert_eq!(
+            line(&mut c, &format!("OBJECT ENCODING {key}")),
+            Frame::bulk(encoding),
+            "{key}"
+        );
         // What herald dumps back is what Redis dumped.
         assert_eq!(dump(&mut c, key), payload(p), "{key}");
     }
@@ -107,42 +123,80 @@ fn restore_options_ttl_and_error_order() {
     for (opts, want) in [
         (&["bogus"][..], "ERR syntax error"),
         (&["IDLETIME"][..], "ERR syntax error"),
-        (&["IDLETIME", "x"][..], "ERR value is not an integer or out of range"),
-        (&["IDLETIME", "-1"][..], "ERR Invalid IDLETIME value, must be >= 0"),
-        (&["FREQ", "256"][..], "ERR Invalid FREQ value, must be >= 0 and <= 255"),
+        (
+            &["IDLETIME", "x"][..],
+            "ERR value is not an integer or out of range",
+        ),
+        (
+            &["IDLETIME", "-1"][..],
+            "ERR Invalid IDLETIME value, must be >= 0",
+        ),
+        (
+            &["FREQ", "256"][..],
+            "ERR Invalid FREQ value, must be >= 0 and <= 255",
+        ),
         (&["IDLETIME", "1", "FREQ", "1"][..], "ERR syntax error"),
         (&[][..], "BUSYKEY Target key name already exists."),
     ] {
         assert_eq!(restore(&mut c, "k", "0", &p, opts), err(want), "{opts:?}");
     }
-    assert_eq!(restore(&mut c, "k", "-1", &p, &["REPLACE"]), err("ERR Invalid TTL value, must be >= 0"));
-    assert_eq!(restore(&mut c, "k", "x", &p, &["REPLACE"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        restore(&mut c, "k", "-1", &p, &["REPLACE"]),
+        err("ERR Invalid TTL value, must be >= 0")
+    );
+    assert_eq!(
+        restore(&mut c, "k", "x", &p, &["REPLACE"]),
+        err("ERR value is not an integer or out of range")
+    );
     let mut flipped = p.clone();
     flipped[2] ^= 1;
-    assert_eq!(restore(&mut c, "k", "0", &flipped, &["REPLACE"]), err("ERR DUMP payload version or checksum are wrong"));
-    assert_eq!(restore(&mut c, "k", "0", b"short", &["REPLACE"]), err("ERR DUMP payload version or checksum are wrong"));
+    assert_eq!(
+        restore(&mut c, "k", "0", &flipped, &["REPLACE"]),
+        err("ERR DUMP payload version or checksum are wrong")
+    );
+    assert_eq!(
+        restore(&mut c, "k", "0", b"short", &["REPLACE"]),
+        err("ERR DUMP payload version or checksum are wrong")
+    );
     // A well-sealed payload whose body is nonsense (a list of 2^32 elements).
     let mut bogus = unhex("0180ffffffff00");
     bogus.extend_from_slice(&10u16.to_le_bytes());
     let crc = crc64_jones(&bogus);
     bogus.extend_from_slice(&crc.to_le_bytes());
-    assert_eq!(restore(&mut c, "k", "0", &bogus, &["REPLACE"]), err("ERR Bad data format"));
+    assert_eq!(
+        restore(&mut c, "k", "0", &bogus, &["REPLACE"]),
+        err("ERR Bad data format")
+    );
     // None of that touched the key.
     assert_eq!(line(&mut c, "GET k"), Frame::bulk("old"));
 
     // REPLACE, a relative TTL, an absolute one, one in the past.
     assert_eq!(restore(&mut c, "k", "100000", &p, &["REPLACE"]), ok());
     assert_eq!(line(&mut c, "GET k"), Frame::bulk("bar"));
-    let Frame::Int(pttl) = line(&mut c, "PTTL k") else { panic!() };
+    let Frame::Int(pttl) = line(&mut c, "PTTL k") else {
+        panic!()
+    };
     assert!((99_000..=100_000).contains(&pttl), "{pttl}");
-    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 50_000;
-    assert_eq!(restore(&mut c, "k2", &at.to_string(), &p, &["ABSTTL"]), ok());
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 50_000;
+    assert_eq!(
+        restore(&mut c, "k2", &at.to_string(), &p, &["ABSTTL"]),
+        ok()
+    );
     assert_eq!(line(&mut c, "PEXPIRETIME k2"), int(at as i64));
     assert_eq!(restore(&mut c, "k", "1", &p, &["REPLACE", "ABSTTL"]), ok());
     assert_eq!(line(&mut c, "EXISTS k"), int(0));
     // IDLETIME sets the access clock (no LFU policy here).
-    assert_eq!(restore(&mut c, "idle", "0", &p, &["IDLETIME", "1000"]), ok());
-    let Frame::Int(idle) = line(&mut c, "OBJECT IDLETIME idle") else { panic!() };
+    assert_eq!(
+        restore(&mut c, "idle", "0", &p, &["IDLETIME", "1000"]),
+        ok()
+    );
+    let Frame::Int(idle) = line(&mut c, "OBJECT IDLETIME idle") else {
+        panic!()
+    };
     assert!((1000..1010).contains(&idle), "{idle}");
     // The server is still fine after all of it.
     c.roundtrip(b"PING\r\n", b"+PONG\r\n");
@@ -163,7 +217,10 @@ fn restore_wakes_a_client_blocked_on_the_key() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert_eq!(restore(&mut c, "q", "0", &payload(REDIS_LIST), &[]), ok());
-    assert_eq!(blocked.frame(), Frame::Array(vec![Frame::bulk("q"), Frame::bulk("a")]));
+    assert_eq!(
+        blocked.frame(),
+        Frame::Array(vec![Frame::bulk("q"), Frame::bulk("a")])
+    );
     assert_eq!(line(&mut c, "LLEN q"), int(3));
 }
 
@@ -174,7 +231,11 @@ fn crc64_jones(data: &[u8]) -> u64 {
     for &b in data {
         crc ^= u64::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -192,18 +253,37 @@ fn values_move_between_herald_and_redis_both_ways() {
     // Values of many shapes: integers of every width, long strings (which
     // Redis LZF-compresses), long lists (several quicklist nodes).
     let long = "x".repeat(5000);
-    let values: Vec<String> = ["0", "-1", "127", "128", "-32769", "2147483648", "9223372036854775807", "007", "", "hello", &long]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let values: Vec<String> = [
+        "0",
+        "-1",
+        "127",
+        "128",
+        "-32769",
+        "2147483648",
+        "9223372036854775807",
+        "007",
+        "",
+        "hello",
+        &long,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for (i, v) in values.iter().enumerate() {
         for c in [&mut r, &mut h] {
-            assert_eq!(call(c, &[b"SET", format!("s{i}").as_bytes(), v.as_bytes()]), ok());
+            assert_eq!(
+                call(c, &[b"SET", format!("s{i}").as_bytes(), v.as_bytes()]),
+                ok()
+            );
         }
     }
     let mut push: Vec<Vec<u8>> = vec![b"RPUSH".to_vec(), b"list".to_vec()];
     for i in 0..3000 {
-        push.push(if i % 3 == 0 { i.to_string().into_bytes() } else { format!("element-{i}-{}", "y".repeat(i % 40)).into_bytes() });
+        push.push(if i % 3 == 0 {
+            i.to_string().into_bytes()
+        } else {
+            format!("element-{i}-{}", "y".repeat(i % 40)).into_bytes()
+        });
     }
     let push_args: Vec<&[u8]> = push.iter().map(|a| a.as_slice()).collect();
     for c in [&mut r, &mut h] {
@@ -215,8 +295,16 @@ fn values_move_between_herald_and_redis_both_ways() {
         // Redis -> herald and herald -> Redis; each side reads back its own content.
         let from_redis = dump(&mut r, key);
         let from_herald = dump(&mut h, key);
-        assert_eq!(restore(&mut h, &format!("{key}:r"), "0", &from_redis, &[]), ok(), "{key}");
-        assert_eq!(restore(&mut r, &format!("{key}:h"), "0", &from_herald, &[]), ok(), "{key}");
+        assert_eq!(
+            restore(&mut h, &format!("{key}:r"), "0", &from_redis, &[]),
+            ok(),
+            "{key}"
+        );
+        assert_eq!(
+            restore(&mut r, &format!("{key}:h"), "0", &from_herald, &[]),
+            ok(),
+            "{key}"
+        );
         let read = if key == "list" { "LRANGE" } else { "GET" };
         let read_args = |k: &str| -> Vec<Vec<u8>> {
             let mut a = vec![read.as_bytes().to_vec(), k.as_bytes().to_vec()];
@@ -231,10 +319,22 @@ fn values_move_between_herald_and_redis_both_ways() {
             call(c, &refs)
         };
         let original = get(&mut r, key);
-        assert_eq!(get(&mut h, &format!("{key}:r")), original, "{key} redis->herald");
-        assert_eq!(get(&mut r, &format!("{key}:h")), original, "{key} herald->redis");
+        assert_eq!(
+            get(&mut h, &format!("{key}:r")),
+            original,
+            "{key} redis->herald"
+        );
+        assert_eq!(
+            get(&mut r, &format!("{key}:h")),
+            original,
+            "{key} herald->redis"
+        );
         if read == "GET" {
-            assert_eq!(line(&mut h, &format!("OBJECT ENCODING {key}:r")), line(&mut r, &format!("OBJECT ENCODING {key}")), "{key}");
+            assert_eq!(
+                line(&mut h, &format!("OBJECT ENCODING {key}:r")),
+                line(&mut r, &format!("OBJECT ENCODING {key}")),
+                "{key}"
+            );
         }
     }
 }

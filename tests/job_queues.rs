@@ -18,7 +18,9 @@ use common::python::{python, Script};
 use common::Server;
 
 fn queues_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("queues")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("queues")
 }
 
 /// A redis:// URL for database 0 of `server`.
@@ -27,7 +29,13 @@ fn url(server: &Server) -> String {
 }
 
 fn run(py: &str, server: &Server, name: &str) -> Script {
-    Script::spawn_in(py, &queues_dir(), name, &[], &[("HERALD_URL", &url(server))])
+    Script::spawn_in(
+        py,
+        &queues_dir(),
+        name,
+        &[],
+        &[("HERALD_URL", &url(server))],
+    )
 }
 
 /// The rest of the line starting with `label `.
@@ -42,7 +50,9 @@ fn field(lines: &[String], label: &str) -> String {
 
 #[test]
 fn celery_worker_runs_tasks_a_group_a_chord_and_a_countdown() {
-    let Some(py) = python(&["celery", "redis", "packaging"]) else { return };
+    let Some(py) = python(&["celery", "redis", "packaging"]) else {
+        return;
+    };
     let mut server = Server::start(&[]);
     let server_url = url(&server);
     // A real worker process, one task at a time, no broadcast chatter.
@@ -50,12 +60,26 @@ fn celery_worker_runs_tasks_a_group_a_chord_and_a_countdown() {
         &py,
         &queues_dir(),
         "celery",
-        &["-A", "celery_app", "worker", "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+        &[
+            "-A",
+            "celery_app",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],
         &[("HERALD_URL", &server_url)],
     );
     let lines = run(&py, &server, "celery_client.py").success(Duration::from_secs(120));
     let evens: Vec<String> = (0..20).map(|i| (2 * i).to_string()).collect();
-    assert_eq!(field(&lines, "tasks"), format!("[{}]", evens.join(", ")), "worker log:\n{}", worker.transcript());
+    assert_eq!(
+        field(&lines, "tasks"),
+        format!("[{}]", evens.join(", ")),
+        "worker log:\n{}",
+        worker.transcript()
+    );
     assert_eq!(field(&lines, "group"), "[1, 2, 3, 4, 5]");
     assert_eq!(field(&lines, "chord"), "20");
     // The countdown task ran, and not before its countdown.
@@ -67,12 +91,17 @@ fn celery_worker_runs_tasks_a_group_a_chord_and_a_countdown() {
 #[test]
 #[ignore = "RQ 3 stores job results in a stream (XADD, XREVRANGE): needs streams, issue 16"]
 fn rq_burst_worker_runs_jobs_and_records_the_failing_one() {
-    let Some(py) = python(&["rq", "redis"]) else { return };
+    let Some(py) = python(&["rq", "redis"]) else {
+        return;
+    };
     let server = Server::start(&[]);
     let lines = run(&py, &server, "rq_client.py").success(Duration::from_secs(120));
     assert_eq!(field(&lines, "queued"), "21");
     let squares: Vec<String> = (0..20).map(|i: i64| (i * i).to_string()).collect();
-    assert_eq!(field(&lines, "results"), format!("[{}]", squares.join(", ")));
+    assert_eq!(
+        field(&lines, "results"),
+        format!("[{}]", squares.join(", "))
+    );
     assert_eq!(field(&lines, "failed"), "JobStatus.FAILED True");
     assert_eq!(field(&lines, "finished"), "20");
     assert_eq!(field(&lines, "left"), "0");
@@ -81,7 +110,9 @@ fn rq_burst_worker_runs_jobs_and_records_the_failing_one() {
 #[test]
 #[ignore = "RQ 3 reads job results from a stream (XREVRANGE): needs streams, issue 16"]
 fn rq_runs_a_job_scheduled_with_enqueue_in() {
-    let Some(py) = python(&["rq", "redis"]) else { return };
+    let Some(py) = python(&["rq", "redis"]) else {
+        return;
+    };
     let server = Server::start(&[]);
     let lines = run(&py, &server, "rq_scheduled.py").success(Duration::from_secs(60));
     assert_eq!(field(&lines, "scheduled"), "JobStatus.SCHEDULED");

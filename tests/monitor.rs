@@ -201,6 +201,9 @@ fn a_script_is_shown_before_the_commands_it_calls_which_show_lua_as_peer() {
             r#""EVAL" "redis.call('set',KEYS[1],ARGV[1]) return redis.call('get',KEYS[1])" "1" "foo" "bar""#.into()
         )
     );
-    assert_eq!(line(&mut m), ("[0 lua]".into(), r#""set" "foo" "bar""#.into()));
+    assert_eq!(
+        line(&mut m),
+        ("[0 lua]".into(), r#""set" "foo" "bar""#.into())
+    );
     assert_eq!(line(&mut m), ("[0 lua]".into(), r#""get" "foo""#.into()));
 }

@@ -87,19 +87,40 @@ fn resp_to_lua_conversions() {
     cmd(&mut c, &["RPUSH", "l", "a", "b"], ":2\r\n");
     for (script, expected) in [
         ("return redis.call('get','k')", "$1\r\nv\r\n"),
-        ("return type(redis.call('get','nokey'))", "$7\r\nboolean\r\n"),
+        (
+            "return type(redis.call('get','nokey'))",
+            "$7\r\nboolean\r\n",
+        ),
         ("return redis.call('incr','n')", ":1\r\n"),
         ("return type(redis.call('incr','n'))", "$6\r\nnumber\r\n"),
-        ("return redis.call('lrange','l',0,-1)", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
+        (
+            "return redis.call('lrange','l',0,-1)",
+            "*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+        ),
         ("return redis.call('set','x','y')", "+OK\r\n"),
         ("return redis.call('set','x','y')['ok']", "$2\r\nOK\r\n"),
-        ("return redis.pcall('incr','k')", "-ERR value is not an integer or out of range\r\n"),
-        ("return redis.pcall('incr','k')['err']", "$43\r\nERR value is not an integer or out of range\r\n"),
+        (
+            "return redis.pcall('incr','k')",
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            "return redis.pcall('incr','k')['err']",
+            "$43\r\nERR value is not an integer or out of range\r\n",
+        ),
         // Numbers become %.17g arguments.
-        ("redis.call('set','f',1.5); return redis.call('get','f')", "$3\r\n1.5\r\n"),
-        ("redis.call('set','f',0.1); return redis.call('get','f')", "$19\r\n0.10000000000000001\r\n"),
+        (
+            "redis.call('set','f',1.5); return redis.call('get','f')",
+            "$3\r\n1.5\r\n",
+        ),
+        (
+            "redis.call('set','f',0.1); return redis.call('get','f')",
+            "$19\r\n0.10000000000000001\r\n",
+        ),
         // SELECT inside the script does not move the caller.
-        ("redis.call('select',9); return redis.call('get','k')", "$-1\r\n"),
+        (
+            "redis.call('select',9); return redis.call('get','k')",
+            "$-1\r\n",
+        ),
     ] {
         eval(&mut c, script, &["0"], expected);
     }
@@ -131,7 +152,10 @@ fn error_texts() {
     }
     for (script, expected) in [
         ("a = 1", "Attempt to modify a readonly table"),
-        ("redis.call = function() end", "Attempt to modify a readonly table"),
+        (
+            "redis.call = function() end",
+            "Attempt to modify a readonly table",
+        ),
         ("cjson.encode = 1", "Attempt to modify a readonly table"),
         ("setmetatable(_G, {})", "Attempt to modify a readonly table"),
         ("print('x')", "nonexistent global variable 'print'"),
@@ -143,11 +167,31 @@ fn error_texts() {
         let got = text(c.frame());
         assert!(got.contains(expected), "{script}: {got}");
     }
-    cmd(&mut c, &["EVAL", "return 1", "-1"], "-ERR Number of keys can't be negative\r\n");
-    cmd(&mut c, &["EVAL", "return 1", "2", "a"], "-ERR Number of keys can't be greater than number of args\r\n");
-    cmd(&mut c, &["EVAL", "return 1", "x"], "-ERR value is not an integer or out of range\r\n");
-    cmd(&mut c, &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n");
-    cmd(&mut c, &["EVALSHA", "short", "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n");
+    cmd(
+        &mut c,
+        &["EVAL", "return 1", "-1"],
+        "-ERR Number of keys can't be negative\r\n",
+    );
+    cmd(
+        &mut c,
+        &["EVAL", "return 1", "2", "a"],
+        "-ERR Number of keys can't be greater than number of args\r\n",
+    );
+    cmd(
+        &mut c,
+        &["EVAL", "return 1", "x"],
+        "-ERR value is not an integer or out of range\r\n",
+    );
+    cmd(
+        &mut c,
+        &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+        "-NOSCRIPT No matching script. Please use EVAL.\r\n",
+    );
+    cmd(
+        &mut c,
+        &["EVALSHA", "short", "0"],
+        "-NOSCRIPT No matching script. Please use EVAL.\r\n",
+    );
 }
 
 #[test]
@@ -170,7 +214,11 @@ fn read_only_scripts() {
         &["EVAL_RO", "#!lua\nreturn 1", "0"],
         "-ERR Can not execute a script with write flag using *_ro command.\r\n",
     );
-    cmd(&mut c, &["EVAL_RO", "return redis.call('get','a')", "0"], "$-1\r\n");
+    cmd(
+        &mut c,
+        &["EVAL_RO", "return redis.call('get','a')", "0"],
+        "$-1\r\n",
+    );
     cmd(&mut c, &["EXISTS", "a"], ":0\r\n");
 }
 
@@ -179,26 +227,75 @@ fn script_cache() {
     let server = Server::start(&[]);
     let mut c = server.raw();
     let sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
-    cmd(&mut c, &["SCRIPT", "EXISTS", sha, "0000"], "*2\r\n:0\r\n:0\r\n");
-    cmd(&mut c, &["SCRIPT", "LOAD", "return 1"], &format!("$40\r\n{sha}\r\n"));
-    cmd(&mut c, &["SCRIPT", "EXISTS", sha, &sha.to_uppercase()], "*2\r\n:1\r\n:1\r\n");
+    cmd(
+        &mut c,
+        &["SCRIPT", "EXISTS", sha, "0000"],
+        "*2\r\n:0\r\n:0\r\n",
+    );
+    cmd(
+        &mut c,
+        &["SCRIPT", "LOAD", "return 1"],
+        &format!("$40\r\n{sha}\r\n"),
+    );
+    cmd(
+        &mut c,
+        &["SCRIPT", "EXISTS", sha, &sha.to_uppercase()],
+        "*2\r\n:1\r\n:1\r\n",
+    );
     cmd(&mut c, &["EVALSHA", sha, "0"], ":1\r\n");
     cmd(&mut c, &["EVALSHA", &sha.to_uppercase(), "0"], ":1\r\n");
     cmd(&mut c, &["EVALSHA_RO", sha, "0"], ":1\r\n");
-    cmd(&mut c, &["SCRIPT", "FLUSH", "foo"], "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n");
+    cmd(
+        &mut c,
+        &["SCRIPT", "FLUSH", "foo"],
+        "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n",
+    );
     cmd(&mut c, &["SCRIPT", "FLUSH", "ASYNC"], "+OK\r\n");
     cmd(&mut c, &["SCRIPT", "EXISTS", sha], "*1\r\n:0\r\n");
-    cmd(&mut c, &["EVALSHA", sha, "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n");
-    cmd(&mut c, &["SCRIPT", "KILL"], "-NOTBUSY No scripts in execution right now.\r\n");
+    cmd(
+        &mut c,
+        &["EVALSHA", sha, "0"],
+        "-NOSCRIPT No matching script. Please use EVAL.\r\n",
+    );
+    cmd(
+        &mut c,
+        &["SCRIPT", "KILL"],
+        "-NOTBUSY No scripts in execution right now.\r\n",
+    );
     // EVAL caches what it runs.
     cmd(&mut c, &["EVAL", "return 1", "0"], ":1\r\n");
     cmd(&mut c, &["EVALSHA", sha, "0"], ":1\r\n");
     // Libraries.
-    eval(&mut c, "return redis.sha1hex('abc')", &["0"], "$40\r\na9993e364706816aba3e25717850c26c9cd0d89d\r\n");
-    eval(&mut c, "return cjson.encode({a={1,2,'x/y'}})", &["0"], "$18\r\n{\"a\":[1,2,\"x\\/y\"]}\r\n");
-    eval(&mut c, "return cjson.decode('[1,{\"a\":\"b\"}]')[2].a", &["0"], "$1\r\nb\r\n");
-    eval(&mut c, "return bit.tohex(255, -4)", &["0"], "$4\r\n00FF\r\n");
-    eval(&mut c, "return bit.band(0xff, 0x0f) + bit.bor(1, 2) + bit.lshift(1, 4)", &["0"], ":34\r\n");
+    eval(
+        &mut c,
+        "return redis.sha1hex('abc')",
+        &["0"],
+        "$40\r\na9993e364706816aba3e25717850c26c9cd0d89d\r\n",
+    );
+    eval(
+        &mut c,
+        "return cjson.encode({a={1,2,'x/y'}})",
+        &["0"],
+        "$18\r\n{\"a\":[1,2,\"x\\/y\"]}\r\n",
+    );
+    eval(
+        &mut c,
+        "return cjson.decode('[1,{\"a\":\"b\"}]')[2].a",
+        &["0"],
+        "$1\r\nb\r\n",
+    );
+    eval(
+        &mut c,
+        "return bit.tohex(255, -4)",
+        &["0"],
+        "$4\r\n00FF\r\n",
+    );
+    eval(
+        &mut c,
+        "return bit.band(0xff, 0x0f) + bit.bor(1, 2) + bit.lshift(1, 4)",
+        &["0"],
+        ":34\r\n",
+    );
     eval(&mut c, "math.randomseed(7); local a = math.random(); math.randomseed(7); return a == math.random()", &["0"], ":1\r\n");
 }
 
@@ -232,12 +329,24 @@ fn watch_and_commandstats() {
     let mut c = server.raw();
     let mut other = server.raw();
     cmd(&mut c, &["WATCH", "w"], "+OK\r\n");
-    cmd(&mut other, &["EVAL", "return redis.call('set','w','1')", "0"], "+OK\r\n");
+    cmd(
+        &mut other,
+        &["EVAL", "return redis.call('set','w','1')", "0"],
+        "+OK\r\n",
+    );
     cmd(&mut c, &["MULTI"], "+OK\r\n");
     cmd(&mut c, &["GET", "w"], "+QUEUED\r\n");
     cmd(&mut c, &["EXEC"], "*-1\r\n");
     cmd(&mut c, &["CONFIG", "RESETSTAT"], "+OK\r\n");
-    cmd(&mut c, &["EVAL", "redis.call('set','a','1'); return redis.call('get','a')", "0"], "$1\r\n1\r\n");
+    cmd(
+        &mut c,
+        &[
+            "EVAL",
+            "redis.call('set','a','1'); return redis.call('get','a')",
+            "0",
+        ],
+        "$1\r\n1\r\n",
+    );
     c.cmd(&[b"INFO", b"commandstats"]);
     let info = text(c.frame());
     assert!(info.contains("cmdstat_set:calls=1"), "{info}");
@@ -251,7 +360,11 @@ fn busy_and_script_kill() {
     let server = Server::start(&[]);
     let mut c = server.raw();
     let mut other = server.raw();
-    cmd(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "10"], "+OK\r\n");
+    cmd(
+        &mut other,
+        &["CONFIG", "SET", "busy-reply-threshold", "10"],
+        "+OK\r\n",
+    );
     c.send(&multibulk(&[b"EVAL", b"while true do end", b"0"]));
     std::thread::sleep(Duration::from_millis(300));
     cmd(
@@ -261,15 +374,26 @@ fn busy_and_script_kill() {
     );
     cmd(&mut other, &["SCRIPT", "KILL"], "+OK\r\n");
     let got = text(c.frame());
-    assert!(got.starts_with("ERR Script killed by user with SCRIPT KILL..."), "{got}");
+    assert!(
+        got.starts_with("ERR Script killed by user with SCRIPT KILL..."),
+        "{got}"
+    );
     cmd(&mut other, &["PING"], "+PONG\r\n");
     // pcall cannot catch the kill.
-    c.send(&multibulk(&[b"EVAL", b"while true do pcall(function() while true do end end) end", b"0"]));
+    c.send(&multibulk(&[
+        b"EVAL",
+        b"while true do pcall(function() while true do end end) end",
+        b"0",
+    ]));
     std::thread::sleep(Duration::from_millis(300));
     cmd(&mut other, &["SCRIPT", "KILL"], "+OK\r\n");
     assert!(text(c.frame()).contains("killed by user"));
     // A script that wrote cannot be killed.
-    c.send(&multibulk(&[b"EVAL", b"redis.call('set','x','1'); local i = 0; while i < 30000000 do i = i + 1 end", b"0"]));
+    c.send(&multibulk(&[
+        b"EVAL",
+        b"redis.call('set','x','1'); local i = 0; while i < 30000000 do i = i + 1 end",
+        b"0",
+    ]));
     std::thread::sleep(Duration::from_millis(200));
     other.cmd(&[b"SCRIPT", b"KILL"]);
     assert!(text(other.frame()).starts_with("UNKILLABLE"));

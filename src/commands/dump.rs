@@ -15,14 +15,34 @@ use crate::error::CommandResult;
 use crate::flags;
 use crate::keyspace_events::EventClass;
 use crate::rdb::{self, RdbError, RdbValue};
-use crate::store::{unix_ms, Entry, EvictionPolicy, HashValue, SetValue, Value, ValueRef, ZSetValue};
+use crate::store::{
+    unix_ms, Entry, EvictionPolicy, HashValue, SetValue, Value, ValueRef, ZSetValue,
+};
 
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "generic";
 
 pub(crate) static COMMANDS: &[Command] = &[
-    Command::row(GROUP, "dump", 2, flags![READONLY], "Returns a serialized representation of the value stored at a key.", dump).keys(1, 1, 1).since("2.6.0"),
-    Command::row(GROUP, "restore", -4, flags![WRITE, DENYOOM], "Creates a key from the serialized representation of a value.", restore).keys(1, 1, 1).since("2.6.0"),
+    Command::row(
+        GROUP,
+        "dump",
+        2,
+        flags![READONLY],
+        "Returns a serialized representation of the value stored at a key.",
+        dump,
+    )
+    .keys(1, 1, 1)
+    .since("2.6.0"),
+    Command::row(
+        GROUP,
+        "restore",
+        -4,
+        flags![WRITE, DENYOOM],
+        "Creates a key from the serialized representation of a value.",
+        restore,
+    )
+    .keys(1, 1, 1)
+    .since("2.6.0"),
 ];
 
 /// A value as an RDB value (type byte and body), without the DUMP footer.
@@ -33,7 +53,9 @@ pub(crate) fn serialize(value: ValueRef<'_>) -> Vec<u8> {
         ValueRef::List(items) => rdb::write_list_value(&mut out, items.iter().map(|i| i.as_ref())),
         // A hash still in Redis's small encoding is written as Redis 7.0
         // writes it (one listpack), so the payloads are byte-identical.
-        ValueRef::Hash(h) if !h.is_hashtable() => rdb::write_hash_listpack_value(&mut out, h.iter()),
+        ValueRef::Hash(h) if !h.is_hashtable() => {
+            rdb::write_hash_listpack_value(&mut out, h.iter())
+        }
         ValueRef::Hash(h) => rdb::write_hash_value(&mut out, h.iter()),
         ValueRef::Set(s) => {
             // An intset stays an intset; a converted set is written plain.
@@ -81,18 +103,22 @@ impl EncodingLimits {
 fn to_value(decoded: RdbValue, limits: &EncodingLimits) -> Result<Value, &'static str> {
     Ok(match decoded {
         RdbValue::Str(s) => Value::Str(Bytes::from(s)),
-        RdbValue::List(items) => Value::List(items.into_iter().map(Bytes::from).collect::<VecDeque<_>>()),
+        RdbValue::List(items) => {
+            Value::List(items.into_iter().map(Bytes::from).collect::<VecDeque<_>>())
+        }
         RdbValue::Hash(fields) => {
             let hashtable = fields.len() > limits.hash_max_entries
-                || fields
-                    .iter()
-                    .any(|(f, v)| f.len() > limits.hash_max_value || v.len() > limits.hash_max_value);
+                || fields.iter().any(|(f, v)| {
+                    f.len() > limits.hash_max_value || v.len() > limits.hash_max_value
+                });
             Value::Hash(HashValue::from_pairs(fields, hashtable))
         }
         RdbValue::Set(members) => {
             let mut s = SetValue {
                 hashtable: members.len() > limits.set_max_intset_entries
-                    || members.iter().any(|m| rdb::packed::canonical_i64(m).is_none()),
+                    || members
+                        .iter()
+                        .any(|m| rdb::packed::canonical_i64(m).is_none()),
                 ..SetValue::default()
             };
             for m in members {
@@ -183,7 +209,9 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let body = rdb::open_dump(&args[3]).ok_or(error::DUMP_PAYLOAD)?;
     let decoded = rdb::read_value(body).map_err(|e| match e {
-        RdbError::Corrupt | RdbError::EmptyKey | RdbError::UnsupportedType(_) => error::BAD_DATA_FORMAT,
+        RdbError::Corrupt | RdbError::EmptyKey | RdbError::UnsupportedType(_) => {
+            error::BAD_DATA_FORMAT
+        }
     })?;
     let value = to_value(decoded, &EncodingLimits::from_config(ctx))?;
 
@@ -219,7 +247,10 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         } else if let Some(idle) = idle_secs {
             // The access clock is 32-bit milliseconds read with wrapping
             // arithmetic: an idle time up to ~49 days is exact, longer is capped.
-            let idle_ms = u64::try_from(idle).unwrap_or(0).saturating_mul(1000).min(u64::from(u32::MAX));
+            let idle_ms = u64::try_from(idle)
+                .unwrap_or(0)
+                .saturating_mul(1000)
+                .min(u64::from(u32::MAX));
             entry.set_access(clock.wrapping_sub(idle_ms));
         }
         slot.put(entry);

@@ -480,7 +480,10 @@ pub(crate) fn execute(
 /// has come even when no memcached client is talking.
 pub(crate) fn cron(shared: &Shared, now_ms: u64) {
     // A long script holds the gate: skip this tick rather than block the worker.
-    let Some(_gate) = shared.exec_gate.try_read_for(std::time::Duration::from_millis(10)) else {
+    let Some(_gate) = shared
+        .exec_gate
+        .try_read_for(std::time::Duration::from_millis(10))
+    else {
         return;
     };
     apply_due_flush(shared, now_ms);

@@ -134,7 +134,10 @@ pub(crate) fn feed(shared: &Shared, session: &Session, flags: Flags, args: &[Byt
 /// Whether a command shows in MONITOR before it runs rather than after: the
 /// script commands, whose own calls must follow them.
 pub(crate) fn feeds_before_running(full_name: &str) -> bool {
-    matches!(full_name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
+    matches!(
+        full_name,
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    )
 }
 
 /// `+<sec>.<usec> [<db> <peer>] "arg" ...\r\n`; a command a script called
@@ -150,7 +153,11 @@ fn format_line(session: &Session, args: &[Bytes]) -> Vec<u8> {
         now.as_secs(),
         now.subsec_micros(),
         session.db(),
-        if session.in_script { "lua".to_string() } else { session.client.addr.to_string() }
+        if session.in_script {
+            "lua".to_string()
+        } else {
+            session.client.addr.to_string()
+        }
     );
     let mut out = head.into_bytes();
     let redacted = redacted_positions(args);

@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use super::args::parse_i64;
 use super::client::container_without_subcommand;
-use super::{execute, CommandId, Command, Ctx, Flags, Session};
+use super::{execute, Command, CommandId, Ctx, Flags, Session};
 use crate::error::{self, CommandResult};
 use crate::flags;
 use crate::protocol::resp::{Protocol, Reply};
@@ -175,12 +175,16 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
         .unwrap_or(5000);
     let busy = engine.busy.clone();
     busy.threshold_ms.store(threshold, Relaxed);
-    busy.started_ms.store(crate::store::unix_ms().max(1), Relaxed);
+    busy.started_ms
+        .store(crate::store::unix_ms().max(1), Relaxed);
     let caller_db = ctx.session.db();
     let last_command = ctx.session.client.last_command.load(Relaxed);
     let mut runner = ScriptClient {
         shared,
-        session: Session { in_script: true, ..Session::new(ctx.session.client.clone(), true) },
+        session: Session {
+            in_script: true,
+            ..Session::new(ctx.session.client.clone(), true)
+        },
         read_only: ro || flags.no_writes,
         busy: busy.clone(),
         errors: 0,
@@ -191,7 +195,7 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
     // thread (they answer -BUSY, or SCRIPT KILL): hand them to another worker.
     let multi_thread = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    let Outcome { reply, resp } = if multi_thread {
+    let Outcome { reply, resp: _ } = if multi_thread {
         tokio::task::block_in_place(|| engine.run(&sha, keys, argv, &mut runner))
     } else {
         engine.run(&sha, keys, argv, &mut runner)
@@ -204,12 +208,12 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
     if let ScriptReply::Error { text, .. } = reply {
         return Err(text.into());
     }
-    write_reply(ctx.reply, &reply, resp);
+    write_reply(ctx.reply, &reply);
     Ok(())
 }
 
 /// Encode what the script returned for its caller.
-fn write_reply(reply: &mut Reply, value: &ScriptReply, resp: u8) {
+fn write_reply(reply: &mut Reply, value: &ScriptReply) {
     match value {
         ScriptReply::Bulk(b) => reply.bulk(b),
         ScriptReply::Int(n) => reply.int(*n),
@@ -259,20 +263,20 @@ fn write_reply(reply: &mut Reply, value: &ScriptReply, resp: u8) {
         ScriptReply::Array(items) => {
             reply.array(items.len());
             for item in items {
-                write_reply(reply, item, resp);
+                write_reply(reply, item);
             }
         }
         ScriptReply::Map(pairs) => {
             reply.map(pairs.len());
             for (k, v) in pairs {
-                write_reply(reply, k, resp);
-                write_reply(reply, v, resp);
+                write_reply(reply, k);
+                write_reply(reply, v);
             }
         }
         ScriptReply::Set(items) => {
             reply.set(items.len());
             for item in items {
-                write_reply(reply, item, resp);
+                write_reply(reply, item);
             }
         }
     }
@@ -336,7 +340,10 @@ impl Runner for ScriptClient<'_> {
         let entry = self.shared.commands.entry(id);
         let flags = entry.command.flags;
         if flags.has(Flags::NOSCRIPT) {
-            return self.refuse(Some(id), "ERR This Redis command is not allowed from script");
+            return self.refuse(
+                Some(id),
+                "ERR This Redis command is not allowed from script",
+            );
         }
         let top_name = entry
             .full_name
@@ -344,8 +351,7 @@ impl Runner for ScriptClient<'_> {
             .next()
             .unwrap_or_default()
             .to_string();
-        if self.read_only
-            && (flags.has(Flags::WRITE) || MAY_REPLICATE.contains(&top_name.as_str()))
+        if self.read_only && (flags.has(Flags::WRITE) || MAY_REPLICATE.contains(&top_name.as_str()))
         {
             return self.refuse(
                 Some(id),
@@ -454,7 +460,10 @@ pub(crate) fn script_running(shared: &super::Shared) -> bool {
 /// Take the exec gate for a command (exclusive for EXCLUSIVE ones). While a
 /// script holds it, wait in slices and answer -BUSY once the script has run
 /// past busy-reply-threshold, as Redis answers clients during a slow script.
-pub(crate) fn take_gate(shared: &super::Shared, flags: Flags) -> Result<super::Gate<'_>, &'static str> {
+pub(crate) fn take_gate(
+    shared: &super::Shared,
+    flags: Flags,
+) -> Result<super::Gate<'_>, &'static str> {
     let slice = std::time::Duration::from_millis(5);
     loop {
         if flags.has(Flags::EXCLUSIVE) {

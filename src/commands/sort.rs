@@ -378,9 +378,7 @@ fn lookup_by_pattern(ctx: &Ctx<'_>, pattern: &[u8], element: &Bytes, now_ms: u64
             None => (false, None),
             Some(e) => {
                 let v = match (&target.field, e.value()) {
-                    (Some(field), ValueRef::Hash(h)) => {
-                        h.get(field).map(Bytes::copy_from_slice)
-                    }
+                    (Some(field), ValueRef::Hash(h)) => h.get(field).map(Bytes::copy_from_slice),
                     (None, ValueRef::Str(_)) => e.str_bytes(),
                     _ => None,
                 };

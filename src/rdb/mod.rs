@@ -180,7 +180,10 @@ pub fn write_set_value<'a>(
 }
 
 /// A hash as field/value pairs.
-pub fn write_hash_value<'a>(out: &mut Vec<u8>, fields: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) {
+pub fn write_hash_value<'a>(
+    out: &mut Vec<u8>,
+    fields: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
+) {
     out.push(kind::HASH);
     write_len(out, fields.len() as u64);
     for (f, v) in fields {
@@ -191,7 +194,10 @@ pub fn write_hash_value<'a>(out: &mut Vec<u8>, fields: impl ExactSizeIterator<It
 
 /// A small hash as Redis 7.0 writes a listpack-encoded one: one listpack of
 /// field, value, field, value...
-pub fn write_hash_listpack_value<'a>(out: &mut Vec<u8>, fields: impl Iterator<Item = (&'a [u8], &'a [u8])>) {
+pub fn write_hash_listpack_value<'a>(
+    out: &mut Vec<u8>,
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) {
     out.push(kind::HASH_LISTPACK);
     let lp = packed::listpack(fields.flat_map(|(f, v)| [f, v]));
     write_len(out, lp.len() as u64);
@@ -199,7 +205,10 @@ pub fn write_hash_listpack_value<'a>(out: &mut Vec<u8>, fields: impl Iterator<It
 }
 
 /// A sorted set as ZSET_2: member, then its score as a little-endian f64.
-pub fn write_zset_value<'a>(out: &mut Vec<u8>, members: impl ExactSizeIterator<Item = (&'a [u8], f64)>) {
+pub fn write_zset_value<'a>(
+    out: &mut Vec<u8>,
+    members: impl ExactSizeIterator<Item = (&'a [u8], f64)>,
+) {
     out.push(kind::ZSET_2);
     write_len(out, members.len() as u64);
     for (m, score) in members {
@@ -280,7 +289,9 @@ impl<'a> Reader<'a> {
     /// make us reserve memory the payload could never fill).
     fn count(&mut self, min_bytes_each: usize) -> Result<usize> {
         let n = usize::try_from(self.length()?).map_err(|_| RdbError::Corrupt)?;
-        if n.checked_mul(min_bytes_each).is_none_or(|need| need > self.remaining()) {
+        if n.checked_mul(min_bytes_each)
+            .is_none_or(|need| need > self.remaining())
+        {
             return Err(RdbError::Corrupt);
         }
         Ok(n)
@@ -354,13 +365,18 @@ impl<'a> Reader<'a> {
                 let n = self.count(1)?;
                 RdbValue::List((0..n).map(|_| self.string()).collect::<Result<_>>()?)
             }
-            kind::LIST_ZIPLIST => RdbValue::List(packed_elements(&self.string()?, packed::read_ziplist)?),
+            kind::LIST_ZIPLIST => {
+                RdbValue::List(packed_elements(&self.string()?, packed::read_ziplist)?)
+            }
             kind::LIST_QUICKLIST | kind::LIST_QUICKLIST_2 => {
                 let nodes = self.count(1)?;
                 let mut items = Vec::new();
                 for _ in 0..nodes {
-                    let container =
-                        if kind == kind::LIST_QUICKLIST_2 { self.length()? } else { QUICKLIST_NODE_PACKED };
+                    let container = if kind == kind::LIST_QUICKLIST_2 {
+                        self.length()?
+                    } else {
+                        QUICKLIST_NODE_PACKED
+                    };
                     let blob = self.string()?;
                     match container {
                         QUICKLIST_NODE_PLAIN => items.push(blob),
@@ -384,9 +400,15 @@ impl<'a> Reader<'a> {
             }
             kind::SET_INTSET => {
                 let ints = packed::read_intset(&self.string()?).ok_or(RdbError::Corrupt)?;
-                RdbValue::Set(ints.into_iter().map(|v| v.to_string().into_bytes()).collect())
+                RdbValue::Set(
+                    ints.into_iter()
+                        .map(|v| v.to_string().into_bytes())
+                        .collect(),
+                )
             }
-            kind::SET_LISTPACK => RdbValue::Set(packed_elements(&self.string()?, packed::read_listpack)?),
+            kind::SET_LISTPACK => {
+                RdbValue::Set(packed_elements(&self.string()?, packed::read_listpack)?)
+            }
             kind::HASH => {
                 let n = self.count(2)?;
                 let mut fields = Vec::with_capacity(n);
@@ -396,7 +418,11 @@ impl<'a> Reader<'a> {
                 RdbValue::Hash(fields)
             }
             kind::HASH_ZIPLIST | kind::HASH_LISTPACK => {
-                let read = if kind == kind::HASH_LISTPACK { packed::read_listpack } else { packed::read_ziplist };
+                let read = if kind == kind::HASH_LISTPACK {
+                    packed::read_listpack
+                } else {
+                    packed::read_ziplist
+                };
                 RdbValue::Hash(pairs(packed_elements(&self.string()?, read)?)?)
             }
             kind::ZSET | kind::ZSET_2 => {
@@ -414,7 +440,11 @@ impl<'a> Reader<'a> {
                 RdbValue::ZSet(members)
             }
             kind::ZSET_ZIPLIST | kind::ZSET_LISTPACK => {
-                let read = if kind == kind::ZSET_LISTPACK { packed::read_listpack } else { packed::read_ziplist };
+                let read = if kind == kind::ZSET_LISTPACK {
+                    packed::read_listpack
+                } else {
+                    packed::read_ziplist
+                };
                 let mut members = Vec::new();
                 for (m, s) in pairs(packed_elements(&self.string()?, read)?)? {
                     let score = std::str::from_utf8(&s)
@@ -530,11 +560,20 @@ mod tests {
     fn small_hash_and_set_dumps_match_redis() {
         // redis-server 7.0: `HSET h f v n 12`, `SADD si 3 1 2`, `SADD ss a`.
         let mut out = Vec::new();
-        write_hash_listpack_value(&mut out, [(&b"f"[..], &b"v"[..]), (b"n", b"12")].into_iter());
-        assert_eq!(hex(&seal_dump(out)), "1012120000000400816602817602816e020c01ff0a0001369481d35b8974");
+        write_hash_listpack_value(
+            &mut out,
+            [(&b"f"[..], &b"v"[..]), (b"n", b"12")].into_iter(),
+        );
+        assert_eq!(
+            hex(&seal_dump(out)),
+            "1012120000000400816602817602816e020c01ff0a0001369481d35b8974"
+        );
         let mut out = Vec::new();
         write_set_value(&mut out, [&b"3"[..], b"1", b"2"].into_iter(), 512);
-        assert_eq!(hex(&seal_dump(out)), "0b0e02000000030000000100020003000a00a5025ce26d6e4d1b");
+        assert_eq!(
+            hex(&seal_dump(out)),
+            "0b0e02000000030000000100020003000a00a5025ce26d6e4d1b"
+        );
         let mut out = Vec::new();
         write_set_value(&mut out, [&b"a"[..]].into_iter(), 512);
         assert_eq!(hex(&seal_dump(out)), "020101610a006296e97e44d21a6d");
@@ -556,7 +595,10 @@ mod tests {
     }
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
@@ -571,7 +613,15 @@ mod tests {
 
     #[test]
     fn lengths_round_trip() {
-        for n in [0u64, 63, 64, 16383, 16384, u64::from(u32::MAX), u64::from(u32::MAX) + 1] {
+        for n in [
+            0u64,
+            63,
+            64,
+            16383,
+            16384,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+        ] {
             let mut out = Vec::new();
             write_len(&mut out, n);
             assert_eq!(Reader::new(&out).length().unwrap(), n);
@@ -580,7 +630,9 @@ mod tests {
 
     #[test]
     fn every_type_round_trips() {
-        let big: Vec<Vec<u8>> = (0..3000).map(|i| format!("item-{i}").into_bytes()).collect();
+        let big: Vec<Vec<u8>> = (0..3000)
+            .map(|i| format!("item-{i}").into_bytes())
+            .collect();
         let mut out = Vec::new();
         write_list_value(&mut out, big.iter().map(|v| v.as_slice()));
         assert_eq!(read_value(&out).unwrap(), RdbValue::List(big.clone()));
@@ -589,7 +641,9 @@ mod tests {
         let mut out = Vec::new();
         write_set_value(&mut out, ints.iter().map(|v| v.as_slice()), 512);
         assert_eq!(out[0], kind::SET_INTSET);
-        let RdbValue::Set(mut got) = read_value(&out).unwrap() else { panic!() };
+        let RdbValue::Set(mut got) = read_value(&out).unwrap() else {
+            panic!()
+        };
         got.sort();
         let mut want = ints.clone();
         want.sort();
@@ -597,21 +651,33 @@ mod tests {
 
         let mut out = Vec::new();
         write_set_value(&mut out, [&b"a"[..], b"1"].into_iter(), 512);
-        assert_eq!(read_value(&out).unwrap(), RdbValue::Set(vec![b"a".to_vec(), b"1".to_vec()]));
+        assert_eq!(
+            read_value(&out).unwrap(),
+            RdbValue::Set(vec![b"a".to_vec(), b"1".to_vec()])
+        );
 
         let fields = [(&b"f"[..], &b"v"[..]), (b"n", b"10")];
         let mut out = Vec::new();
         write_hash_value(&mut out, fields.into_iter());
         assert_eq!(
             read_value(&out).unwrap(),
-            RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec()), (b"n".to_vec(), b"10".to_vec())])
+            RdbValue::Hash(vec![
+                (b"f".to_vec(), b"v".to_vec()),
+                (b"n".to_vec(), b"10".to_vec())
+            ])
         );
 
         let mut out = Vec::new();
-        write_zset_value(&mut out, [(&b"a"[..], 1.5), (b"b", f64::NEG_INFINITY)].into_iter());
+        write_zset_value(
+            &mut out,
+            [(&b"a"[..], 1.5), (b"b", f64::NEG_INFINITY)].into_iter(),
+        );
         assert_eq!(
             read_value(&out).unwrap(),
-            RdbValue::ZSet(vec![(b"a".to_vec(), 1.5), (b"b".to_vec(), f64::NEG_INFINITY)])
+            RdbValue::ZSet(vec![
+                (b"a".to_vec(), 1.5),
+                (b"b".to_vec(), f64::NEG_INFINITY)
+            ])
         );
     }
 
@@ -634,7 +700,10 @@ mod tests {
     fn hostile_values_are_refused() {
         // A list claiming 2^32 elements in 3 bytes, a duplicate set, a NaN
         // score, an empty list, trailing garbage, an unknown type.
-        assert_eq!(read_value(b"\x01\x80\xff\xff\xff\xff\x00"), Err(RdbError::Corrupt));
+        assert_eq!(
+            read_value(b"\x01\x80\xff\xff\xff\xff\x00"),
+            Err(RdbError::Corrupt)
+        );
         assert_eq!(read_value(b"\x02\x02\x01a\x01a"), Err(RdbError::Corrupt));
         let mut nan = vec![kind::ZSET_2, 1, 1, b'a'];
         nan.extend_from_slice(&f64::NAN.to_le_bytes());
@@ -643,7 +712,10 @@ mod tests {
         assert_eq!(read_value(b"\x00\x01ab"), Err(RdbError::Corrupt));
         assert_eq!(read_value(b"\x0f\x00"), Err(RdbError::UnsupportedType(15)));
         // An LZF string claiming a huge plain length.
-        assert_eq!(read_value(b"\x00\xc3\x02\x81\x00\x00\x00\x01\x00\x00\x00\x00\x00a"), Err(RdbError::Corrupt));
+        assert_eq!(
+            read_value(b"\x00\xc3\x02\x81\x00\x00\x00\x01\x00\x00\x00\x00\x00a"),
+            Err(RdbError::Corrupt)
+        );
         // Every truncation of a valid value fails cleanly.
         let mut out = Vec::new();
         write_list_value(&mut out, [&b"abc"[..], b"12", b"x"].into_iter());

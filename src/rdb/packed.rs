@@ -33,7 +33,11 @@ pub fn canonical_i64(s: &[u8]) -> Option<i64> {
         }
         let digit = i64::from(d - b'0');
         v = v.checked_mul(10)?;
-        v = if neg { v.checked_sub(digit)? } else { v.checked_add(digit)? };
+        v = if neg {
+            v.checked_sub(digit)?
+        } else {
+            v.checked_add(digit)?
+        };
     }
     Some(v)
 }
@@ -56,7 +60,11 @@ pub fn listpack<'a>(elements: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     lp.push(LP_EOF);
     let total = lp.len() as u32;
     lp[0..4].copy_from_slice(&total.to_le_bytes());
-    let count = if count < usize::from(LP_COUNT_UNKNOWN) { count as u16 } else { LP_COUNT_UNKNOWN };
+    let count = if count < usize::from(LP_COUNT_UNKNOWN) {
+        count as u16
+    } else {
+        LP_COUNT_UNKNOWN
+    };
     lp[4..6].copy_from_slice(&count.to_le_bytes());
     lp
 }
@@ -176,20 +184,33 @@ fn read_lp_entry(e: &[u8]) -> Option<(Vec<u8>, usize)> {
         string(1, usize::from(b & 0x3f))
     } else if b & 0xe0 == 0xc0 {
         let uv = (u16::from(b & 0x1f) << 8) | u16::from(*e.get(1)?);
-        let v = if uv >= 1 << 12 { i64::from(uv) - (1 << 13) } else { i64::from(uv) };
+        let v = if uv >= 1 << 12 {
+            i64::from(uv) - (1 << 13)
+        } else {
+            i64::from(uv)
+        };
         int(v, 2)
     } else if b & 0xf0 == 0xe0 {
         string(2, (usize::from(b & 0x0f) << 8) | usize::from(*e.get(1)?))
     } else {
         match b {
-            0xf0 => string(5, u32::from_le_bytes(e.get(1..5)?.try_into().ok()?) as usize),
-            0xf1 => int(i64::from(i16::from_le_bytes(e.get(1..3)?.try_into().ok()?)), 3),
+            0xf0 => string(
+                5,
+                u32::from_le_bytes(e.get(1..5)?.try_into().ok()?) as usize,
+            ),
+            0xf1 => int(
+                i64::from(i16::from_le_bytes(e.get(1..3)?.try_into().ok()?)),
+                3,
+            ),
             0xf2 => {
                 let x = e.get(1..4)?;
                 let v = i32::from_le_bytes([0, x[0], x[1], x[2]]) >> 8;
                 int(i64::from(v), 4)
             }
-            0xf3 => int(i64::from(i32::from_le_bytes(e.get(1..5)?.try_into().ok()?)), 5),
+            0xf3 => int(
+                i64::from(i32::from_le_bytes(e.get(1..5)?.try_into().ok()?)),
+                5,
+            ),
             0xf4 => int(i64::from_le_bytes(e.get(1..9)?.try_into().ok()?), 9),
             _ => None,
         }
@@ -214,16 +235,31 @@ pub fn read_ziplist(zl: &[u8]) -> Option<Vec<Vec<u8>>> {
         let enc = *zl.get(p)?;
         let rest = zl.get(p..)?;
         let string = |header: usize, len: usize| -> Option<(Vec<u8>, usize)> {
-            Some((rest.get(header..header.checked_add(len)?)?.to_vec(), header + len))
+            Some((
+                rest.get(header..header.checked_add(len)?)?.to_vec(),
+                header + len,
+            ))
         };
         let int = |v: i64, size: usize| Some((v.to_string().into_bytes(), size));
         let (element, size) = match enc >> 6 {
             0 => string(1, usize::from(enc & 0x3f))?,
-            1 => string(2, (usize::from(enc & 0x3f) << 8) | usize::from(*rest.get(1)?))?,
-            2 => string(5, u32::from_be_bytes(rest.get(1..5)?.try_into().ok()?) as usize)?,
+            1 => string(
+                2,
+                (usize::from(enc & 0x3f) << 8) | usize::from(*rest.get(1)?),
+            )?,
+            2 => string(
+                5,
+                u32::from_be_bytes(rest.get(1..5)?.try_into().ok()?) as usize,
+            )?,
             _ => match enc {
-                0xc0 => int(i64::from(i16::from_le_bytes(rest.get(1..3)?.try_into().ok()?)), 3)?,
-                0xd0 => int(i64::from(i32::from_le_bytes(rest.get(1..5)?.try_into().ok()?)), 5)?,
+                0xc0 => int(
+                    i64::from(i16::from_le_bytes(rest.get(1..3)?.try_into().ok()?)),
+                    3,
+                )?,
+                0xd0 => int(
+                    i64::from(i32::from_le_bytes(rest.get(1..5)?.try_into().ok()?)),
+                    5,
+                )?,
                 0xe0 => int(i64::from_le_bytes(rest.get(1..9)?.try_into().ok()?), 9)?,
                 0xf0 => {
                     let x = rest.get(1..4)?;
@@ -288,7 +324,16 @@ mod tests {
         assert_eq!(canonical_i64(b"-12"), Some(-12));
         assert_eq!(canonical_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"-", b"-0", b"01", b"+1", b" 1", b"1a", b"9223372036854775808"] {
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1a",
+            b"9223372036854775808",
+        ] {
             assert_eq!(canonical_i64(bad), None, "{:?}", bad);
         }
     }
@@ -298,11 +343,24 @@ mod tests {
         let long = vec![b'x'; 5000];
         let medium = vec![b'y'; 300];
         let elements: Vec<Vec<u8>> = vec![
-            b"0".to_vec(), b"127".to_vec(), b"128".to_vec(), b"-4096".to_vec(), b"4095".to_vec(),
-            b"-32768".to_vec(), b"32767".to_vec(), b"8388607".to_vec(), b"-8388608".to_vec(),
-            b"2147483647".to_vec(), b"-2147483648".to_vec(), b"9223372036854775807".to_vec(),
-            b"-9223372036854775808".to_vec(), b"".to_vec(), b"hello".to_vec(), b"007".to_vec(),
-            medium, long,
+            b"0".to_vec(),
+            b"127".to_vec(),
+            b"128".to_vec(),
+            b"-4096".to_vec(),
+            b"4095".to_vec(),
+            b"-32768".to_vec(),
+            b"32767".to_vec(),
+            b"8388607".to_vec(),
+            b"-8388608".to_vec(),
+            b"2147483647".to_vec(),
+            b"-2147483648".to_vec(),
+            b"9223372036854775807".to_vec(),
+            b"-9223372036854775808".to_vec(),
+            b"".to_vec(),
+            b"hello".to_vec(),
+            b"007".to_vec(),
+            medium,
+            long,
         ];
         let lp = listpack(elements.iter().map(|e| e.as_slice()));
         assert_eq!(read_listpack(&lp).unwrap(), elements);
@@ -364,7 +422,12 @@ mod tests {
         zl[0..4].copy_from_slice(&total.to_le_bytes());
         assert_eq!(
             read_ziplist(&zl).unwrap(),
-            vec![b"ab".to_vec(), b"12".to_vec(), b"-2".to_vec(), b"300".to_vec()]
+            vec![
+                b"ab".to_vec(),
+                b"12".to_vec(),
+                b"-2".to_vec(),
+                b"300".to_vec()
+            ]
         );
         assert_eq!(read_ziplist(&zl[..zl.len() - 2]), None);
     }

@@ -92,7 +92,9 @@ fn encode(v: &Value, s: &Settings, depth: usize, out: &mut Vec<u8>) -> Result<()
                     first = false;
                     match &k {
                         Value::String(ks) => string(&ks.as_bytes(), out),
-                        Value::Number(n) => string(super::format_g(*n, s.precision).as_bytes(), out),
+                        Value::Number(n) => {
+                            string(super::format_g(*n, s.precision).as_bytes(), out)
+                        }
                         Value::Integer(n) => string(n.to_string().as_bytes(), out),
                         _ => {
                             return Err(

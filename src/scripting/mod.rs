@@ -113,10 +113,16 @@ pub enum ScriptReply {
     Status(String),
     /// The full error text after `-`; `counted` when a redis.call already
     /// counted it (Redis's ignore_error_stats_update).
-    Error { text: String, counted: bool },
+    Error {
+        text: String,
+        counted: bool,
+    },
     Double(f64),
     BigNumber(String),
-    Verbatim { format: String, text: Vec<u8> },
+    Verbatim {
+        format: String,
+        text: Vec<u8>,
+    },
     Array(Vec<ScriptReply>),
     Map(Vec<(ScriptReply, ScriptReply)>),
     Set(Vec<ScriptReply>),
@@ -186,7 +192,9 @@ impl Engine {
         // and removed from the globals before any script runs.
         let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
         let globals = lua.globals();
-        for name in ["dofile", "loadfile", "print", "module", "require", "package"] {
+        for name in [
+            "dofile", "loadfile", "print", "module", "require", "package",
+        ] {
             globals.raw_set(name, Value::Nil)?;
         }
         let resp = Arc::new(AtomicU8::new(2));
@@ -203,10 +211,7 @@ impl Engine {
         rust.raw_set("cjson", cjson::library(&lua)?)?;
         rust.raw_set("version", crate_version())?;
         rust.raw_set("version_num", version_num())?;
-        let setup: Function = lua
-            .load(SANDBOX_LUA)
-            .set_name("=herald")
-            .into_function()?;
+        let setup: Function = lua.load(SANDBOX_LUA).set_name("=herald").into_function()?;
         let (protected_call, proxy): (Function, Table) = setup.call((run_ctx.clone(), rust))?;
         lua.set_globals(proxy)?;
         Ok(Engine {
@@ -300,7 +305,9 @@ impl Engine {
             mlua::HookTriggers::new().every_nth_instruction(100_000),
             move |_, _| {
                 if busy.kill.load(Relaxed) {
-                    Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."))
+                    Err(mlua::Error::runtime(
+                        "Script killed by user with SCRIPT KILL...",
+                    ))
                 } else {
                     Ok(mlua::VmState::Continue)
                 }
@@ -424,7 +431,9 @@ fn crate_version() -> &'static str {
 
 /// REDIS_VERSION_NUM: major << 16 | minor << 8 | patch.
 fn version_num() -> f64 {
-    let mut parts = crate_version().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = crate_version()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     let (a, b, c) = (
         parts.next().unwrap_or(0),
         parts.next().unwrap_or(0),
@@ -462,9 +471,7 @@ fn command_args(args: &MultiValue) -> Result<Vec<Bytes>, String> {
             Value::String(s) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Number(n) => out.push(Bytes::from(format_g17(*n))),
             Value::Integer(n) => out.push(Bytes::from(n.to_string())),
-            _ => {
-                return Err("Lua redis lib command arguments must be strings or integers".into())
-            }
+            _ => return Err("Lua redis lib command arguments must be strings or integers".into()),
         }
     }
     Ok(out)
@@ -549,7 +556,7 @@ fn lua_to_reply(value: &Value, resp: u8, depth: usize) -> ScriptReply {
             }
         }
         Value::Number(n) => ScriptReply::Int(lua_number_to_i64(*n)),
-        Value::Integer(n) => ScriptReply::Int(*n as i64),
+        Value::Integer(n) => ScriptReply::Int(*n),
         Value::Table(t) => table_to_reply(t, resp, depth),
         _ => ScriptReply::Nil,
     }
@@ -683,8 +690,10 @@ impl Rand48 {
     const MASK: u64 = (1 << 48) - 1;
 
     fn seed(&self, seed: i32) {
-        self.0
-            .store((((seed as u32) as u64) << 16 | 0x330E) & Self::MASK, Relaxed);
+        self.0.store(
+            (((seed as u32) as u64) << 16 | 0x330E) & Self::MASK,
+            Relaxed,
+        );
     }
 
     /// 31 random bits.
@@ -706,7 +715,10 @@ fn install_rust_api(lua: &Lua, api: &Table, resp: Arc<AtomicU8>) -> mlua::Result
         "sha1hex",
         lua.create_function(|lua, args: MultiValue| {
             if args.len() != 1 {
-                return Ok((Some(error_table(lua, "wrong number of arguments", false)?), Value::Nil));
+                return Ok((
+                    Some(error_table(lua, "wrong number of arguments", false)?),
+                    Value::Nil,
+                ));
             }
             let bytes = match &args[0] {
                 Value::String(s) => s.as_bytes().to_vec(),
@@ -719,23 +731,38 @@ fn install_rust_api(lua: &Lua, api: &Table, resp: Arc<AtomicU8>) -> mlua::Result
     )?;
     api.raw_set(
         "error_table",
-        lua.create_function(|lua, text: mlua::LuaString| error_table(lua, &text.to_string_lossy(), false))?,
+        lua.create_function(|lua, text: mlua::LuaString| {
+            error_table(lua, &text.to_string_lossy(), false)
+        })?,
     )?;
     let setresp_state = resp.clone();
     api.raw_set(
         "setresp",
         lua.create_function(move |lua, args: MultiValue| {
             if args.len() != 1 {
-                return Ok(Some(error_table(lua, "redis.setresp() requires one argument.", false)?));
+                return Ok(Some(error_table(
+                    lua,
+                    "redis.setresp() requires one argument.",
+                    false,
+                )?));
             }
             let n = match &args[0] {
                 Value::Number(n) => *n as i64,
-                Value::Integer(n) => *n as i64,
-                Value::String(s) => s.to_str().ok().and_then(|s| s.trim().parse::<f64>().ok()).map(|f| f as i64).unwrap_or(0),
+                Value::Integer(n) => *n,
+                Value::String(s) => s
+                    .to_str()
+                    .ok()
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .map(|f| f as i64)
+                    .unwrap_or(0),
                 _ => 0,
             };
             if n != 2 && n != 3 {
-                return Ok(Some(error_table(lua, "RESP version must be 2 or 3.", false)?));
+                return Ok(Some(error_table(
+                    lua,
+                    "RESP version must be 2 or 3.",
+                    false,
+                )?));
             }
             setresp_state.store(n as u8, Relaxed);
             Ok(None)
@@ -1026,11 +1053,15 @@ mod tests {
     #[test]
     fn percent_g() {
         for (d, s17, s14) in [
-            (3.14, "3.1400000000000001", "3.14"),
+            (3.3, "3.2999999999999998", "3.3"),
             (1.0, "1", "1"),
             (0.1, "0.10000000000000001", "0.1"),
             (1e20, "1e+20", "1e+20"),
-            (123456789012345678.0, "1.2345678901234568e+17", "1.2345678901235e+17"),
+            (
+                123456789012345678.0,
+                "1.2345678901234568e+17",
+                "1.2345678901235e+17",
+            ),
             (0.0001, "0.0001", "0.0001"),
             (0.00001, "1.0000000000000001e-05", "1e-05"),
             (-2.5, "-2.5", "-2.5"),

@@ -193,7 +193,10 @@ mod tests {
         );
         assert_eq!(
             parse(b"%1\r\n+k\r\n,1.5\r\n"),
-            RespValue::Map(vec![(RespValue::Status(b"k".to_vec()), RespValue::Double(1.5))])
+            RespValue::Map(vec![(
+                RespValue::Status(b"k".to_vec()),
+                RespValue::Double(1.5)
+            )])
         );
         assert!(matches!(parse(b"*3\r\n:1\r\n"), RespValue::Error(_)));
         assert!(matches!(parse(b""), RespValue::Error(_)));

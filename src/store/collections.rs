@@ -222,8 +222,7 @@ impl<'a> Iterator for HashIter<'a> {
 
 impl ExactSizeIterator for PackedPairs<'_> {}
 
-impl ExactSizeIterator for HashIter<'_> {
-}
+impl ExactSizeIterator for HashIter<'_> {}
 
 fn member_charge(member: &[u8]) -> isize {
     (member.len() + SET_MEMBER_OVERHEAD_BYTES) as isize

@@ -408,12 +408,24 @@ impl RedisServer {
     pub fn start() -> RedisServer {
         let port = free_port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server");
         // Owned by the guard at once, so it is killed on every path.
-        let redis = RedisServer { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) };
+        let redis = RedisServer {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        };
         for _ in 0..250 {
             if TcpStream::connect(redis.addr).is_ok() {
                 return redis;

@@ -62,7 +62,13 @@ pub struct Script {
 impl Script {
     /// Runs `dir/name` with `args` (unbuffered, `dir` as working directory
     /// and `env` added to the environment).
-    pub fn spawn_in(py: &str, dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Script {
+    pub fn spawn_in(
+        py: &str,
+        dir: &Path,
+        name: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Script {
         let script = dir.join(name);
         let mut argv: Vec<&std::ffi::OsStr> = vec![script.as_os_str()];
         argv.extend(args.iter().map(std::ffi::OsStr::new));
@@ -71,13 +77,25 @@ impl Script {
 
     /// Runs `python -m module args` in `dir` (a library's own entry point,
     /// such as `celery worker`).
-    pub fn spawn_module(py: &str, dir: &Path, module: &str, args: &[&str], env: &[(&str, &str)]) -> Script {
+    pub fn spawn_module(
+        py: &str,
+        dir: &Path,
+        module: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Script {
         let mut argv: Vec<&std::ffi::OsStr> = vec!["-m".as_ref(), module.as_ref()];
         argv.extend(args.iter().map(std::ffi::OsStr::new));
         Script::spawn_argv(py, dir, module, &argv, env)
     }
 
-    fn spawn_argv(py: &str, dir: &Path, name: &str, argv: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Script {
+    fn spawn_argv(
+        py: &str,
+        dir: &Path,
+        name: &str,
+        argv: &[&std::ffi::OsStr],
+        env: &[(&str, &str)],
+    ) -> Script {
         let mut child = Command::new(py)
             .arg("-u")
             .args(argv)
@@ -197,4 +215,3 @@ impl Drop for Script {
         let _ = self.child.wait();
     }
 }
-
