@@ -6,6 +6,7 @@
 //! - `config`     defaults < TOML file < CLI flags; the CONFIG GET/SET registry
 //! - `error`      the catalogue of wire error strings
 //! - `protocol`   pure codecs: RESP request parser and reply encoder
+//! - `printf`     numbers as C's printf %g prints them (scores, Lua doubles)
 //! - `rdb`        pure codec of Redis's RDB value format (DUMP/RESTORE payloads)
 //! - `commands`   the command table, dispatcher, `Shared` (the handlers' server
 //!   state) and one file per command family
@@ -27,6 +28,7 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod keyspace_events;
+pub mod printf;
 pub mod protocol;
 pub mod pubsub;
 pub mod rdb;

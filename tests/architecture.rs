@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "glob",
         "keyspace_events",
+        "printf",
         "protocol",
         "rdb",
         "stats",

@@ -82,60 +82,7 @@ pub(crate) static COMMANDS: &[Command] = &[
 /// A double as C's `printf("%.17g")` prints it (Redis 7.0's `addReplyDouble`),
 /// with infinities as `inf` / `-inf`.
 pub(crate) fn format_score(d: f64) -> String {
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if d.is_nan() {
-        return "nan".into();
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    // Fast path for the common case, integral scores: below 2^53 every
-    // integer is exact and has at most 16 digits, which %.17g prints as is.
-    if d.fract() == 0.0 && d.abs() < 9_007_199_254_740_992.0 {
-        return itoa::Buffer::new().format(d as i64).to_owned();
-    }
-    // 17 significant digits, correctly rounded, as d.dddddddddddddddde±x.
-    let sci = format!("{:.16e}", d);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let mut out = String::with_capacity(24);
-    if negative {
-        out.push('-');
-    }
-    let trimmed = |s: &[u8]| -> String {
-        let end = s.iter().rposition(|&b| b != b'0').map_or(0, |i| i + 1);
-        String::from_utf8_lossy(&s[..end]).into_owned()
-    };
-    if !(-4..17).contains(&exp) {
-        out.push(digits[0] as char);
-        let frac = trimmed(&digits[1..]);
-        if !frac.is_empty() {
-            out.push('.');
-            out.push_str(&frac);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.abs()));
-    } else if exp >= 0 {
-        let int_len = exp as usize + 1;
-        out.push_str(&String::from_utf8_lossy(&digits[..int_len]));
-        let frac = trimmed(&digits[int_len..]);
-        if !frac.is_empty() {
-            out.push('.');
-            out.push_str(&frac);
-        }
-    } else {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.push_str(&trimmed(&digits));
-    }
-    out
+    crate::printf::g(d, 17)
 }
 
 /// Answer a score: a bulk string in RESP2, a double frame in RESP3.
