@@ -892,6 +892,7 @@ fn encoding(value: ValueRef<'_>) -> &'static str {
         ValueRef::Set(_) => "intset",
         ValueRef::ZSet(z) if z.skiplist => "skiplist",
         ValueRef::ZSet(_) => "listpack",
+        ValueRef::Stream(_) => "stream",
     }
 }
 

@@ -29,6 +29,7 @@ use std::ptr::{self, NonNull};
 use bytes::{Bytes, BytesMut};
 
 pub use super::collections::{HashValue, SetValue};
+pub use super::stream::StreamValue;
 pub use super::zset::ZSetValue;
 
 /// Bytes charged per entry beyond key and value: the map slot, the entry
@@ -52,6 +53,7 @@ pub enum Value {
     Hash(HashValue),
     Set(SetValue),
     ZSet(ZSetValue),
+    Stream(StreamValue),
 }
 
 /// What a key holds, borrowed from its entry.
@@ -62,6 +64,7 @@ pub enum ValueRef<'a> {
     Hash(&'a HashValue),
     Set(&'a SetValue),
     ZSet(&'a ZSetValue),
+    Stream(&'a StreamValue),
 }
 
 impl Value {
@@ -72,6 +75,7 @@ impl Value {
             Value::Hash(h) => ValueRef::Hash(h),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
+            Value::Stream(x) => ValueRef::Stream(x),
         }
     }
 
@@ -95,6 +99,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Hash(_) => "hash",
             ValueRef::Set(_) => "set",
             ValueRef::ZSet(_) => "zset",
+            ValueRef::Stream(_) => "stream",
         }
     }
 
@@ -109,6 +114,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Hash(h) => h.charged_bytes(),
             ValueRef::Set(s) => s.charged_bytes(),
             ValueRef::ZSet(z) => z.charged_bytes(),
+            ValueRef::Stream(x) => x.charged_bytes(),
         }
     }
 
@@ -120,6 +126,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Hash(h) => Value::Hash(h.clone()),
             ValueRef::Set(s) => Value::Set(s.clone()),
             ValueRef::ZSet(z) => Value::ZSet(z.clone()),
+            ValueRef::Stream(x) => Value::Stream(x.clone()),
         }
     }
 
@@ -222,6 +229,7 @@ const KIND_LIST: u8 = 2;
 const KIND_HASH: u8 = 3;
 const KIND_SET: u8 = 4;
 const KIND_ZSET: u8 = 5;
+const KIND_STREAM: u8 = 6;
 
 /// Whether `Entry::build` copies the value's bytes: `Borrowed` for data that
 /// may be a slice of a connection's read buffer (storing that slice would pin
@@ -248,6 +256,12 @@ struct SetBox {
 /// A sorted set value with its running charge (as `ListBox`).
 struct ZSetBox {
     zset: ZSetValue,
+    charged: usize,
+}
+
+/// A stream value with its running charge (as `ListBox`).
+struct StreamBox {
+    stream: StreamValue,
     charged: usize,
 }
 
@@ -282,6 +296,7 @@ fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
         // A hash lives in the entry itself (16 bytes; it keeps its own charge).
         KIND_HASH => std::mem::size_of::<HashValue>(),
         KIND_ZSET => std::mem::size_of::<Box<ZSetBox>>(),
+        KIND_STREAM => std::mem::size_of::<Box<StreamBox>>(),
         _ => std::mem::size_of::<Box<SetBox>>(),
     };
     let size = value_offset(kind, key_len) + part;
@@ -340,6 +355,7 @@ impl Entry {
             Value::Hash(_) => (KIND_HASH, 0),
             Value::Set(_) => (KIND_SET, 0),
             Value::ZSet(_) => (KIND_ZSET, 0),
+            Value::Stream(_) => (KIND_STREAM, 0),
         };
         let layout = layout_for(key.len(), header.kind, header.inline_len as usize);
         // SAFETY: the layout is non-empty (the header alone is 35 bytes) and
@@ -408,6 +424,14 @@ impl Entry {
                     ptr::write(
                         value_at as *mut Box<ZSetBox>,
                         Box::new(ZSetBox { zset, charged }),
+                    );
+                }
+                // Entries were copied into the log when added.
+                Value::Stream(stream) => {
+                    let charged = stream.charged_bytes();
+                    ptr::write(
+                        value_at as *mut Box<StreamBox>,
+                        Box::new(StreamBox { stream, charged }),
                     );
                 }
             }
@@ -506,6 +530,18 @@ impl Entry {
             .then(|| unsafe { &mut **(self.value_at() as *mut Box<ZSetBox>) })
     }
 
+    fn stream_box(&self) -> Option<&StreamBox> {
+        // SAFETY: a KIND_STREAM entry holds an initialised, 8-aligned Box<StreamBox>.
+        (self.header().kind == KIND_STREAM)
+            .then(|| unsafe { &**(self.value_at() as *const Box<StreamBox>) })
+    }
+
+    fn stream_box_mut(&mut self) -> Option<&mut StreamBox> {
+        // SAFETY: as `stream_box`; &mut self is exclusive.
+        (self.header().kind == KIND_STREAM)
+            .then(|| unsafe { &mut **(self.value_at() as *mut Box<StreamBox>) })
+    }
+
     /// The value, borrowed.
     pub fn value(&self) -> ValueRef<'_> {
         if let Some(b) = self.shared() {
@@ -522,6 +558,9 @@ impl Entry {
         }
         if let Some(z) = self.zset_box() {
             return ValueRef::ZSet(&z.zset);
+        }
+        if let Some(x) = self.stream_box() {
+            return ValueRef::Stream(&x.stream);
         }
         let len = self.header().inline_len as usize;
         // SAFETY: an inline entry has len bytes of string right after the key.
@@ -557,6 +596,11 @@ impl Entry {
         self.zset_box_mut().map(|z| &mut z.zset)
     }
 
+    /// The stream, for in-place changes (with `Slot::update_with_charge`).
+    pub fn stream_mut(&mut self) -> Option<&mut StreamValue> {
+        self.stream_box_mut().map(|x| &mut x.stream)
+    }
+
     /// Bytes charged for this entry: key + value + overhead.
     pub fn charged(&self) -> usize {
         let value = if let Some(l) = self.list_box() {
@@ -567,6 +611,8 @@ impl Entry {
             s.charged
         } else if let Some(z) = self.zset_box() {
             z.charged
+        } else if let Some(x) = self.stream_box() {
+            x.charged
         } else {
             self.value().as_str().map_or(0, <[u8]>::len)
         };
@@ -580,6 +626,7 @@ impl Entry {
             // A hash keeps its own charge: the delta is already in it.
             KIND_SET => self.set_box_mut().map(|s| &mut s.charged),
             KIND_ZSET => self.zset_box_mut().map(|z| &mut z.charged),
+            KIND_STREAM => self.stream_box_mut().map(|x| &mut x.charged),
             _ => None,
         };
         if let Some(c) = charged {
@@ -603,6 +650,9 @@ impl Entry {
         }
         if let Some(z) = self.zset_box_mut() {
             return Value::ZSet(std::mem::take(&mut z.zset));
+        }
+        if let Some(x) = self.stream_box_mut() {
+            return Value::Stream(std::mem::take(&mut x.stream));
         }
         Value::Str(Bytes::copy_from_slice(
             self.value().as_str().unwrap_or_default(),
@@ -646,6 +696,12 @@ impl Entry {
                 if let Some(z) = self.zset_box_mut() {
                     z.charged = zset.charged_bytes();
                     z.zset = zset;
+                }
+            }
+            (KIND_STREAM, Value::Stream(stream)) => {
+                if let Some(x) = self.stream_box_mut() {
+                    x.charged = stream.charged_bytes();
+                    x.stream = stream;
                 }
             }
             (_, value) => {
@@ -742,6 +798,7 @@ impl Drop for Entry {
                 KIND_HASH => ptr::drop_in_place(self.value_at() as *mut HashValue),
                 KIND_SET => ptr::drop_in_place(self.value_at() as *mut Box<SetBox>),
                 KIND_ZSET => ptr::drop_in_place(self.value_at() as *mut Box<ZSetBox>),
+                KIND_STREAM => ptr::drop_in_place(self.value_at() as *mut Box<StreamBox>),
                 _ => {}
             }
             alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout);

@@ -25,6 +25,8 @@ mod entry;
 pub mod evict;
 pub mod expire;
 pub mod hyperloglog;
+pub mod stream;
+mod stream_log;
 mod table;
 mod zset;
 
