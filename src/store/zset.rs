@@ -41,19 +41,26 @@ const MAX_LEVEL: usize = 32;
 const LEVEL_P: f64 = 0.25;
 /// "No node": the end of a level, or no back link.
 const NIL: u32 = u32::MAX;
-/// The head of the list (its levels are `SkipList::head`).
+/// The head of the list, as a node index ...
 const HEAD: u32 = u32::MAX - 1;
+/// ... and as a level array (its levels are `SkipList::head`).
+const HEAD_LEVELS: u32 = u32::MAX - 1;
 
 type Hasher = foldhash::fast::RandomState;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Level {
+    /// The node this level links to (NIL at the end).
     forward: u32,
+    /// Where that node's levels start in `SkipList::levels`, so a search
+    /// steps from level array to level array without reading the node.
+    forward_levels: u32,
     /// Level-0 steps from this node to `forward` (to the end for NIL).
     span: u32,
     /// The score of `forward` (0 for NIL), kept here so a search compares
-    /// without visiting the next node: one cache miss per step instead of
-    /// two. Only a tie on the score reads the next node's member.
+    /// without visiting the next node: one cache miss per step, as in Redis
+    /// (whose levels are inline in the node). Only a tie on the score reads
+    /// the next node's member.
     score: f64,
 }
 
@@ -62,11 +69,9 @@ struct Node {
     member: Box<[u8]>,
     score: f64,
     backward: u32,
-    /// Level 0, inline: most nodes (3 in 4) have no other, and a walk along
-    /// level 0 then touches only the nodes themselves.
-    next: Level,
-    /// Levels 1 and up (empty for a one-level node: no allocation).
-    upper: Box<[Level]>,
+    /// Where this node's levels start in `SkipList::levels` (contiguous).
+    levels: u32,
+    height: u8,
 }
 
 /// Compare (score, member) pairs in the set's order.
@@ -77,16 +82,31 @@ fn cmp(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -> Ordering
     }
 }
 
-/// The ordered part: an arena skiplist with spans.
+/// The ordered part: an arena skiplist with spans. Nodes and their level
+/// arrays live in two arenas: `nodes` (member, score, back link) and `levels`
+/// (each node's levels side by side, at `Node::levels`). A search walks the
+/// level arena only.
 #[derive(Clone, Debug)]
 struct SkipList {
     nodes: Vec<Node>,
     /// Slots of deleted nodes, reused by the next inserts.
     free: Vec<u32>,
+    levels: Vec<Level>,
+    /// Freed level arrays by height (index height - 1), reused likewise.
+    free_levels: Vec<Vec<u32>>,
     /// The head's levels; its length is the list's current level count.
     head: Vec<Level>,
     tail: u32,
     len: usize,
+}
+
+/// What `SkipList::path` finds: for each level, the level array of the last
+/// node before the searched position (`HEAD_LEVELS` for the head) and that
+/// node's rank (1-based; the head is 0); and the last such node on level 0.
+struct Path {
+    update: [u32; MAX_LEVEL],
+    rank: [usize; MAX_LEVEL],
+    prev: u32,
 }
 
 impl Default for SkipList {
@@ -94,8 +114,11 @@ impl Default for SkipList {
         SkipList {
             nodes: Vec::new(),
             free: Vec::new(),
+            levels: Vec::new(),
+            free_levels: Vec::new(),
             head: vec![Level {
                 forward: NIL,
+                forward_levels: NIL,
                 span: 0,
                 score: 0.0,
             }],
@@ -114,29 +137,22 @@ fn random_level() -> usize {
 }
 
 impl SkipList {
-    fn level(&self, x: u32, i: usize) -> Level {
-        if x == HEAD {
+    /// Level `i` of the level array at `at` (`HEAD_LEVELS`: the head's).
+    #[inline]
+    fn level(&self, at: u32, i: usize) -> Level {
+        if at == HEAD_LEVELS {
             self.head[i]
         } else {
-            let n = &self.nodes[x as usize];
-            if i == 0 {
-                n.next
-            } else {
-                n.upper[i - 1]
-            }
+            self.levels[at as usize + i]
         }
     }
 
-    fn level_mut(&mut self, x: u32, i: usize) -> &mut Level {
-        if x == HEAD {
+    #[inline]
+    fn level_mut(&mut self, at: u32, i: usize) -> &mut Level {
+        if at == HEAD_LEVELS {
             &mut self.head[i]
         } else {
-            let n = &mut self.nodes[x as usize];
-            if i == 0 {
-                &mut n.next
-            } else {
-                &mut n.upper[i - 1]
-            }
+            &mut self.levels[at as usize + i]
         }
     }
 
@@ -146,6 +162,7 @@ impl SkipList {
 
     /// Whether the node `l` links to comes before (score, member); `l` is
     /// not NIL. Reads the node only on a tie of scores.
+    #[inline]
     fn link_before(&self, l: Level, score: f64, member: &[u8]) -> bool {
         match l.score.partial_cmp(&score) {
             Some(Ordering::Less) => true,
@@ -154,61 +171,78 @@ impl SkipList {
         }
     }
 
-    /// For each level, the last node before (score, member), and its rank
-    /// (1-based; the head is 0).
-    fn path(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [usize; MAX_LEVEL]) {
-        let mut update = [HEAD; MAX_LEVEL];
-        let mut rank = [0usize; MAX_LEVEL];
+    /// For each level, the last node before (score, member) (see `Path`).
+    fn path(&self, score: f64, member: &[u8]) -> Path {
+        let mut path = Path {
+            update: [HEAD_LEVELS; MAX_LEVEL],
+            rank: [0usize; MAX_LEVEL],
+            prev: HEAD,
+        };
         let mut x = HEAD;
+        let mut at = HEAD_LEVELS;
         let levels = self.head.len();
         for i in (0..levels).rev() {
-            rank[i] = if i + 1 == levels { 0 } else { rank[i + 1] };
+            path.rank[i] = if i + 1 == levels { 0 } else { path.rank[i + 1] };
             loop {
-                let l = self.level(x, i);
+                let l = self.level(at, i);
                 if l.forward != NIL && self.link_before(l, score, member) {
-                    rank[i] += l.span as usize;
+                    path.rank[i] += l.span as usize;
                     x = l.forward;
+                    at = l.forward_levels;
                 } else {
                     break;
                 }
             }
-            update[i] = x;
+            path.update[i] = at;
         }
-        (update, rank)
+        path.prev = x;
+        path
+    }
+
+    /// A level array of `height` levels: a freed one of that height, or new.
+    fn alloc_levels(&mut self, height: usize) -> u32 {
+        if let Some(at) = self.free_levels.get_mut(height - 1).and_then(Vec::pop) {
+            return at;
+        }
+        let at = self.levels.len();
+        self.levels.resize(at + height, Level::default());
+        at as u32
     }
 
     /// Insert a member known to be absent; returns its node index.
     fn insert(&mut self, score: f64, member: Box<[u8]>) -> u32 {
-        let (mut update, mut rank) = self.path(score, &member);
+        let Path {
+            mut update,
+            mut rank,
+            prev,
+        } = self.path(score, &member);
         let height = random_level();
         let old_levels = self.head.len();
         for i in old_levels..height {
             rank[i] = 0;
-            update[i] = HEAD;
+            update[i] = HEAD_LEVELS;
             self.head.push(Level {
                 forward: NIL,
+                forward_levels: NIL,
                 span: self.len as u32,
                 score: 0.0,
             });
         }
-        let mut levels = [Level::default(); MAX_LEVEL];
-        let levels = &mut levels[..height];
-        for (i, level) in levels.iter_mut().enumerate() {
-            let prev = self.level(update[i], i);
+        let at = self.alloc_levels(height);
+        for i in 0..height {
+            let before = self.level(update[i], i);
             let steps = (rank[0] - rank[i]) as u32;
-            *level = Level {
-                forward: prev.forward,
-                span: prev.span - steps,
-                score: prev.score,
+            self.levels[at as usize + i] = Level {
+                span: before.span - steps,
+                ..before
             };
         }
-        let backward = if update[0] == HEAD { NIL } else { update[0] };
         let node = Node {
             member,
             score,
-            backward,
-            next: levels[0],
-            upper: levels[1..].into(),
+            backward: if prev == HEAD { NIL } else { prev },
+            levels: at,
+            height: height as u8,
         };
         let x = match self.free.pop() {
             Some(x) => {
@@ -222,15 +256,16 @@ impl SkipList {
         };
         for i in 0..height {
             let steps = (rank[0] - rank[i]) as u32;
-            let prev = self.level_mut(update[i], i);
-            prev.forward = x;
-            prev.span = steps + 1;
-            prev.score = score;
+            let before = self.level_mut(update[i], i);
+            before.forward = x;
+            before.forward_levels = at;
+            before.span = steps + 1;
+            before.score = score;
         }
         for (i, &u) in update.iter().enumerate().take(self.head.len()).skip(height) {
             self.level_mut(u, i).span += 1;
         }
-        let next = self.node(x).next.forward;
+        let next = self.levels[at as usize].forward;
         if next == NIL {
             self.tail = x;
         } else {
@@ -240,24 +275,25 @@ impl SkipList {
         x
     }
 
-    /// Unlink node `x` (found with `path`), free its slot and return its member.
+    /// Unlink node `x` (found with `path`), free its slots and return its member.
     fn delete(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Box<[u8]> {
+        let (at, height, backward) = {
+            let n = self.node(x);
+            (n.levels, n.height as usize, n.backward)
+        };
         for (i, &u) in update.iter().enumerate().take(self.head.len()) {
-            let l = self.level(u, i);
-            if l.forward == x {
-                let xl = self.level(x, i);
-                let prev = self.level_mut(u, i);
-                prev.span = prev.span + xl.span - 1;
-                prev.forward = xl.forward;
-                prev.score = xl.score;
+            if self.level(u, i).forward == x {
+                let gone = self.levels[at as usize + i];
+                let before = self.level_mut(u, i);
+                before.span = before.span + gone.span - 1;
+                before.forward = gone.forward;
+                before.forward_levels = gone.forward_levels;
+                before.score = gone.score;
             } else {
                 self.level_mut(u, i).span -= 1;
             }
         }
-        let (next, backward) = {
-            let n = self.node(x);
-            (n.next.forward, n.backward)
-        };
+        let next = self.levels[at as usize].forward;
         if next == NIL {
             self.tail = backward;
         } else {
@@ -267,16 +303,18 @@ impl SkipList {
             self.head.pop();
         }
         self.len -= 1;
-        let n = &mut self.nodes[x as usize];
-        n.upper = Box::default();
+        if self.free_levels.len() < height {
+            self.free_levels.resize_with(height, Vec::new);
+        }
+        self.free_levels[height - 1].push(at);
         self.free.push(x);
-        std::mem::take(&mut n.member)
+        std::mem::take(&mut self.nodes[x as usize].member)
     }
 
     /// Remove the node holding (score, member); returns its member.
     fn remove(&mut self, score: f64, member: &[u8]) -> Option<Box<[u8]>> {
-        let (update, _) = self.path(score, member);
-        let x = self.level(update[0], 0).forward;
+        let path = self.path(score, member);
+        let x = self.level(path.update[0], 0).forward;
         if x == NIL {
             return None;
         }
@@ -284,13 +322,12 @@ impl SkipList {
         if cmp(n.score, &n.member, score, member) != Ordering::Equal {
             return None;
         }
-        Some(self.delete(x, &update))
+        Some(self.delete(x, &path.update))
     }
 
     /// 0-based rank of (score, member), which must be in the list.
     fn rank(&self, score: f64, member: &[u8]) -> usize {
-        let (_, rank) = self.path(score, member);
-        rank[0]
+        self.path(score, member).rank[0]
     }
 
     /// The node at 0-based `rank`.
@@ -299,20 +336,20 @@ impl SkipList {
             return None;
         }
         let target = rank + 1;
-        let mut x = HEAD;
+        let mut at = HEAD_LEVELS;
         let mut traversed = 0usize;
         for i in (0..self.head.len()).rev() {
             loop {
-                let l = self.level(x, i);
+                let l = self.level(at, i);
                 if l.forward != NIL && traversed + l.span as usize <= target {
                     traversed += l.span as usize;
-                    x = l.forward;
+                    if traversed == target {
+                        return Some(l.forward);
+                    }
+                    at = l.forward_levels;
                 } else {
                     break;
                 }
-            }
-            if traversed == target {
-                return Some(x);
             }
         }
         None
@@ -321,20 +358,19 @@ impl SkipList {
     /// How many leading nodes satisfy `pred` (which must hold for a prefix of
     /// the order: true, then false).
     fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
-        let mut x = HEAD;
+        let mut at = HEAD_LEVELS;
         let mut rank = 0usize;
         for i in (0..self.head.len()).rev() {
             loop {
-                let l = self.level(x, i);
+                let l = self.level(at, i);
                 if l.forward == NIL {
                     break;
                 }
-                let n = self.node(l.forward);
-                if !pred(n.score, &n.member) {
+                if !pred(l.score, &self.node(l.forward).member) {
                     break;
                 }
                 rank += l.span as usize;
-                x = l.forward;
+                at = l.forward_levels;
             }
         }
         rank
@@ -346,8 +382,8 @@ impl SkipList {
         // The predecessors cache the node's score at every level, so even a
         // change that keeps its place relinks it (both walks are O(log n)).
         let n = self.node(x);
-        let (update, _) = self.path(n.score, &n.member);
-        let member = self.delete(x, &update);
+        let path = self.path(n.score, &n.member);
+        let member = self.delete(x, &path.update);
         self.insert(new_score, member)
     }
 }
@@ -518,7 +554,11 @@ impl<'a> Iterator for Iter<'a> {
         }
         let n = &self.list.nodes[self.at as usize];
         self.remaining -= 1;
-        self.at = if self.rev { n.backward } else { n.next.forward };
+        self.at = if self.rev {
+            n.backward
+        } else {
+            self.list.levels[n.levels as usize].forward
+        };
         Some((&n.member, n.score))
     }
 
@@ -701,5 +741,23 @@ mod tests {
         }
         assert_eq!(z.list.free.len(), 49_990, "freed slots are reused");
         assert_eq!(z.list.nodes.len(), 100_000);
+    }
+
+    /// Not a benchmark (BENCHMARKS.md has those): a fixed workload to compare
+    /// two versions of the skiplist with `perf stat`, as redis-benchmark's
+    /// ZADD does it (random scores, 100k random members, 2M calls).
+    /// `cargo test --release --lib zset::tests::zadd_workload -- --ignored`
+    #[test]
+    #[ignore]
+    fn zadd_workload() {
+        let mut z = ZSetValue::default();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let start = std::time::Instant::now();
+        for _ in 0..2_000_000 {
+            let member = format!("element:{:012}", rng.u32(0..100_000));
+            z.insert(member.as_bytes(), rng.u32(0..100_000) as f64);
+        }
+        eprintln!("zadd_workload: {:?}, {} members", start.elapsed(), z.len());
+        assert_eq!(z.len(), 100_000);
     }
 }
