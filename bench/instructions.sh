@@ -10,8 +10,10 @@
 # pub/sub and memcached) over one connection with 16 requests in flight.
 #
 # usage: bench/instructions.sh [--cases get,set,lpush,publish1,publish100,mcget]
+#                              (also: hset, sadd, zadd)
 #                              [--small N] [--large M]
-# env:   HERALD_BIN (default target/release/herald), BENCH_BIN (target/release/herald-bench)
+# env:   HERALD_BIN (default target/release/herald), BENCH_BIN (target/release/herald-bench),
+#        KEYSPACE (redis-benchmark -r, default 1000)
 # Needs valgrind, redis-server, redis-benchmark, memcached. Prints one line per
 # run, then a table: case, herald Ir/request, reference Ir/request, ratio.
 set -euo pipefail
@@ -75,11 +77,14 @@ start() {
 # load CASE PORT N: N requests of CASE (after the case's fixed set-up).
 load() {
   local case=$1 port=$2 n=$3
-  local rb=(redis-benchmark -p "$port" -c 1 -P 16 -r 1000 -q)
+  local rb=(redis-benchmark -p "$port" -c 1 -P 16 -r "${KEYSPACE:-1000}" -q)
   case "$case" in
     get) "${rb[@]}" -t set -n 2000 >/dev/null; "${rb[@]}" -t get -n "$n" >/dev/null ;;
     set) "${rb[@]}" -t set -n "$n" >/dev/null ;;
     lpush) "${rb[@]}" -t lpush -n "$n" >/dev/null ;;
+    hset) "${rb[@]}" -t hset -n "$n" >/dev/null ;;
+    sadd) "${rb[@]}" -t sadd -n "$n" >/dev/null ;;
+    zadd) "${rb[@]}" -t zadd -n "$n" >/dev/null ;;
     publish1) "$bench_bin" pubsub --port "$port" --subscribers 1 --channels 1 --messages "$n" --timeout-secs 600 >/dev/null ;;
     publish100) "$bench_bin" pubsub --port "$port" --subscribers 100 --channels 1 --messages "$n" --timeout-secs 600 >/dev/null ;;
     mcget) "$bench_bin" memcache --port "$((port + 1))" --connections 1 --keys 1000 --ratio-get 1 --ratio-set 0 --pipeline 16 --requests "$n" --timeout-secs 600 >/dev/null ;;

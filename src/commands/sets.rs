@@ -28,6 +28,7 @@ use crate::error::{CommandError, CommandResult};
 use crate::flags;
 use crate::glob::glob_match;
 use crate::keyspace_events::EventClass;
+use crate::store::compact_bytes::CompactBytes;
 use crate::store::{
     unix_ms, LockedKeys, SetValue, Slot, Value, ValueRef, ENTRY_OVERHEAD_BYTES,
     SET_MEMBER_OVERHEAD_BYTES,
@@ -101,10 +102,13 @@ fn max_intset_entries(shared: &Shared) -> u64 {
 }
 
 /// Write `members` as a set reply (`~` in RESP3, an array in RESP2).
-fn reply_set_of<'a>(ctx: &mut Ctx<'_>, members: impl ExactSizeIterator<Item = &'a Bytes>) {
+fn reply_set_of<'a, M: AsRef<[u8]> + 'a>(
+    ctx: &mut Ctx<'_>,
+    members: impl ExactSizeIterator<Item = &'a M>,
+) {
     ctx.reply.set(members.len());
     for m in members {
-        ctx.reply.bulk(m);
+        ctx.reply.bulk(m.as_ref());
     }
 }
 
@@ -495,9 +499,16 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let found = match set_at(&slot) {
         Ok(None) => Ok(None),
         Ok(Some(set)) => options.map(|(pattern, count)| {
-            let keep = |m: &&Bytes| pattern.is_none_or(|p| glob_match(p, m));
+            let keep = |m: &&CompactBytes| pattern.is_none_or(|p| glob_match(p, m));
             if set.is_intset() {
-                Some((0, set.ordered().into_iter().filter(keep).cloned().collect()))
+                Some((
+                    0,
+                    set.ordered()
+                        .into_iter()
+                        .filter(keep)
+                        .map(CompactBytes::to_bytes)
+                        .collect(),
+                ))
             } else {
                 let start = match usize::try_from(cursor) {
                     Ok(0) | Err(_) => set.len(),
@@ -508,7 +519,7 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
                     .rev()
                     .filter_map(|i| set.members.get_index(i))
                     .filter(keep)
-                    .cloned()
+                    .map(CompactBytes::to_bytes)
                     .collect();
                 Some((end as u64, members))
             }
@@ -664,7 +675,7 @@ fn sizes(
 fn members_of(locked: &mut LockedKeys<'_>, key: &[u8], now: u64) -> Vec<Bytes> {
     let slot = locked.slot(key, now);
     match set_at(&slot) {
-        Ok(Some(s)) => s.ordered().into_iter().cloned().collect(),
+        Ok(Some(s)) => s.ordered().into_iter().map(CompactBytes::to_bytes).collect(),
         _ => Vec::new(),
     }
 }

@@ -35,6 +35,7 @@ use super::{Command, Ctx};
 use crate::error::{self, CommandError, CommandResult};
 use crate::flags;
 use crate::keyspace_events::EventClass;
+use crate::store::compact_bytes::CompactBytes;
 use crate::store::{unix_ms, Value, ValueRef};
 
 const GROUP: &str = "generic";
@@ -144,7 +145,9 @@ fn load(value: Option<ValueRef<'_>>) -> Result<Loaded, CommandError> {
     match value {
         None => Ok(Loaded::List(Vec::new())),
         Some(ValueRef::List(items)) => Ok(Loaded::List(items.iter().cloned().collect())),
-        Some(ValueRef::Set(set)) => Ok(Loaded::Set(set.ordered().into_iter().cloned().collect())),
+        Some(ValueRef::Set(set)) => Ok(Loaded::Set(
+            set.ordered().into_iter().map(CompactBytes::to_bytes).collect(),
+        )),
         // A sorted set in score order: BY nosort keeps it (DESC reverses).
         Some(ValueRef::ZSet(z)) => Ok(Loaded::List(
             z.iter().map(|(m, _)| Bytes::copy_from_slice(m)).collect(),

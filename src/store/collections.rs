@@ -15,6 +15,8 @@
 //! accounting is O(1) per change (`Slot::update_with_charge`).
 
 use bytes::Bytes;
+
+use super::compact_bytes::CompactBytes;
 use indexmap::{IndexMap, IndexSet};
 
 /// Bytes charged per hash field beyond its field and value data.
@@ -23,8 +25,8 @@ pub const HASH_FIELD_OVERHEAD_BYTES: usize = 32;
 pub const SET_MEMBER_OVERHEAD_BYTES: usize = 24;
 
 type Hasher = foldhash::fast::RandomState;
-pub type FieldMap = IndexMap<Bytes, Bytes, Hasher>;
-pub type MemberSet = IndexSet<Bytes, Hasher>;
+pub type FieldMap = IndexMap<CompactBytes, CompactBytes, Hasher>;
+pub type MemberSet = IndexSet<CompactBytes, Hasher>;
 
 /// A hash, in one of Redis's two encodings (see `HashRepr`). 16 bytes, so
 /// it lives inside the key's entry (`store::entry`) with no box of its own.
@@ -200,7 +202,7 @@ impl<'a> Iterator for PackedPairs<'a> {
 /// The fields of a hash with their values, in the hash's order.
 pub enum HashIter<'a> {
     Packed(PackedPairs<'a>),
-    Table(indexmap::map::Iter<'a, Bytes, Bytes>),
+    Table(indexmap::map::Iter<'a, CompactBytes, CompactBytes>),
 }
 
 impl<'a> Iterator for HashIter<'a> {
@@ -326,13 +328,13 @@ impl HashValue {
             HashRepr::Table(t) => match t.map.get_mut(field) {
                 Some(old) => {
                     t.charged = (t.charged + value.len()).saturating_sub(old.len());
-                    *old = Bytes::copy_from_slice(value);
+                    *old = CompactBytes::new(value);
                     false
                 }
                 None => {
                     t.charged += field_charge(field, value) as usize;
                     t.map
-                        .insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
+                        .insert(CompactBytes::new(field), CompactBytes::new(value));
                     true
                 }
             },
@@ -355,7 +357,7 @@ impl HashValue {
             HashRepr::Table(t) => {
                 let (f, v) = t.map.swap_remove_entry(field)?;
                 t.charged = t.charged.saturating_sub(field_charge(&f, &v) as usize);
-                v
+                v.to_bytes()
             }
         };
         Some((value, self.charged_bytes() as isize - before))
@@ -373,31 +375,16 @@ impl HashValue {
         let mut charged = 0;
         for (f, v, _, _) in Self::packed_pairs(buf) {
             charged += field_charge(f, v) as usize;
-            map.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
+            map.insert(CompactBytes::new(f), CompactBytes::new(v));
         }
         self.repr = HashRepr::Table(Box::new(TableHash { map, charged }));
         self.charged_bytes() as isize - before
     }
 
-    /// The same hash owning every byte it refers to (a hash table built from
-    /// `Bytes` slices of a request buffer would otherwise pin that buffer).
+    /// The same hash owning every byte it refers to. Fields and values are
+    /// always copied into the hash (`CompactBytes`), so it already does.
     pub fn detached(self) -> Self {
-        match self.repr {
-            HashRepr::Packed(_) => self,
-            HashRepr::Table(t) => {
-                let map = t
-                    .map
-                    .iter()
-                    .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
-                    .collect();
-                HashValue {
-                    repr: HashRepr::Table(Box::new(TableHash {
-                        map,
-                        charged: t.charged,
-                    })),
-                }
-            }
-        }
+        self
     }
 
     /// Bytes charged for the fields, O(1): a listpack's buffer, or a hash
@@ -429,9 +416,10 @@ impl SetValue {
     }
 
     /// Add `member`; returns whether it is new and the charge change.
-    pub fn insert(&mut self, member: Bytes) -> (bool, isize) {
-        let charge = member_charge(&member);
-        if self.members.insert(member) {
+    pub fn insert(&mut self, member: impl AsRef<[u8]>) -> (bool, isize) {
+        let member = member.as_ref();
+        let charge = member_charge(member);
+        if self.members.insert(CompactBytes::new(member)) {
             (true, charge)
         } else {
             (false, 0)
@@ -446,7 +434,7 @@ impl SetValue {
     }
 
     /// Remove the member at `index` (for random pops); returns it and the charge change.
-    pub fn remove_index(&mut self, index: usize) -> Option<(Bytes, isize)> {
+    pub fn remove_index(&mut self, index: usize) -> Option<(CompactBytes, isize)> {
         let m = self.members.swap_remove_index(index)?;
         let delta = -member_charge(&m);
         Some((m, delta))
@@ -456,8 +444,9 @@ impl SetValue {
     /// table, for good, when the member is not an integer (`is_integer`) or
     /// when it would hold more than `max_intset_entries` (capped at 2^30, as
     /// Redis caps it). Returns whether the member is new and the charge change.
-    pub fn add(&mut self, member: Bytes, max_intset_entries: u64) -> (bool, isize) {
-        let integer = self.is_intset() && is_integer(&member);
+    pub fn add(&mut self, member: impl AsRef<[u8]>, max_intset_entries: u64) -> (bool, isize) {
+        let member = member.as_ref();
+        let integer = self.is_intset() && is_integer(member);
         let (added, delta) = self.insert(member);
         if added && self.is_intset() {
             let max = max_intset_entries.min(MAX_INTSET_ENTRIES) as usize;
@@ -471,7 +460,7 @@ impl SetValue {
     /// A set of `members` built as Redis builds a result set (an empty intset
     /// and `add` for each): intset while all are integers and few enough.
     pub fn from_members(
-        members: impl IntoIterator<Item = Bytes>,
+        members: impl IntoIterator<Item = impl AsRef<[u8]>>,
         max_intset_entries: u64,
     ) -> SetValue {
         let mut set = SetValue::default();
@@ -490,8 +479,8 @@ impl SetValue {
 
     /// The members in the order Redis lists them: an intset sorted by value,
     /// a hash table in herald's own (arbitrary but stable) order.
-    pub fn ordered(&self) -> Vec<&Bytes> {
-        let mut out: Vec<&Bytes> = self.members.iter().collect();
+    pub fn ordered(&self) -> Vec<&CompactBytes> {
+        let mut out: Vec<&CompactBytes> = self.members.iter().collect();
         if self.is_intset() {
             out.sort_by_cached_key(|m| int_value(m));
         }
@@ -597,8 +586,8 @@ mod tests {
             assert!(s.insert(b(m)).0);
         }
         assert!(!s.insert(b("2")).0);
-        let order: Vec<&Bytes> = s.ordered();
-        assert_eq!(order, [&b("-3"), &b("2"), &b("10"), &b("100")]);
+        let order: Vec<&[u8]> = s.ordered().into_iter().map(|m| &m[..]).collect();
+        assert_eq!(order, [&b"-3"[..], b"2", b"10", b"100"]);
         assert_eq!(
             s.remove(b"2"),
             Some(-(1 + SET_MEMBER_OVERHEAD_BYTES as isize))

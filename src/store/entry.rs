@@ -401,17 +401,7 @@ impl Entry {
                     ptr::write(value_at as *mut HashValue, hash);
                 }
                 Value::Set(set) => {
-                    let set = match source {
-                        Source::Borrowed => SetValue {
-                            members: set
-                                .members
-                                .iter()
-                                .map(|m| Bytes::copy_from_slice(m))
-                                .collect(),
-                            hashtable: set.hashtable,
-                        },
-                        Source::Owned => set,
-                    };
+                    // Members are always copied into the set (`CompactBytes`).
                     let charged = set.charged_bytes();
                     ptr::write(
                         value_at as *mut Box<SetBox>,
@@ -832,9 +822,7 @@ mod tests {
             Value::Hash(HashValue::from_pairs([("f1", "v1")], true)),
             Value::Hash(HashValue::default()),
             Value::Set(SetValue {
-                members: [Bytes::from_static(b"1"), Bytes::from_static(b"x")]
-                    .into_iter()
-                    .collect(),
+                members: [&b"1"[..], b"x"].into_iter().map(Into::into).collect(),
                 hashtable: true,
             }),
         ] {

@@ -21,6 +21,7 @@
 //! (pub/sub locks) but must not touch the store.
 
 mod collections;
+pub mod compact_bytes;
 mod entry;
 pub mod evict;
 pub mod expire;
