@@ -699,3 +699,150 @@ fn command_info_rows() {
     let arity: Vec<i64> = rows.iter().map(|r| int(r.items()[1].clone())).collect();
     assert_eq!(arity, [-4, 2, -2, -3, 4]);
 }
+
+// ---------------------------------------------------------------------------
+// Differential: the same random sequence against a real redis-server
+// ---------------------------------------------------------------------------
+
+/// xorshift64: the same sequence on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    fn pick(&mut self, from: &[&str]) -> String {
+        from[self.below(from.len() as u64) as usize].to_string()
+    }
+}
+
+/// A reply without the order a hash table gives its fields: arrays sorted
+/// (HGETALL's flat field-value list sorted as pairs, so pairs stay paired).
+fn without_order(frame: Frame, pairs: bool) -> Frame {
+    match frame {
+        Frame::Array(items) if pairs => {
+            let mut chunks: Vec<Vec<Frame>> = items.chunks(2).map(<[Frame]>::to_vec).collect();
+            chunks.sort_by_key(|c| format!("{c:?}"));
+            Frame::Array(chunks.into_iter().flatten().collect())
+        }
+        Frame::Array(mut items) => {
+            items.sort_by_key(|f| format!("{f:?}"));
+            Frame::Array(items)
+        }
+        other => other,
+    }
+}
+
+#[test]
+fn random_sequences_match_redis() {
+    if !common::have("redis-server") {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    }
+    // Small limits, so both conversions to a hash table happen often.
+    let limits = [
+        "--hash-max-listpack-entries",
+        "6",
+        "--hash-max-listpack-value",
+        "12",
+    ];
+    let redis = common::RedisServer::start_with(&limits);
+    let mut theirs = redis.raw();
+    let server = Server::start(&[]);
+    let mut ours = server.raw();
+    ours.roundtrip(
+        b"CONFIG SET hash-max-listpack-entries 6 hash-max-listpack-value 12\r\n",
+        b"+OK\r\n",
+    );
+    let mut rng = Rng(0x4a54_0001);
+    let keys = ["h1", "h2", "h3", "str"];
+    let fields = ["a", "b", "c", "d", "e", "f", "g", "n", "long-field-name-x"];
+    let values = ["1", "-7", "x", "", "3.5", "99999999999", "a-value-longer-than-12"];
+    for c in [&mut theirs, &mut ours] {
+        c.roundtrip(b"SET str v\r\n", b"+OK\r\n");
+    }
+    for step in 0..4000 {
+        let mut args: Vec<String> = Vec::new();
+        // HRANDFIELD's replies are random: compared by size only.
+        let (mut size_only, mut pairs) = (false, false);
+        match rng.below(20) {
+            0..=4 => {
+                args.extend(["HSET".into(), rng.pick(&keys)]);
+                for _ in 0..=rng.below(3) {
+                    args.push(rng.pick(&fields));
+                    args.push(rng.pick(&values));
+                }
+            }
+            5 => args.extend([
+                "HSETNX".into(),
+                rng.pick(&keys),
+                rng.pick(&fields),
+                rng.pick(&values),
+            ]),
+            6 | 7 => {
+                args.extend(["HDEL".into(), rng.pick(&keys)]);
+                for _ in 0..=rng.below(3) {
+                    args.push(rng.pick(&fields));
+                }
+            }
+            8 => args.extend(["HGET".into(), rng.pick(&keys), rng.pick(&fields)]),
+            9 => {
+                args.extend(["HMGET".into(), rng.pick(&keys)]);
+                for _ in 0..=rng.below(3) {
+                    args.push(rng.pick(&fields));
+                }
+            }
+            10 => args.extend(["HLEN".into(), rng.pick(&keys)]),
+            11 => args.extend(["HSTRLEN".into(), rng.pick(&keys), rng.pick(&fields)]),
+            12 => args.extend(["HEXISTS".into(), rng.pick(&keys), rng.pick(&fields)]),
+            13 => args.extend([
+                "HINCRBY".into(),
+                rng.pick(&keys),
+                rng.pick(&fields),
+                rng.pick(&["1", "-3", "x", "9223372036854775807"]),
+            ]),
+            14 => args.extend([
+                "HINCRBYFLOAT".into(),
+                rng.pick(&keys),
+                rng.pick(&fields),
+                rng.pick(&["1.5", "-0.25", "x", "1e3"]),
+            ]),
+            15 => args.extend([rng.pick(&["HKEYS", "HVALS"]), rng.pick(&keys)]),
+            16 => {
+                pairs = true;
+                args.extend(["HGETALL".into(), rng.pick(&keys)]);
+            }
+            17 => args.extend(["OBJECT".into(), "ENCODING".into(), rng.pick(&keys)]),
+            18 => {
+                size_only = true;
+                args.extend([
+                    "HRANDFIELD".into(),
+                    rng.pick(&keys),
+                    rng.pick(&["2", "-3", "10"]),
+                ]);
+            }
+            _ => args.extend([rng.pick(&["DEL", "TYPE", "EXISTS"]), rng.pick(&keys)]),
+        }
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        theirs.cmd(&argv);
+        ours.cmd(&argv);
+        let (want, got) = (theirs.frame(), ours.frame());
+        if size_only {
+            let len = |f: &Frame| match f {
+                Frame::Array(items) => Some(items.len()),
+                _ => None,
+            };
+            assert_eq!(len(&got), len(&want), "step {step}: {args:?}");
+        } else {
+            assert_eq!(
+                without_order(got, pairs),
+                without_order(want, pairs),
+                "step {step}: {args:?}"
+            );
+        }
+    }
+}

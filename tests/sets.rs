@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+
 use std::time::Duration;
 
 use common::{have, multibulk, Frame, Raw, Server};
@@ -673,46 +673,6 @@ fn generic_commands_see_sets() {
 // Differential: the same random sequence against a real redis-server
 // ---------------------------------------------------------------------------
 
-/// A redis-server on a free port, killed (by PID) when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = common::free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--bind", "127.0.0.1", "--set-max-intset-entries", "16"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server");
-        let redis = Redis { child, port };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return redis;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// xorshift64: the same sequence on every run.
 struct Rng(u64);
 
@@ -747,8 +707,8 @@ fn random_sequences_match_redis() {
         eprintln!("redis-server not installed: skipped");
         return;
     }
-    let redis = Redis::start();
-    let mut theirs = Raw::connect(([127, 0, 0, 1], redis.port).into());
+    let redis = common::RedisServer::start_with(&["--set-max-intset-entries", "16"]);
+    let mut theirs = redis.raw();
     let server = Server::start(&[]);
     let mut ours = server.raw();
     ours.roundtrip(b"CONFIG SET set-max-intset-entries 16\r\n", b"+OK\r\n");

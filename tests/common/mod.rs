@@ -406,6 +406,11 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub fn start() -> RedisServer {
+        RedisServer::start_with(&[])
+    }
+
+    /// With extra arguments, e.g. `["--set-max-intset-entries", "16"]`.
+    pub fn start_with(extra: &[&str]) -> RedisServer {
         let port = free_port();
         let child = Command::new("redis-server")
             .args([
@@ -418,6 +423,7 @@ impl RedisServer {
                 "--bind",
                 "127.0.0.1",
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server");
