@@ -346,6 +346,10 @@ fn zrandmember_and_zscan() {
             ("ZRANDMEMBER z 1 WITH", "-ERR syntax error\r\n"),
             ("ZRANDMEMBER z -9223372036854775808", "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"),
             ("ZRANDMEMBER z -9223372036854770000 WITHSCORES", "-ERR value is out of range\r\n"),
+            // Refused (Redis would try to build a reply of 10^12 members);
+            // a missing key still answers empty.
+            ("ZRANDMEMBER z -1000000000000", "-ERR value is out of range\r\n"),
+            ("ZRANDMEMBER nokey -1000000000000", "*0\r\n"),
             ("ZSCAN z 0", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"),
             ("ZSCAN z x", "-ERR invalid cursor\r\n"),
             ("ZSCAN nokey 0", "*2\r\n$1\r\n0\r\n*0\r\n"),

@@ -201,6 +201,8 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str) -> Result<usize, err
     })
     .unwrap_or(0);
     drop(slot);
+    // Redis counts every pair given as a change, new or not.
+    ctx.dirty(((args.len() - 2) / 2) as u64);
     ctx.notify(EventClass::HASH, "hset", key);
     Ok(added)
 }
@@ -262,6 +264,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     drop(slot);
     ctx.reply.int(deleted as i64);
+    ctx.dirty(deleted as u64);
     ctx.notify(EventClass::HASH, "hdel", key);
     if emptied {
         ctx.notify(EventClass::GENERIC, "del", key);

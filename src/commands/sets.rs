@@ -167,6 +167,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     };
     drop(slot);
     if added > 0 {
+        ctx.dirty(added as u64);
         ctx.notify(EventClass::SET, "sadd", key);
     }
     ctx.reply.int(added as i64);
@@ -202,6 +203,7 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         slot.remove();
     }
     drop(slot);
+    ctx.dirty(removed as u64);
     ctx.notify(EventClass::SET, "srem", key);
     if emptied {
         ctx.notify(EventClass::GENERIC, "del", key);

@@ -688,6 +688,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[Bytes], incr: bool) -> CommandResult 
         ctx.reply.int(if f.ch { added + updated } else { added });
     }
     if added > 0 || updated > 0 {
+        ctx.dirty((added + updated) as u64);
         ctx.notify(EventClass::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
     if added > 0 {
@@ -727,6 +728,7 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     drop(slot);
     ctx.reply.int(deleted as i64);
     if deleted > 0 {
+        ctx.dirty(deleted as u64);
         ctx.notify(EventClass::ZSET, "zrem", key);
         if emptied {
             ctx.notify(EventClass::GENERIC, "del", key);
@@ -1647,6 +1649,11 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 // ---------------------------------------------------------------------------
 
 /// ZRANDMEMBER key [count [WITHSCORES]]
+/// Largest reply ZRANDMEMBER with a negative count may build, in bytes.
+const MAX_RANDOM_REPLY_BYTES: u64 = 1 << 30;
+/// The least a member costs in a reply: `$0\r\n\r\n` plus its copy's header.
+const MIN_REPLY_BYTES_PER_MEMBER: u64 = 16;
+
 fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     if args.len() == 2 {
         let picked = with_zset(ctx, &args[1], |z| {
@@ -1673,15 +1680,21 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     }
     let pairs = with_zset(ctx, &args[1], |z| {
         let Some(z) = z else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let len = z.len();
         let wanted = count.unsigned_abs();
+        // Redis writes |count| members whatever it costs (a count near -2^62
+        // runs it out of memory); herald refuses a reply that would pass 1 GiB
+        // even at the smallest member, as HRANDFIELD and SRANDMEMBER do.
+        if count < 0 && wanted > MAX_RANDOM_REPLY_BYTES / MIN_REPLY_BYTES_PER_MEMBER {
+            return None;
+        }
         let pick = |rank: usize| {
             z.get_by_rank(rank)
                 .map(|(m, s)| (Bytes::copy_from_slice(m), s))
         };
-        if count < 0 {
+        Some(if count < 0 {
             // With repetitions, in random order.
             (0..wanted)
                 .filter_map(|_| pick(fastrand::usize(..len)))
@@ -1704,8 +1717,9 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             };
             fastrand::shuffle(&mut ranks);
             ranks.into_iter().filter_map(pick).collect()
-        }
-    })?;
+        })
+    })?
+    .ok_or(error::VALUE_OUT_OF_RANGE)?;
     reply_pairs(ctx, &pairs, with_scores);
     Ok(())
 }
