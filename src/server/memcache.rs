@@ -73,6 +73,9 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
             input.reserve(READ_CHUNK_BYTES);
         }
         if !out.is_empty() {
+            // Let the other ready connections run first, then write in a
+            // burst (see the same step in server::resp).
+            tokio::task::yield_now().await;
             let written = out.len() as u64;
             let result = tokio::select! {
                 biased;
