@@ -128,6 +128,15 @@ impl Default for SkipList {
     }
 }
 
+/// Make room for `more` items, growing by half the capacity (not doubling,
+/// as `Vec` does): the arenas of a large set then hold at most a third more
+/// than they use, instead of up to twice as much.
+fn grow_by_half<T>(v: &mut Vec<T>, more: usize) {
+    if v.capacity() - v.len() < more {
+        v.reserve_exact((v.capacity() / 2).max(more).max(16));
+    }
+}
+
 fn random_level() -> usize {
     let mut level = 1;
     while level < MAX_LEVEL && fastrand::f64() < LEVEL_P {
@@ -205,6 +214,7 @@ impl SkipList {
             return at;
         }
         let at = self.levels.len();
+        grow_by_half(&mut self.levels, height);
         self.levels.resize(at + height, Level::default());
         at as u32
     }
@@ -250,6 +260,7 @@ impl SkipList {
                 x
             }
             None => {
+                grow_by_half(&mut self.nodes, 1);
                 self.nodes.push(node);
                 (self.nodes.len() - 1) as u32
             }
