@@ -31,6 +31,8 @@ use std::hash::BuildHasher;
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
+use super::compact_bytes::CompactBytes;
+
 /// Bytes charged per sorted-set member beyond its data: the node (member
 /// pointer, score, back link, level array) and the lookup table's slot.
 pub const ZSET_MEMBER_OVERHEAD_BYTES: usize = 56;
@@ -66,7 +68,7 @@ struct Level {
 
 #[derive(Clone, Debug)]
 struct Node {
-    member: Box<[u8]>,
+    member: CompactBytes,
     score: f64,
     backward: u32,
     /// Where this node's levels start in `SkipList::levels` (contiguous).
@@ -220,7 +222,7 @@ impl SkipList {
     }
 
     /// Insert a member known to be absent; returns its node index.
-    fn insert(&mut self, score: f64, member: Box<[u8]>) -> u32 {
+    fn insert(&mut self, score: f64, member: CompactBytes) -> u32 {
         let Path {
             mut update,
             mut rank,
@@ -287,7 +289,7 @@ impl SkipList {
     }
 
     /// Unlink node `x` (found with `path`), free its slots and return its member.
-    fn delete(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Box<[u8]> {
+    fn delete(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> CompactBytes {
         let (at, height, backward) = {
             let n = self.node(x);
             (n.levels, n.height as usize, n.backward)
@@ -323,7 +325,7 @@ impl SkipList {
     }
 
     /// Remove the node holding (score, member); returns its member.
-    fn remove(&mut self, score: f64, member: &[u8]) -> Option<Box<[u8]>> {
+    fn remove(&mut self, score: f64, member: &[u8]) -> Option<CompactBytes> {
         let path = self.path(score, member);
         let x = self.level(path.update[0], 0).forward;
         if x == NIL {
@@ -461,7 +463,7 @@ impl ZSetValue {
                 (Some(old), 0)
             }
             Entry::Vacant(v) => {
-                let x = self.list.insert(score, member.into());
+                let x = self.list.insert(score, CompactBytes::new(member));
                 v.insert(x);
                 (None, member_charge(member))
             }
