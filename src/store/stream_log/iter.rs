@@ -30,12 +30,12 @@ impl<'a> EntryRef<'a> {
     }
 
     /// Number of field-value pairs.
-    pub fn field_count(&self) -> usize {
+    pub fn field_count(self) -> usize {
         self.raw.nfields
     }
 
     /// The field-value pairs in insertion order.
-    pub fn fields(&self) -> Fields<'a> {
+    pub fn fields(self) -> Fields<'a> {
         Fields {
             buf: &self.node.buf,
             names: if self.raw.same_fields() {
@@ -49,7 +49,7 @@ impl<'a> EntryRef<'a> {
     }
 
     /// An owned copy.
-    pub fn to_entry(&self) -> StreamEntry {
+    pub fn to_entry(self) -> StreamEntry {
         StreamEntry {
             id: self.id,
             fields: self

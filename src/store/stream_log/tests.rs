@@ -234,11 +234,7 @@ fn check(log: &StreamLog, model: &Model, rng: &mut Rng, all_ids: &[StreamId]) {
     assert_eq!(got, live);
     assert_eq!(log.first_id(), live.first().map(|e| e.0));
     assert_eq!(log.last_id(), live.last().map(|e| e.0));
-    let charged: usize = log
-        .nodes
-        .values()
-        .map(|n| n.buf.capacity() + NODE_OVERHEAD_BYTES)
-        .sum();
+    let charged: usize = log.nodes.values().map(node_charge).sum();
     assert_eq!(log.charged_bytes(), charged);
     if all_ids.is_empty() {
         return;
@@ -796,6 +792,20 @@ fn extreme_ids_round_trip() {
 }
 
 #[test]
+fn jemalloc_size_classes() {
+    let classes = [
+        8, 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+    ];
+    for n in 1..=384 {
+        let want = classes.iter().copied().find(|&c| c >= n);
+        assert_eq!(Some(alloc_size(n)), want, "{n}");
+    }
+    assert_eq!(alloc_size(806), 896);
+    assert_eq!(alloc_size(4097), 5120);
+    assert_eq!(alloc_size(1 << 20), 1 << 20);
+}
+
+#[test]
 fn listpack_sizes() {
     assert_eq!(lp_string_to_i64(b"0"), Some(0));
     assert_eq!(lp_string_to_i64(b"-0"), None);
@@ -813,4 +823,167 @@ fn listpack_sizes() {
     assert_eq!(lp_str_len(&[b'x'; 64]), 67);
     assert_eq!(lp_str_len(&[b'x'; 125]), 128);
     assert_eq!(lp_str_len(&[b'x'; 126]), 130);
+}
+
+// ---------------------------------------------------------------------------
+// Node splits as real Redis 7.0 makes them. A deterministic XADD sequence
+// (integers of every listpack width, strings around the 64/4096-byte
+// encodings, varied ID jumps) was replayed on redis-server with each
+// stream-node-max-bytes / -entries pair; after every XADD its XINFO STREAM
+// radix-tree-keys was folded into an FNV-1a hash. The same sequence here
+// must give the same node counts. bench/stream_log_redis_replay.py PORT
+// prints the figures again from a running redis-server.
+
+fn redis_sequence_value(rng: &mut Rng) -> String {
+    match rng.below(8) {
+        0 => rng.below(130).to_string(),
+        1 => (rng.below(70000) as i64 - 35000).to_string(),
+        2 => rng.below(1 << 40).to_string(),
+        3 => "x".repeat(rng.below(130) as usize),
+        4 => {
+            if rng.below(10) == 0 {
+                "y".repeat(rng.below(300) as usize + 4000)
+            } else {
+                "z".repeat(rng.below(70) as usize)
+            }
+        }
+        _ => format!("v{}", rng.below(1000)),
+    }
+}
+
+fn redis_sequence(seed: u64, n: usize) -> Vec<(StreamId, Vec<(String, String)>)> {
+    const NAMES: [&[&str]; 5] = [
+        &["a", "b", "c"],
+        &["a", "b", "c"],
+        &["item"],
+        &["a", "b"],
+        &["12", "long-field-name"],
+    ];
+    let mut rng = Rng(seed);
+    let (mut ms, mut seq) = (1000u64, 0u64);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        match rng.below(6) {
+            0..=2 => seq += 1,
+            3 => {
+                ms += 1 + rng.below(100);
+                seq = rng.below(5);
+            }
+            4 => {
+                ms += rng.below(1 << 36) + 1;
+                seq = 0;
+            }
+            _ => seq += 1 + rng.below(5000),
+        }
+        let names = NAMES[rng.below(NAMES.len() as u64) as usize];
+        let fields = names
+            .iter()
+            .map(|f| (f.to_string(), redis_sequence_value(&mut rng)))
+            .collect();
+        out.push((StreamId::new(ms, seq), fields));
+    }
+    out
+}
+
+#[test]
+fn nodes_split_where_redis_splits_them() {
+    // (max_bytes, max_entries, hash of radix-tree-keys after each XADD, final keys)
+    let redis: [(usize, usize, u64, usize); 6] = [
+        (200, 0, 0xeb6c4e3305d50175, 262),
+        (1000, 0, 0x263680d4fffe8459, 76),
+        (4096, 100, 0x50af6b08614fb092, 46),
+        (100, 3, 0xf73a2123cd0c9613, 463),
+        (9000, 0, 0x5ef4ab664ad1f72, 19),
+        (1, 0, 0xb83b7056e7d0b45, 700),
+    ];
+    let sequence = redis_sequence(12345, 700);
+    for (max_bytes, max_entries, want_hash, want_nodes) in redis {
+        let limits = NodeLimits {
+            max_bytes,
+            max_entries,
+        };
+        let mut log = StreamLog::default();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for (id, fields) in &sequence {
+            let fields: Vec<(&[u8], &[u8])> = fields
+                .iter()
+                .map(|(f, v)| (f.as_bytes(), v.as_bytes()))
+                .collect();
+            log.push(*id, &fields, limits);
+            hash ^= log.node_count() as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        assert_eq!(
+            (log.node_count(), hash),
+            (want_nodes, want_hash),
+            "limits {limits:?}"
+        );
+    }
+}
+
+#[test]
+fn deletes_and_trims_leave_what_redis_leaves() {
+    // A deterministic mix of XADD, XDEL and XTRIM (MAXLEN or MINID, `=` or
+    // `~`, LIMIT with `~` half the time, else Redis's default of
+    // 100 * max_entries) replayed on redis-server 7.0; (reply, XLEN,
+    // radix-tree-keys) after each op folded into an FNV-1a hash.
+    let redis: [(usize, usize, u64); 5] = [
+        (4096, 100, 0x99016926585de6a9),
+        (200, 0, 0x55234f06453209dd),
+        (100, 3, 0xde983714ef8f267a),
+        (0, 10, 0x2627bb1198e2b3e4),
+        (0, 0, 0x7fbb321d458af75d),
+    ];
+    let n = 3000;
+    let sequence = redis_sequence(777, n);
+    for (max_bytes, max_entries, want) in redis {
+        let limits = NodeLimits {
+            max_bytes,
+            max_entries,
+        };
+        let mut log = StreamLog::default();
+        let mut rng = Rng(4242);
+        let mut added: Vec<StreamId> = Vec::new();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut fold = |v: usize| {
+            hash ^= v as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        };
+        let mut next = sequence.iter();
+        for _ in 0..n {
+            let k = rng.below(10);
+            let reply = if k <= 5 || added.is_empty() {
+                let Some((id, fields)) = next.next() else {
+                    break;
+                };
+                let fields: Vec<(&[u8], &[u8])> = fields
+                    .iter()
+                    .map(|(f, v)| (f.as_bytes(), v.as_bytes()))
+                    .collect();
+                log.push(*id, &fields, limits);
+                added.push(*id);
+                0
+            } else if k == 6 {
+                let id = added[rng.below(added.len() as u64) as usize];
+                usize::from(log.remove(id))
+            } else {
+                let approx = rng.below(2) == 0;
+                let mut limit = if approx { 100 * max_entries } else { 0 };
+                if approx && rng.below(2) == 0 {
+                    limit = rng.below(150) as usize;
+                }
+                if k <= 7 {
+                    let maxlen = rng.below(added.len() as u64 / 3 + 3) as usize;
+                    log.trim_maxlen(maxlen, approx, limit)
+                } else {
+                    let minid = added[rng.below(added.len() as u64) as usize];
+                    log.trim_minid(minid, approx, limit)
+                }
+            };
+            fold(reply);
+            fold(log.len());
+            fold(log.node_count());
+        }
+        assert_eq!(hash, want, "limits {limits:?}");
+    }
 }
