@@ -123,6 +123,11 @@ pub struct StreamLog {
 /// (examples/stream_log_memory.rs).
 const NODE_OVERHEAD_BYTES: usize = 152;
 
+/// Cap on the bytes reserved up front for a new node (Redis's
+/// STREAM_LISTPACK_MAX_PRE_ALLOCATE), so one outsized node does not make every
+/// new tail reserve its size.
+const NODE_PREALLOC_MAX_BYTES: usize = 4096;
+
 /// The jemalloc size class holding `n` bytes (4 classes per doubling, 16-byte
 /// quantum): what a buffer of capacity `n` really takes.
 fn alloc_size(n: usize) -> usize {
@@ -238,7 +243,7 @@ impl StreamLog {
             let before = node_charge(node);
             node.buf.shrink_to_fit();
             self.charged = self.charged - before + node_charge(node);
-            self.node_capacity_hint = node.buf.len();
+            self.node_capacity_hint = node.buf.len().min(NODE_PREALLOC_MAX_BYTES);
         }
         let node = Node::new(id, fields, self.node_capacity_hint);
         self.charged += node_charge(&node);
