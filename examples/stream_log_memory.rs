@@ -50,17 +50,28 @@ fn measure(name: &str, fields: &[(&[u8], &[u8])], n: usize, per_ms: u64) {
         count += e.field_count();
     }
     let rev = t.elapsed();
+    // XRANGE - + COUNT 100 from spread-out starts, owned copies as `range` returns them.
+    let t = Instant::now();
+    let calls = 20_000u64;
+    let mut got = 0usize;
+    for i in 0..calls {
+        let at = (i * 7919) % n as u64;
+        let start = StreamId::new(start_ms + at / per_ms, at % per_ms);
+        got += log.range(start, StreamId::MAX, false, Some(100)).len();
+    }
+    let range100 = t.elapsed();
     let per_entry = (after - before) as f64 / n as f64;
     println!(
         "{name}: entries={n} nodes={} heap_bytes={} bytes_per_entry={per_entry:.2} \
          charged_bytes_per_entry={:.2} push_ns={:.1} read_fwd_ns={:.1} read_rev_ns={:.1} \
-         (read {bytes} bytes, {count} fields)",
+         range_count100_ns_per_entry={:.1} (read {bytes} bytes, {count} fields, {got} ranged)",
         log.node_count(),
         after - before,
         log.charged_bytes() as f64 / n as f64,
         push.as_nanos() as f64 / n as f64,
         fwd.as_nanos() as f64 / n as f64,
         rev.as_nanos() as f64 / n as f64,
+        range100.as_nanos() as f64 / got as f64,
     );
 }
 

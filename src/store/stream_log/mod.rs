@@ -253,7 +253,7 @@ impl StreamLog {
 
     /// One entry by ID.
     pub fn get(&self, id: StreamId) -> Option<StreamEntry> {
-        self.get_ref(id).map(|e| e.to_entry())
+        owned_entries(self.get_ref(id)).pop()
     }
 
     /// One entry by ID, borrowed.
@@ -271,10 +271,7 @@ impl StreamLog {
         count: Option<usize>,
     ) -> Vec<StreamEntry> {
         let limit = count.unwrap_or(usize::MAX);
-        self.iter_range(start, end, rev)
-            .take(limit)
-            .map(|e| e.to_entry())
-            .collect()
+        owned_entries(self.iter_range(start, end, rev).take(limit))
     }
 
     /// Entries with `start <= id <= end`, ascending (or descending when
@@ -395,6 +392,41 @@ impl StreamLog {
     pub fn charged_bytes(&self) -> usize {
         self.charged
     }
+}
+
+/// Owned copies of `entries`. Every name and value is copied once into one
+/// buffer and handed out as slices of it, so a range costs about one
+/// allocation per entry (its field vector) rather than two per field. The
+/// slices keep the whole buffer alive: results are for replies, not storage.
+fn owned_entries<'a>(entries: impl IntoIterator<Item = EntryRef<'a>>) -> Vec<StreamEntry> {
+    let mut arena = Vec::new();
+    // Per entry its ID and field count; per name and value its end offset.
+    let mut heads: Vec<(StreamId, usize)> = Vec::new();
+    let mut ends: Vec<usize> = Vec::new();
+    for e in entries {
+        heads.push((e.id, e.field_count()));
+        for (f, v) in e.fields() {
+            arena.extend_from_slice(f);
+            ends.push(arena.len());
+            arena.extend_from_slice(v);
+            ends.push(arena.len());
+        }
+    }
+    let arena = Bytes::from(arena);
+    let mut ends = ends.into_iter();
+    let mut pos = 0;
+    let mut next = || {
+        let from = pos;
+        pos = ends.next().unwrap_or(from);
+        arena.slice(from..pos)
+    };
+    heads
+        .into_iter()
+        .map(|(id, n)| StreamEntry {
+            id,
+            fields: (0..n).map(|_| (next(), next())).collect(),
+        })
+        .collect()
 }
 
 impl Clone for StreamLog {
