@@ -1,4 +1,5 @@
-//! Clients blocked on list keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
+//! Clients blocked on keys: lists (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP),
+//! sorted sets (BZPOPMIN, BZPOPMAX, BZMPOP) and streams (XREAD, XREADGROUP).
 //!
 //! Protocol rules (Redis 7.0 `blocked.c`, `t_list.c`):
 //! - A blocking command that finds data answers at once; otherwise the client
@@ -13,6 +14,15 @@
 //!   the list is empty. A client served by a move makes the destination ready,
 //!   and it is served in the same round (linked and circular BLMOVE chains).
 //! - Inside MULTI a blocking command does not block: it answers as on timeout.
+//! - Streams (Redis 7.0 `serveClientsBlockedOnStreamKey`): every client
+//!   blocked on a stream key is looked at, not only the first, since each
+//!   waits for entries after its own ID. XREAD runs again with `$` replaced
+//!   by the ID it stood for when it blocked (`BlockRequest::args`). A client
+//!   blocked in XREADGROUP is answered with an error when its group is
+//!   destroyed (XGROUP DESTROY makes the key ready) or the key stops holding
+//!   a stream (deleted, overwritten, flushed, swapped away: the store
+//!   records removed streams, `Store::take_removed_streams`, and the
+//!   dispatcher makes those keys ready after each command).
 //! - A blocked command counts once in commandstats, when it is answered.
 //!
 //! The life of a blocked command, in one place:
@@ -57,6 +67,9 @@ pub(crate) struct BlockRequest {
     pub(crate) deadline: Option<Instant>,
     /// The command's answer when the timeout passes.
     pub(crate) on_timeout: TimeoutReply,
+    /// The arguments to run the command with when it is served, if not the
+    /// ones it came with (XREAD's `$` resolved to an ID).
+    pub(crate) args: Option<Vec<Bytes>>,
 }
 
 /// A blocking command's timeout answer.
@@ -407,6 +420,7 @@ mod tests {
                 keys: vec![Bytes::from_static(b"k")],
                 deadline: None,
                 on_timeout: TimeoutReply::NullArray,
+                args: None,
             };
             let at = now
                 .checked_sub(Duration::from_millis(ago_ms))

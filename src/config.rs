@@ -450,8 +450,9 @@ pub enum Kind {
 
 /// A Redis parameter herald accepts, stores and returns with Redis's default,
 /// and that has no effect in herald (see config/herald.toml), except
-/// `zset-max-listpack-*` (`Config::zset_max_listpack_entries`) and
-/// `set-max-intset-entries` (`Config::set_max_intset_entries`).
+/// `zset-max-listpack-*` (`Config::zset_max_listpack_entries`),
+/// `set-max-intset-entries` (`Config::set_max_intset_entries`) and
+/// `stream-node-max-*` (`Config::stream_node_max_bytes`).
 pub struct CompatParam {
     pub name: &'static str,
     pub alias: Option<&'static str>,
@@ -618,6 +619,19 @@ impl Config {
     /// sorted set takes before it is converted to a skiplist.
     pub fn zset_max_listpack_value(&self) -> u64 {
         self.compat_number("zset-max-listpack-value", 64)
+    }
+
+    /// `stream-node-max-bytes`: the most bytes a stream node (Redis's
+    /// listpack) holds before XADD starts a new one (0 = no limit). Read by
+    /// src/commands/streams.rs on every XADD; it decides what `~` trims.
+    pub fn stream_node_max_bytes(&self) -> u64 {
+        self.compat_number("stream-node-max-bytes", 4096)
+    }
+
+    /// `stream-node-max-entries`: the most entries a stream node holds (0 =
+    /// no limit); also sets the default LIMIT of `~` trimming (100 nodes).
+    pub fn stream_node_max_entries(&self) -> u64 {
+        self.compat_number("stream-node-max-entries", 100)
     }
 }
 

@@ -334,3 +334,102 @@ pub(crate) const ZRANDMEMBER_COUNT_RANGE: &str =
 pub(crate) fn at_least_one_input_key(command: &str) -> String {
     format!("ERR at least 1 input key is needed for '{command}' command")
 }
+
+// Streams and consumer groups (t_stream.c).
+pub(crate) const STREAM_INVALID_ID: &str =
+    "ERR Invalid stream ID specified as stream command argument";
+pub(crate) const XADD_ID_ZERO: &str = "ERR The ID specified in XADD must be greater than 0-0";
+pub(crate) const XADD_ID_NOT_GREATER: &str =
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+pub(crate) const XADD_TOO_LARGE: &str = "ERR Elements are too large to be stored";
+pub(crate) const XADD_EXHAUSTED: &str =
+    "ERR The stream has exhausted the last possible ID, unable to add more items";
+pub(crate) const STREAM_MAXLEN_MINID: &str =
+    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+pub(crate) const STREAM_MAXLEN_NEGATIVE: &str = "ERR The MAXLEN argument must be >= 0.";
+pub(crate) const STREAM_LIMIT_NEGATIVE: &str = "ERR The LIMIT argument must be >= 0.";
+pub(crate) const STREAM_LIMIT_NO_STRATEGY: &str =
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy";
+pub(crate) const XTRIM_NO_STRATEGY: &str =
+    "ERR syntax error, XTRIM must be called with a trimming strategy";
+pub(crate) const STREAM_LIMIT_NO_APPROX: &str =
+    "ERR syntax error, LIMIT cannot be used without the special ~ option";
+pub(crate) const STREAM_INVALID_START: &str = "ERR invalid start ID for the interval";
+pub(crate) const STREAM_INVALID_END: &str = "ERR invalid end ID for the interval";
+pub(crate) const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
+pub(crate) const XSETID_SMALLER_THAN_MAX_DELETED: &str =
+    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
+pub(crate) const XSETID_SMALLER_THAN_TOP: &str =
+    "ERR The ID specified in XSETID is smaller than the target stream top item";
+pub(crate) const XSETID_ENTRIES_ADDED_SMALLER: &str =
+    "ERR The entries_added specified in XSETID is smaller than the target stream length";
+pub(crate) const XREAD_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
+pub(crate) const XREAD_UNBALANCED: &str = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+pub(crate) const XREAD_GROUP_OPTION: &str =
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
+pub(crate) const XREAD_NOACK_OPTION: &str =
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
+pub(crate) const XREADGROUP_MISSING_GROUP: &str = "ERR Missing GROUP option for XREADGROUP";
+pub(crate) const XREADGROUP_DOLLAR: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
+pub(crate) const XREAD_GREATER: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
+pub(crate) const XREADGROUP_GROUP_GONE: &str =
+    "NOGROUP the consumer group this client was blocked on no longer exists";
+pub(crate) const XREADGROUP_KEY_GONE: &str = "UNBLOCKED the stream key no longer exists";
+pub(crate) const XGROUP_KEY_REQUIRED: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
+pub(crate) const XGROUP_ENTRIES_READ: &str = "ERR value for ENTRIESREAD must be positive or -1";
+pub(crate) const BUSYGROUP: &str = "BUSYGROUP Consumer Group name already exists";
+pub(crate) const XCLAIM_MIN_IDLE: &str = "ERR Invalid min-idle-time argument for XCLAIM";
+pub(crate) const XCLAIM_IDLE: &str = "ERR Invalid IDLE option argument for XCLAIM";
+pub(crate) const XCLAIM_TIME: &str = "ERR Invalid TIME option argument for XCLAIM";
+pub(crate) const XCLAIM_RETRYCOUNT: &str = "ERR Invalid RETRYCOUNT option argument for XCLAIM";
+pub(crate) const XAUTOCLAIM_MIN_IDLE: &str = "ERR Invalid min-idle-time argument for XAUTOCLAIM";
+pub(crate) const XAUTOCLAIM_COUNT: &str = "ERR COUNT must be > 0";
+
+/// `-ERR XREAD command is not allowed with BLOCK option from scripts`.
+pub(crate) fn stream_block_in_script(command: &[u8]) -> String {
+    format!(
+        "ERR {} command is not allowed with BLOCK option from scripts",
+        lossy(command)
+    )
+}
+
+/// `-NOGROUP No such key 'k' or consumer group 'g' in XREADGROUP with GROUP option`.
+pub(crate) fn nogroup_xreadgroup(key: &[u8], group: &[u8]) -> String {
+    format!(
+        "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
+        lossy(key),
+        lossy(group)
+    )
+}
+
+/// `-NOGROUP No such key 'k' or consumer group 'g'` (XPENDING, XCLAIM, XAUTOCLAIM).
+pub(crate) fn nogroup_key_or_group(key: &[u8], group: &[u8]) -> String {
+    format!(
+        "NOGROUP No such key '{}' or consumer group '{}'",
+        lossy(key),
+        lossy(group)
+    )
+}
+
+/// `-NOGROUP No such consumer group 'g' for key name 'k'` (XGROUP, XINFO CONSUMERS).
+pub(crate) fn nogroup_for_key(group: &[u8], key: &[u8]) -> String {
+    format!(
+        "NOGROUP No such consumer group '{}' for key name '{}'",
+        lossy(group),
+        lossy(key)
+    )
+}
+
+/// `-ERR Unrecognized XCLAIM option 'foo'`.
+pub(crate) fn xclaim_unknown_option(opt: &[u8]) -> String {
+    format!("ERR Unrecognized XCLAIM option '{}'", lossy(opt))
+}
+
+/// `-ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.`
+pub(crate) fn subcommand_syntax(sub: &[u8], command: &str) -> String {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        command.to_ascii_uppercase()
+    )
+}

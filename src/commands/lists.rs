@@ -1036,12 +1036,13 @@ pub(crate) fn register_waiter(
     reply: &Reply,
     id: CommandId,
     args: &[Bytes],
-    request: BlockRequest,
+    mut request: BlockRequest,
 ) -> Arc<Waiter> {
+    let args = request.args.take().unwrap_or_else(|| args.to_vec());
     let waiter = Waiter::new(
         session.client.clone(),
         id.0,
-        args.to_vec(),
+        args,
         request,
         reply.protocol(),
     )
@@ -1058,14 +1059,24 @@ pub(crate) fn register_waiter(
 }
 
 /// The type a blocked command takes data from (TYPE's name): "zset" for the
-/// sorted-set family's BZPOPMIN/BZPOPMAX/BZMPOP, "list" for this family's.
+/// sorted-set family's BZPOPMIN/BZPOPMAX/BZMPOP, "stream" for XREAD and
+/// XREADGROUP, "list" for this family's.
 fn wanted_type(shared: &Shared, waiter: &Waiter) -> &'static str {
     let command = shared.commands.entry(CommandId(waiter.command)).command;
     if command.group == super::zsets::GROUP {
         "zset"
+    } else if command.group == super::streams::GROUP {
+        "stream"
     } else {
         "list"
     }
+}
+
+/// XREADGROUP waiters are run whatever the key holds: a key that no longer
+/// holds a stream answers them with an error (Redis's
+/// unblockDeletedStreamReadgroupClients).
+fn runs_on_any_type(shared: &Shared, waiter: &Waiter) -> bool {
+    shared.commands.entry(CommandId(waiter.command)).full_name == "xreadgroup"
 }
 
 /// The type of the value at `key` in `db` (expired keys have none).
@@ -1093,12 +1104,16 @@ pub(crate) fn serve_ready(shared: &Shared) {
 /// A key that is missing serves nobody; one of another type than a client
 /// waits for (a list for BZPOPMIN, a sorted set for BLPOP) passes it over:
 /// its clients stay blocked (Redis 7.0).
+///
+/// Stream waiters each wait for entries after their own ID (or group), so
+/// one that finds none does not stop the others; a key that is missing or
+/// holds another type still answers XREADGROUP waiters (with an error).
 fn serve_key(shared: &Shared, db: usize, key: &Bytes) {
     for waiter in shared.blocking.waiters(db, key) {
-        match key_type(shared, db, key) {
-            None => return,
-            Some(t) if t != wanted_type(shared, &waiter) => continue,
-            Some(_) => {}
+        let wanted = wanted_type(shared, &waiter);
+        let held = key_type(shared, db, key);
+        if held != Some(wanted) && !runs_on_any_type(shared, &waiter) {
+            continue;
         }
         if !shared.blocking.claim(&waiter) {
             continue;
@@ -1114,10 +1129,13 @@ fn serve_key(shared: &Shared, db: usize, key: &Bytes) {
                     .blocking
                     .served(&waiter, bytes, session.errors_replied);
             }
-            // No data after all: still blocked, and nobody after it is served.
+            // No data after all: still blocked, and nobody after it is
+            // served (but the next stream waiter may want other entries).
             Some(_) => {
                 shared.blocking.release(&waiter);
-                return;
+                if wanted != "stream" {
+                    return;
+                }
             }
         }
     }

@@ -25,6 +25,8 @@ pub mod session;
 pub mod sets;
 pub mod shared;
 pub mod sort;
+pub mod stream_groups;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -96,7 +98,29 @@ impl Ctx<'_> {
             keys: keys.to_vec(),
             deadline: timeout.map(|t| std::time::Instant::now() + t),
             on_timeout,
+            args: None,
         }))
+    }
+
+    /// `block_on`, to be run again with `args` when served (XREAD with `$`
+    /// resolved to the ID it means now).
+    pub(crate) fn block_on_with_args(
+        &mut self,
+        keys: &[Bytes],
+        timeout: Option<std::time::Duration>,
+        on_timeout: TimeoutReply,
+        args: Vec<Bytes>,
+    ) -> BlockingResult {
+        let mut result = self.block_on(keys, timeout, on_timeout)?;
+        if let Blocking::Wait(request) = &mut result {
+            request.args = Some(args);
+        }
+        Ok(result)
+    }
+
+    /// Whether the command runs inside a script (EVAL, FCALL).
+    pub(crate) fn in_script(&self) -> bool {
+        self.session.in_script
     }
 
     /// The ready key a blocked client is being served from, if it is.
@@ -386,6 +410,8 @@ impl CommandTable {
             hyperloglog::COMMANDS,
             sort::COMMANDS,
             scripting::COMMANDS,
+            streams::COMMANDS,
+            stream_groups::COMMANDS,
         ])
     }
 
@@ -699,6 +725,11 @@ fn execute_in(
             Err(e) => Err(e),
         },
     };
+    // Streams this command removed: clients blocked in XREADGROUP on them
+    // are answered after it (see crate::blocking).
+    for (db, key) in shared.store.take_removed_streams() {
+        shared.blocking.signal_ready(db, &key);
+    }
     let dirty = ctx.dirty.get().unwrap_or(u64::from(ctx.notified.get()));
     if dirty > 0 {
         shared.stats.dirty.fetch_add(dirty, Relaxed);

@@ -950,6 +950,8 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let store = &ctx.shared.store;
     ctx.dirty(store.db(ctx.session.db()).len() as u64);
     store.flush_db(ctx.session.db());
+    // Clients blocked in XREADGROUP on a flushed stream are told it is gone.
+    ctx.shared.blocking.signal_db(ctx.session.db());
     ctx.reply.ok();
     Ok(())
 }
@@ -966,6 +968,10 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             .sum(),
     );
     store.flush_all();
+    // Clients blocked in XREADGROUP on a flushed stream are told it is gone.
+    for db in 0..store.databases() {
+        ctx.shared.blocking.signal_db(db);
+    }
     ctx.reply.ok();
     Ok(())
 }

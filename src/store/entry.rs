@@ -586,6 +586,11 @@ impl Entry {
         self.zset_box_mut().map(|z| &mut z.zset)
     }
 
+    /// Whether the value is a stream.
+    pub fn is_stream(&self) -> bool {
+        self.header().kind == KIND_STREAM
+    }
+
     /// The stream, for in-place changes (with `Slot::update_with_charge`).
     pub fn stream_mut(&mut self) -> Option<&mut StreamValue> {
         self.stream_box_mut().map(|x| &mut x.stream)

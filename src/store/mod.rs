@@ -27,11 +27,12 @@ pub mod evict;
 pub mod expire;
 pub mod hyperloglog;
 pub mod stream;
+mod stream_groups;
 mod stream_log;
 mod table;
 mod zset;
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -124,6 +125,11 @@ pub struct Store {
     pub evicted_keys: AtomicU64,
     pub limits: MemoryLimits,
     listener: OnceLock<Arc<dyn KeyspaceListener>>,
+    /// Stream keys removed, or overwritten by another type, since the last
+    /// `take_removed_streams` (clients blocked in XREADGROUP on them are
+    /// told the key is gone). A leaf lock, taken under a shard lock.
+    removed_streams: Mutex<Vec<(usize, Bytes)>>,
+    any_removed_stream: AtomicBool,
 }
 
 /// One key of one database, its shard locked, expired lazily on the way in.
@@ -149,7 +155,27 @@ impl Store {
             evicted_keys: AtomicU64::new(0),
             limits: MemoryLimits::default(),
             listener: OnceLock::new(),
+            removed_streams: Mutex::new(Vec::new()),
+            any_removed_stream: AtomicBool::new(false),
         }
+    }
+
+    /// Record that the stream at `key` in `db` is gone (deleted, expired,
+    /// evicted, or overwritten).
+    fn note_stream_removed(&self, db: usize, key: &[u8]) {
+        self.removed_streams
+            .lock()
+            .push((db, Bytes::copy_from_slice(key)));
+        self.any_removed_stream.store(true, Relaxed);
+    }
+
+    /// The stream keys removed since the last call (cheap when none: one load).
+    pub fn take_removed_streams(&self) -> Vec<(usize, Bytes)> {
+        if !self.any_removed_stream.load(Relaxed) {
+            return Vec::new();
+        }
+        self.any_removed_stream.store(false, Relaxed);
+        std::mem::take(&mut *self.removed_streams.lock())
     }
 
     pub fn set_listener(&self, listener: Arc<dyn KeyspaceListener>) {
@@ -431,6 +457,9 @@ impl<'a> Slot<'a> {
     fn remove_entry(&mut self) -> Option<Entry> {
         let i = self.index.take()?;
         let entry = self.shard.map.remove(i)?;
+        if entry.is_stream() {
+            self.store.note_stream_removed(self.db, self.key);
+        }
         let charged = entry.charged();
         self.shard.charged -= charged;
         if entry.expires_at_ms != 0 {
@@ -519,7 +548,11 @@ impl<'a> Slot<'a> {
         let e = shard.map.get_mut(i)?;
         let had_ttl = e.expires_at_ms != 0;
         let before = e.charged();
+        let was_stream = e.is_stream();
         let (r, list_delta) = f(e);
+        if was_stream && !e.is_stream() {
+            self.store.note_stream_removed(self.db, self.key);
+        }
         e.add_collection_charge(list_delta);
         e.cas = cas;
         e.set_access(clock);
