@@ -44,10 +44,10 @@ print("blocking", got, time.time() - start >= 0.15)
 a.release()
 
 # A lock with a timeout expires by itself.
-c = r.lock("lock:short", timeout=0.3)
+c = r.lock("lock:short", timeout=1)
 d = r.lock("lock:short", timeout=5)
 print("timeout", c.acquire(blocking=False), d.acquire(blocking=False))
-time.sleep(0.5)
+time.sleep(1.3)
 print("expired", c.locked(), d.acquire(blocking=False), c.owned(), d.owned())
 try:
     c.extend(1)
