@@ -194,6 +194,14 @@ impl Script {
         (status.code().unwrap_or(-1), rest)
     }
 
+    /// Ask the program to stop (SIGTERM, a library's graceful shutdown) and
+    /// wait for it; returns (exit code, stdout lines not yet read).
+    pub fn terminate(self, within: Duration) -> (i32, Vec<String>) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.finish(within)
+    }
+
     /// Wait for a zero exit status and return all of stdout's remaining lines.
     pub fn success(self, within: Duration) -> Vec<String> {
         let transcript = self.transcript.clone();
