@@ -998,16 +998,25 @@ fn save(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut nosave = false;
     for a in &args[1..] {
         let a = a.to_ascii_lowercase();
         match &a[..] {
-            b"nosave" | b"save" | b"now" | b"force" => {}
+            b"nosave" => nosave = true,
+            b"save" | b"now" | b"force" => {}
             b"abort" => {
                 return Err(error::NO_SHUTDOWN_IN_PROGRESS.into());
             }
             _ => {
                 return Err(error::SYNTAX.into());
             }
+        }
+    }
+    // During a busy script only SHUTDOWN NOSAVE may stop the server (Redis's
+    // shutdownCommand); the script then stops at its next hook.
+    if !nosave {
+        if let Some(busy) = super::scripting::busy_refusal(ctx.shared, super::Flags(0)) {
+            return Err(busy.into());
         }
     }
     tracing::warn!(

@@ -63,8 +63,10 @@ impl Shared {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
             .collect();
-        let engine = crate::scripting::Engine::new();
-        let script_busy = engine.busy.clone();
+        let shutdown = CancellationToken::new();
+        // A running script stops at its next hook once shutdown starts.
+        let script_busy = std::sync::Arc::new(crate::scripting::Busy::new(shutdown.clone()));
+        let engine = crate::scripting::Engine::with_busy(script_busy.clone());
         let shared = Shared {
             config: RwLock::new(config),
             config_source,
@@ -80,7 +82,7 @@ impl Shared {
             exec_gate: RwLock::new(()),
             scripting: parking_lot::Mutex::new(engine),
             script_busy,
-            shutdown: CancellationToken::new(),
+            shutdown,
             started: Instant::now(),
             run_id,
             resp_addrs: RwLock::new(Vec::new()),

@@ -137,23 +137,94 @@ pub struct Outcome {
 
 /// The running script as other connections see it: whether one runs (and
 /// since when), the busy threshold, and SCRIPT KILL's request.
-#[derive(Default)]
+///
+/// Times here read the real monotonic clock, never `crate::clock`'s cached
+/// per-command time: a client waiting for the gate behind a script sits in
+/// one command, and a cached "now" would never reach the threshold (it then
+/// waited forever instead of answering -BUSY).
 pub struct Busy {
-    /// Unix ms the running script started; 0 when none runs.
-    pub started_ms: AtomicU64,
-    /// busy-reply-threshold (ms) for the running script; 0 = never busy.
-    pub threshold_ms: AtomicU64,
+    /// Milliseconds since `origin()` (plus one) the running script started;
+    /// 0 when none runs.
+    started_ms: AtomicU64,
+    /// busy-reply-threshold (ms) for the running script; 0 = busy at once.
+    threshold_ms: AtomicU64,
     /// The script wrote to the dataset: SCRIPT KILL answers UNKILLABLE.
     pub dirty: std::sync::atomic::AtomicBool,
+    /// SCRIPT KILL / FUNCTION KILL asked the script to stop.
     pub kill: std::sync::atomic::AtomicBool,
+    /// Whether the running script is a function (FCALL): the -BUSY text and
+    /// which of SCRIPT KILL / FUNCTION KILL may stop it.
+    pub function: std::sync::atomic::AtomicBool,
+    /// Server shutdown (SHUTDOWN NOSAVE, SIGTERM): stops any script, dirty
+    /// or not, at its next hook, so the server can exit.
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl Default for Busy {
+    fn default() -> Self {
+        Busy::new(tokio_util::sync::CancellationToken::new())
+    }
+}
+
+/// The origin of `Busy`'s clock.
+fn origin() -> std::time::Instant {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(std::time::Instant::now)
+}
+
+fn now_ms() -> u64 {
+    origin().elapsed().as_millis() as u64 + 1
 }
 
 impl Busy {
+    pub fn new(shutdown: tokio_util::sync::CancellationToken) -> Busy {
+        Busy {
+            started_ms: AtomicU64::new(0),
+            threshold_ms: AtomicU64::new(0),
+            dirty: Default::default(),
+            kill: Default::default(),
+            function: Default::default(),
+            shutdown,
+        }
+    }
+
+    /// A script starts: clear the previous one's kill and dirty marks
+    /// before it becomes visible as running.
+    pub fn begin(&self, threshold_ms: u64, function: bool) {
+        self.kill.store(false, Relaxed);
+        self.dirty.store(false, Relaxed);
+        self.function.store(function, Relaxed);
+        self.threshold_ms.store(threshold_ms, Relaxed);
+        self.started_ms.store(now_ms(), Relaxed);
+    }
+
+    /// The script ended.
+    pub fn end(&self) {
+        self.started_ms.store(0, Relaxed);
+    }
+
+    /// Whether a script runs now.
+    pub fn running(&self) -> bool {
+        self.started_ms.load(Relaxed) != 0
+    }
+
     /// Whether a script has run longer than the threshold (-BUSY for others).
-    pub fn is_busy(&self, now_ms: u64) -> bool {
+    pub fn is_busy(&self) -> bool {
         let started = self.started_ms.load(Relaxed);
-        let threshold = self.threshold_ms.load(Relaxed);
-        started != 0 && threshold != 0 && now_ms.saturating_sub(started) >= threshold
+        started != 0 && now_ms().saturating_sub(started) >= self.threshold_ms.load(Relaxed)
+    }
+
+    /// Whether the running script must stop: killed, or the server stops.
+    pub fn interrupted(&self) -> bool {
+        self.kill.load(Relaxed) || self.shutdown.is_cancelled()
+    }
+
+    fn stop_reason(&self) -> &'static str {
+        if self.kill.load(Relaxed) {
+            "Script killed by user with SCRIPT KILL..."
+        } else {
+            "Script interrupted: the server is shutting down"
+        }
     }
 }
 
@@ -183,10 +254,16 @@ pub struct Engine {
 
 impl Engine {
     pub fn new() -> Engine {
-        Engine::build().expect("the Lua sandbox builds from fixed code")
+        Engine::with_busy(Arc::new(Busy::default()))
     }
 
-    fn build() -> mlua::Result<Engine> {
+    /// An engine whose running scripts report to `busy` (shared with the
+    /// server, which also keeps it across SCRIPT FLUSH).
+    pub fn with_busy(busy: Arc<Busy>) -> Engine {
+        Engine::build(busy).expect("the Lua sandbox builds from fixed code")
+    }
+
+    fn build(busy: Arc<Busy>) -> mlua::Result<Engine> {
         let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
         // SAFETY: the debug library is loaded only to build the error handler
         // and removed from the globals before any script runs.
@@ -201,11 +278,10 @@ impl Engine {
         let run_ctx = lua.create_table()?;
         let rust = lua.create_table()?;
         install_rust_api(&lua, &rust, resp.clone())?;
-        let busy = Arc::new(Busy::default());
         let b = busy.clone();
         rust.raw_set(
             "killed",
-            lua.create_function(move |_, ()| Ok(b.kill.load(Relaxed)))?,
+            lua.create_function(move |_, ()| Ok(b.interrupted()))?,
         )?;
         rust.raw_set("bit", bit::library(&lua)?)?;
         rust.raw_set("cjson", cjson::library(&lua)?)?;
@@ -227,16 +303,7 @@ impl Engine {
 
     /// SCRIPT FLUSH: a fresh interpreter, no scripts.
     pub fn reset(&mut self) {
-        let busy = self.busy.clone();
-        *self = Engine::new();
-        self.busy = busy;
-        // The new interpreter's rust.killed reads its own Busy: point it here.
-        if let Ok(rust_killed) = self.lua.create_function({
-            let b = self.busy.clone();
-            move |_, ()| Ok(b.kill.load(Relaxed))
-        }) {
-            let _ = self.run_ctx.raw_set("killed", rust_killed);
-        }
+        *self = Engine::with_busy(self.busy.clone());
     }
 
     pub fn exists(&self, sha: &str) -> bool {
@@ -299,15 +366,11 @@ impl Engine {
     ) -> Outcome {
         self.resp.store(2, Relaxed);
         let busy = self.busy.clone();
-        busy.kill.store(false, Relaxed);
-        busy.dirty.store(false, Relaxed);
         let _ = self.lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(100_000),
             move |_, _| {
-                if busy.kill.load(Relaxed) {
-                    Err(mlua::Error::runtime(
-                        "Script killed by user with SCRIPT KILL...",
-                    ))
+                if busy.interrupted() {
+                    Err(mlua::Error::runtime(busy.stop_reason()))
                 } else {
                     Ok(mlua::VmState::Continue)
                 }
@@ -898,7 +961,7 @@ local function pcall_result(ok, ...)
   if ok then return true, ... end
   local e = ...
   -- SCRIPT KILL cannot be caught: the script ends.
-  if (ctx.killed or rust.killed)() then error(e, 0) end
+  if rust.killed() then error(e, 0) end
   if type(e) == 'table' then
     local msg = rawget(e, 'err')
     if type(msg) == 'string' or type(msg) == 'number' then e = msg end
@@ -907,7 +970,7 @@ local function pcall_result(ok, ...)
 end
 G.pcall = function(...) return pcall_result(rawpcall(...)) end
 local function xpcall_result(ok, ...)
-  if not ok and (ctx.killed or rust.killed)() then error((...), 0) end
+  if not ok and rust.killed() then error((...), 0) end
   return ok, ...
 end
 G.xpcall = function(f, h) return xpcall_result(xpcall(f, h)) end
