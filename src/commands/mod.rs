@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod client;
 pub mod dump;
+pub mod functions;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
@@ -386,6 +387,7 @@ impl CommandTable {
             hyperloglog::COMMANDS,
             sort::COMMANDS,
             scripting::COMMANDS,
+            functions::COMMANDS,
         ])
     }
 

@@ -144,13 +144,7 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> CommandResult {
     let numkeys = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
-    if numkeys > (args.len() - 3) as i64 {
-        return Err(KEYS_OVER_ARGS.into());
-    }
-    if numkeys < 0 {
-        return Err(KEYS_NEGATIVE.into());
-    }
-    let numkeys = numkeys as usize;
+    let numkeys = check_numkeys(numkeys, args.len())?;
     let shared = ctx.shared;
     let mut engine = shared.scripting.lock();
     let sha = if by_sha {
@@ -164,6 +158,37 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
     let Some(flags) = engine.flags(&sha) else {
         return Err(NOSCRIPT.into());
     };
+    let keys = &args[3..3 + numkeys];
+    let argv = &args[3 + numkeys..];
+    run_prepared(ctx, &mut engine, flags, ro, None, args, |engine, runner| {
+        engine.run(&sha, keys, argv, runner)
+    })
+}
+
+/// Redis's numkeys checks (EVAL and FCALL): the key count as an index.
+pub(crate) fn check_numkeys(numkeys: i64, argc: usize) -> Result<usize, error::CommandError> {
+    if numkeys > (argc - 3) as i64 {
+        return Err(KEYS_OVER_ARGS.into());
+    }
+    if numkeys < 0 {
+        return Err(KEYS_NEGATIVE.into());
+    }
+    Ok(numkeys as usize)
+}
+
+/// Run a script (EVAL) or a function (FCALL, `function` is its name) whose
+/// flags are known: Redis's scriptPrepareForRun checks, the busy state
+/// others see, the script's own client, and the reply.
+pub(crate) fn run_prepared(
+    ctx: &mut Ctx<'_>,
+    engine: &mut scripting::Engine,
+    flags: scripting::ScriptFlags,
+    ro: bool,
+    function: Option<&str>,
+    args: &[Bytes],
+    call: impl FnOnce(&mut scripting::Engine, &mut dyn Runner) -> Outcome,
+) -> CommandResult {
+    let shared = ctx.shared;
     if !flags.compat {
         if !flags.no_writes && ro {
             return Err(WRITE_FLAG_RO.into());
@@ -176,7 +201,10 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
         .and_then(|p| p.get(&shared.config.read()).parse::<u64>().ok())
         .unwrap_or(5000);
     let busy = engine.busy.clone();
-    busy.begin(threshold, false);
+    busy.begin(
+        threshold,
+        function.map(|name| (name.to_string(), args.to_vec())),
+    );
     let caller_db = ctx.session.db();
     let last_command = ctx.session.client.last_command.load(Relaxed);
     let mut runner = ScriptClient {
@@ -185,26 +213,26 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
             in_script: true,
             ..Session::new(ctx.session.client.clone(), true)
         },
-        read_only: ro || flags.no_writes,
+        read_only: ro || (!flags.compat && flags.no_writes),
         busy: busy.clone(),
         errors: 0,
     };
-    let keys = &args[3..3 + numkeys];
-    let argv = &args[3 + numkeys..];
     // A long script must not starve the connections queued on this worker
     // thread (they answer -BUSY, or SCRIPT KILL): hand them to another worker.
-    let multi_thread = can_block_in_place();
-    let Outcome { reply, resp: _ } = if multi_thread {
-        tokio::task::block_in_place(|| engine.run(&sha, keys, argv, &mut runner))
+    let Outcome { reply, resp: _ } = if can_block_in_place() {
+        tokio::task::block_in_place(|| call(engine, &mut runner))
     } else {
-        engine.run(&sha, keys, argv, &mut runner)
+        call(engine, &mut runner)
     };
     busy.end();
-    drop(engine);
     ctx.session.select(caller_db);
     ctx.session.client.last_command.store(last_command, Relaxed);
     ctx.session.errors_replied += runner.errors;
-    if let ScriptReply::Error { text, .. } = reply {
+    if let ScriptReply::Error { text, counted } = reply {
+        // An error a redis.call already counted is not counted again.
+        if counted {
+            ctx.session.errors_replied = ctx.session.errors_replied.saturating_sub(1);
+        }
         return Err(text.into());
     }
     write_reply(ctx.reply, &reply);
@@ -212,7 +240,7 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
 }
 
 /// Encode what the script returned for its caller.
-fn write_reply(reply: &mut Reply, value: &ScriptReply) {
+pub(crate) fn write_reply(reply: &mut Reply, value: &ScriptReply) {
     match value {
         ScriptReply::Bulk(b) => reply.bulk(b),
         ScriptReply::Int(n) => reply.int(*n),

@@ -179,6 +179,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     Command::row("cluster", "countkeysinslot", 3, flags![STALE], "Return the number of local keys in the specified hash slot", cluster_disabled).since("3.0.0"),
     Command::row("cluster", "getkeysinslot", 4, flags![STALE], "Return local key names in the specified hash slot", cluster_disabled).since("3.0.0"),
     Command::row("cluster", "links", 2, flags![STALE], "Returns a list of all TCP links to and from peer nodes in cluster", cluster_disabled).since("7.0.0"),
+    Command::row("cluster", "reset", -2, flags![ADMIN, STALE, NOSCRIPT], "Reset a Redis Cluster node", cluster_disabled).since("3.0.0"),
 ];
 
 /// CLUSTER <subcommand>: cluster support is disabled.
@@ -694,6 +695,7 @@ fn info_memory(shared: &Shared, config: &Config, out: &mut String) {
         config.maxmemory_policy.name(),
         ratio,
     );
+    super::functions::info_memory_fields(shared, out);
 }
 
 fn info_persistence(shared: &Shared, _config: &Config, out: &mut String) {

@@ -39,6 +39,9 @@ pub struct Shared {
     pub(crate) scripting: parking_lot::Mutex<crate::scripting::Engine>,
     /// The running script as other connections see it (-BUSY, SCRIPT KILL).
     pub(crate) script_busy: std::sync::Arc<crate::scripting::Busy>,
+    /// Library and function counts (FUNCTION STATS reads them while a
+    /// function holds the engine).
+    pub(crate) scripting_counts: std::sync::Arc<crate::scripting::functions::Counts>,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
     pub(crate) started: Instant,
@@ -67,6 +70,7 @@ impl Shared {
         // A running script stops at its next hook once shutdown starts.
         let script_busy = std::sync::Arc::new(crate::scripting::Busy::new(shutdown.clone()));
         let engine = crate::scripting::Engine::with_busy(script_busy.clone());
+        let scripting_counts = engine.functions.counts.clone();
         let shared = Shared {
             config: RwLock::new(config),
             config_source,
@@ -82,6 +86,7 @@ impl Shared {
             exec_gate: RwLock::new(()),
             scripting: parking_lot::Mutex::new(engine),
             script_busy,
+            scripting_counts,
             shutdown,
             started: Instant::now(),
             run_id,
