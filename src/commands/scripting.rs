@@ -230,9 +230,7 @@ pub(crate) fn run_prepared(
     ctx.session.errors_replied += runner.errors;
     if let ScriptReply::Error { text, counted } = reply {
         // An error a redis.call already counted is not counted again.
-        if counted {
-            ctx.session.errors_replied = ctx.session.errors_replied.saturating_sub(1);
-        }
+        ctx.session.error_counted = counted;
         return Err(text.into());
     }
     write_reply(ctx.reply, &reply);

@@ -764,8 +764,16 @@ fn info_commandstats(shared: &Shared, _config: &Config, out: &mut String) {
     }
 }
 
-/// Errors by prefix are not tracked yet: the section is there, empty.
-fn info_errorstats(_shared: &Shared, _config: &Config, _out: &mut String) {}
+/// Error replies by code: `errorstat_<CODE>:count=<n>`.
+fn info_errorstats(shared: &Shared, _config: &Config, out: &mut String) {
+    for (code, count) in shared.stats.error_codes.lock().iter() {
+        let _ = write!(
+            out,
+            "errorstat_{}:count={count}\r\n",
+            String::from_utf8_lossy(code)
+        );
+    }
+}
 
 fn info_keyspace(shared: &Shared, _config: &Config, out: &mut String) {
     for i in 0..shared.store.databases() {
