@@ -15,6 +15,8 @@ pub(crate) struct Stats {
     /// Changes to the dataset (Redis's `server.dirty`): INFO
     /// rdb_changes_since_last_save. herald never saves, so it only grows.
     pub(crate) dirty: AtomicU64,
+    /// Error replies by code (INFO errorstats), in code order as Redis's rax.
+    pub(crate) error_codes: parking_lot::Mutex<std::collections::BTreeMap<Vec<u8>, u64>>,
 }
 
 impl Stats {
@@ -22,8 +24,20 @@ impl Stats {
         counter.fetch_add(n, Relaxed);
     }
 
+    /// Count an error reply under its code (Redis's afterErrorReply): the
+    /// first word when a space comes within 32 bytes, else ERR.
+    pub(crate) fn count_error(&self, text: &[u8]) {
+        let head = &text[..text.len().min(31)];
+        let code = match memchr::memchr(b' ', head) {
+            Some(end) => &text[..end],
+            None => b"ERR",
+        };
+        *self.error_codes.lock().entry(code.to_vec()).or_insert(0) += 1;
+    }
+
     /// CONFIG RESETSTAT.
     pub(crate) fn reset(&self) {
+        self.error_codes.lock().clear();
         for c in [
             &self.total_connections_received,
             &self.total_commands_processed,

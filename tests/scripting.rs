@@ -400,6 +400,107 @@ fn busy_and_script_kill() {
     assert_eq!(text(c.frame()), "");
 }
 
+const BUSY_EVAL: &str =
+    "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+
+/// Regression: a client whose command arrived just as a script started
+/// waited for the gate forever (its cached per-command clock never reached
+/// busy-reply-threshold), holding a worker thread that was the one polling
+/// the sockets and signals: new connections, SCRIPT KILL and SIGTERM all hung
+/// (Redis's "Timedout ... SCRIPT KILL" tests, intermittently). Looped, with
+/// the PING sent right behind the EVAL, on two worker threads.
+#[test]
+fn busy_reply_for_a_client_waiting_as_the_script_starts() {
+    let server = Server::start(&["--threads", "2"]);
+    let mut admin = server.raw();
+    cmd(
+        &mut admin,
+        &["CONFIG", "SET", "lua-time-limit", "10"],
+        "+OK\r\n",
+    );
+    for round in 0..12 {
+        let mut runner = server.raw();
+        let mut waiter = server.raw();
+        let script: &[u8] = if round % 2 == 0 {
+            b"local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end"
+        } else {
+            b"while true do end"
+        };
+        // The script, and a PING pipelined behind it on the same connection.
+        let mut request = multibulk(&[b"EVAL", script, b"0"]);
+        request.extend_from_slice(&multibulk(&[b"PING"]));
+        runner.send(&request);
+        // A PING right behind it: BUSY (or PONG if it ran before the script).
+        waiter.send(&multibulk(&[b"PING"]));
+        let first = text(waiter.frame());
+        assert!(first == "PONG" || first.starts_with("BUSY"), "{first}");
+        // A new connection is accepted and answered while the script runs.
+        let mut late = server.raw();
+        loop {
+            late.send(&multibulk(&[b"PING"]));
+            if text(late.frame()).starts_with("BUSY") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        cmd(&mut late, &["SCRIPT", "KILL"], "+OK\r\n");
+        let got = text(runner.frame());
+        assert!(
+            got.contains("Script killed by user with SCRIPT KILL..."),
+            "{got}"
+        );
+        assert_eq!(text(runner.frame()), "PONG");
+        cmd(&mut waiter, &["PING"], "+PONG\r\n");
+        cmd(
+            &mut late,
+            &["SCRIPT", "KILL"],
+            "-NOTBUSY No scripts in execution right now.\r\n",
+        );
+    }
+}
+
+/// A script that wrote cannot be killed; SHUTDOWN without NOSAVE is refused
+/// with -BUSY, and SHUTDOWN NOSAVE (or SIGTERM) still stops the server.
+#[test]
+fn shutdown_stops_an_unkillable_script() {
+    for how in ["nosave", "sigterm"] {
+        let mut server = Server::start(&["--threads", "2"]);
+        let mut runner = server.raw();
+        let mut other = server.raw();
+        cmd(
+            &mut other,
+            &["CONFIG", "SET", "busy-reply-threshold", "10"],
+            "+OK\r\n",
+        );
+        runner.send(&multibulk(&[
+            b"EVAL",
+            b"redis.call('set','x','y'); while true do end",
+            b"0",
+        ]));
+        loop {
+            other.send(&multibulk(&[b"PING"]));
+            if text(other.frame()).starts_with("BUSY") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        other.cmd(&[b"SCRIPT", b"KILL"]);
+        assert!(text(other.frame()).starts_with("UNKILLABLE Sorry the script"));
+        cmd(&mut other, &["SHUTDOWN"], BUSY_EVAL);
+        if how == "nosave" {
+            other.send(&multibulk(&[b"SHUTDOWN", b"NOSAVE"]));
+        } else {
+            let pid = server.child.id().to_string();
+            let status = std::process::Command::new("kill").arg(&pid).status();
+            assert!(status.is_ok_and(|s| s.success()));
+        }
+        assert!(
+            server.wait_exit(Duration::from_secs(10)).is_some(),
+            "{how}: herald still runs"
+        );
+    }
+}
+
 /// redis-py's Lock runs Lua (EVALSHA, falling back to EVAL) for release and extend.
 #[test]
 fn redis_py_lock() {

@@ -154,7 +154,9 @@ fn dump(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     ctx.count_lookup(serialized.is_some());
     match serialized {
         Some(Some(value)) => ctx.reply.bulk(&rdb::seal_dump(value)),
-        Some(None) => ctx.reply.error("ERR DUMP of stream values is not supported"),
+        Some(None) => ctx
+            .reply
+            .error("ERR DUMP of stream values is not supported"),
         None => {
             ctx.notify(EventClass::KEY_MISS, "keymiss", &args[1]);
             ctx.reply.null();

@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod client;
 pub mod dump;
+pub mod functions;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
@@ -412,6 +413,7 @@ impl CommandTable {
             scripting::COMMANDS,
             streams::COMMANDS,
             stream_groups::COMMANDS,
+            functions::COMMANDS,
         ])
     }
 
@@ -640,12 +642,23 @@ fn refuse(
     if let Some(multi) = session.multi.as_mut() {
         multi.dirty = true;
     }
-    answer_error(session, reply, &err);
+    answer_error(shared, session, reply, &err);
 }
 
-/// Write an error reply and count it for INFO total_error_replies.
-pub(crate) fn answer_error(session: &mut Session, reply: &mut Reply, err: &CommandError) {
+/// Write an error reply and count it for INFO total_error_replies and
+/// errorstats (unless the session says it was counted already).
+pub(crate) fn answer_error(
+    shared: &Shared,
+    session: &mut Session,
+    reply: &mut Reply,
+    err: &CommandError,
+) {
+    if std::mem::take(&mut session.error_counted) {
+        reply.error(err.text());
+        return;
+    }
     session.errors_replied += 1;
+    shared.stats.count_error(err.text());
     reply.error(err.text());
 }
 
@@ -694,7 +707,7 @@ fn execute_in(
     let flags = entry.command.flags;
     if flags.has(Flags::WRITE) && !shared.store.make_room() && flags.has(Flags::DENYOOM) {
         entry.stats.rejected_calls.fetch_add(1, Relaxed);
-        answer_error(session, reply, &error::OOM.into());
+        answer_error(shared, session, reply, &error::OOM.into());
         return None;
     }
     session.client.last_command.store(id.0, Relaxed);
@@ -744,7 +757,7 @@ fn execute_in(
         .as_micros() as u64;
     shared.commands.count_call(id, usec, result.is_err());
     if let Err(e) = result {
-        answer_error(session, reply, &e);
+        answer_error(shared, session, reply, &e);
     }
     None
 }

@@ -30,6 +30,8 @@ const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
 const BUSY: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 const FLUSH_SYNTAX: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 
 pub(crate) static COMMANDS: &[Command] = &[
@@ -142,13 +144,7 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 
 fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> CommandResult {
     let numkeys = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
-    if numkeys > (args.len() - 3) as i64 {
-        return Err(KEYS_OVER_ARGS.into());
-    }
-    if numkeys < 0 {
-        return Err(KEYS_NEGATIVE.into());
-    }
-    let numkeys = numkeys as usize;
+    let numkeys = check_numkeys(numkeys, args.len())?;
     let shared = ctx.shared;
     let mut engine = shared.scripting.lock();
     let sha = if by_sha {
@@ -162,6 +158,37 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
     let Some(flags) = engine.flags(&sha) else {
         return Err(NOSCRIPT.into());
     };
+    let keys = &args[3..3 + numkeys];
+    let argv = &args[3 + numkeys..];
+    run_prepared(ctx, &mut engine, flags, ro, None, args, |engine, runner| {
+        engine.run(&sha, keys, argv, runner)
+    })
+}
+
+/// Redis's numkeys checks (EVAL and FCALL): the key count as an index.
+pub(crate) fn check_numkeys(numkeys: i64, argc: usize) -> Result<usize, error::CommandError> {
+    if numkeys > (argc - 3) as i64 {
+        return Err(KEYS_OVER_ARGS.into());
+    }
+    if numkeys < 0 {
+        return Err(KEYS_NEGATIVE.into());
+    }
+    Ok(numkeys as usize)
+}
+
+/// Run a script (EVAL) or a function (FCALL, `function` is its name) whose
+/// flags are known: Redis's scriptPrepareForRun checks, the busy state
+/// others see, the script's own client, and the reply.
+pub(crate) fn run_prepared(
+    ctx: &mut Ctx<'_>,
+    engine: &mut scripting::Engine,
+    flags: scripting::ScriptFlags,
+    ro: bool,
+    function: Option<&str>,
+    args: &[Bytes],
+    call: impl FnOnce(&mut scripting::Engine, &mut dyn Runner) -> Outcome,
+) -> CommandResult {
+    let shared = ctx.shared;
     if !flags.compat {
         if !flags.no_writes && ro {
             return Err(WRITE_FLAG_RO.into());
@@ -174,9 +201,10 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
         .and_then(|p| p.get(&shared.config.read()).parse::<u64>().ok())
         .unwrap_or(5000);
     let busy = engine.busy.clone();
-    busy.threshold_ms.store(threshold, Relaxed);
-    busy.started_ms
-        .store(crate::store::unix_ms().max(1), Relaxed);
+    busy.begin(
+        threshold,
+        function.map(|name| (name.to_string(), args.to_vec())),
+    );
     let caller_db = ctx.session.db();
     let last_command = ctx.session.client.last_command.load(Relaxed);
     let mut runner = ScriptClient {
@@ -185,27 +213,24 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
             in_script: true,
             ..Session::new(ctx.session.client.clone(), true)
         },
-        read_only: ro || flags.no_writes,
+        read_only: ro || (!flags.compat && flags.no_writes),
         busy: busy.clone(),
         errors: 0,
     };
-    let keys = &args[3..3 + numkeys];
-    let argv = &args[3 + numkeys..];
     // A long script must not starve the connections queued on this worker
     // thread (they answer -BUSY, or SCRIPT KILL): hand them to another worker.
-    let multi_thread = tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    let Outcome { reply, resp: _ } = if multi_thread {
-        tokio::task::block_in_place(|| engine.run(&sha, keys, argv, &mut runner))
+    let Outcome { reply, resp: _ } = if can_block_in_place() {
+        tokio::task::block_in_place(|| call(engine, &mut runner))
     } else {
-        engine.run(&sha, keys, argv, &mut runner)
+        call(engine, &mut runner)
     };
-    busy.started_ms.store(0, Relaxed);
-    drop(engine);
+    busy.end();
     ctx.session.select(caller_db);
     ctx.session.client.last_command.store(last_command, Relaxed);
     ctx.session.errors_replied += runner.errors;
-    if let ScriptReply::Error { text, .. } = reply {
+    if let ScriptReply::Error { text, counted } = reply {
+        // An error a redis.call already counted is not counted again.
+        ctx.session.error_counted = counted;
         return Err(text.into());
     }
     write_reply(ctx.reply, &reply);
@@ -213,7 +238,7 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
 }
 
 /// Encode what the script returned for its caller.
-fn write_reply(reply: &mut Reply, value: &ScriptReply) {
+pub(crate) fn write_reply(reply: &mut Reply, value: &ScriptReply) {
     match value {
         ScriptReply::Bulk(b) => reply.bulk(b),
         ScriptReply::Int(n) => reply.int(*n),
@@ -429,23 +454,42 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 /// SCRIPT KILL: ask the running script to stop (its hook checks every
 /// 100000 instructions); refused once it has written.
 fn script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
+    kill_running(ctx, false)
+}
+
+/// SCRIPT KILL (`function` false) or FUNCTION KILL: Redis's scriptKill.
+pub(crate) fn kill_running(ctx: &mut Ctx<'_>, function: bool) -> CommandResult {
     let busy = &ctx.shared.script_busy;
-    if busy.started_ms.load(Relaxed) == 0 {
+    if !busy.running() {
         return Err(NOTBUSY.into());
     }
     if busy.dirty.load(Relaxed) {
         return Err(UNKILLABLE.into());
+    }
+    let running_function = busy.function.load(Relaxed);
+    if running_function != function {
+        return Err(busy_text(running_function).into());
     }
     busy.kill.store(true, Relaxed);
     ctx.reply.ok();
     Ok(())
 }
 
+/// The -BUSY text: names the kill command that stops the running script.
+fn busy_text(function: bool) -> &'static str {
+    if function {
+        BUSY_FUNCTION
+    } else {
+        BUSY
+    }
+}
+
 /// Whether a command must answer -BUSY: a script has run past
 /// busy-reply-threshold and the command is not flagged allow-busy.
 pub(crate) fn busy_refusal(shared: &super::Shared, flags: Flags) -> Option<&'static str> {
-    if !flags.has(Flags::ALLOW_BUSY) && shared.script_busy.is_busy(crate::store::unix_ms()) {
-        Some(BUSY)
+    let busy = &shared.script_busy;
+    if !flags.has(Flags::ALLOW_BUSY) && busy.is_busy() {
+        Some(busy_text(busy.function.load(Relaxed)))
     } else {
         None
     }
@@ -454,27 +498,64 @@ pub(crate) fn busy_refusal(shared: &super::Shared, flags: Flags) -> Option<&'sta
 /// Whether a script runs now (allow-busy commands then skip the exec gate,
 /// which the script holds).
 pub(crate) fn script_running(shared: &super::Shared) -> bool {
-    shared.script_busy.started_ms.load(Relaxed) != 0
+    shared.script_busy.running()
 }
 
 /// Take the exec gate for a command (exclusive for EXCLUSIVE ones). While a
 /// script holds it, wait in slices and answer -BUSY once the script has run
 /// past busy-reply-threshold, as Redis answers clients during a slow script.
+///
+/// Waiting blocks this thread, so a wait behind a script moves to
+/// `block_in_place`: the worker's other connections, and the I/O and signal
+/// drivers it may be the one to poll, go on on another thread. (A worker
+/// parked in this loop once left nobody polling them: new connections,
+/// SCRIPT KILL and SIGTERM all went unanswered.)
 pub(crate) fn take_gate(
     shared: &super::Shared,
     flags: Flags,
 ) -> Result<super::Gate<'_>, &'static str> {
+    if let Some(gate) = try_gate(shared, flags, std::time::Duration::ZERO) {
+        return Ok(gate);
+    }
     let slice = std::time::Duration::from_millis(5);
     loop {
-        if flags.has(Flags::EXCLUSIVE) {
-            if let Some(g) = shared.exec_gate.try_write_for(slice) {
-                return Ok(super::Gate::Exclusive(g));
-            }
-        } else if let Some(g) = shared.exec_gate.try_read_for(slice) {
-            return Ok(super::Gate::Shared(g));
+        if let Some(gate) = try_gate(shared, flags, slice) {
+            return Ok(gate);
         }
         if let Some(busy) = busy_refusal(shared, flags) {
             return Err(busy);
         }
+        if script_running(shared) && can_block_in_place() {
+            return tokio::task::block_in_place(|| loop {
+                if let Some(gate) = try_gate(shared, flags, slice) {
+                    return Ok(gate);
+                }
+                if let Some(busy) = busy_refusal(shared, flags) {
+                    return Err(busy);
+                }
+            });
+        }
     }
+}
+
+fn try_gate(
+    shared: &super::Shared,
+    flags: Flags,
+    wait: std::time::Duration,
+) -> Option<super::Gate<'_>> {
+    if flags.has(Flags::EXCLUSIVE) {
+        shared
+            .exec_gate
+            .try_write_for(wait)
+            .map(super::Gate::Exclusive)
+    } else {
+        shared.exec_gate.try_read_for(wait).map(super::Gate::Shared)
+    }
+}
+
+/// Whether this thread is a worker of a multi-thread runtime (where
+/// `block_in_place` may be called).
+pub(crate) fn can_block_in_place() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }

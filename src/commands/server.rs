@@ -179,6 +179,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     Command::row("cluster", "countkeysinslot", 3, flags![STALE], "Return the number of local keys in the specified hash slot", cluster_disabled).since("3.0.0"),
     Command::row("cluster", "getkeysinslot", 4, flags![STALE], "Return local key names in the specified hash slot", cluster_disabled).since("3.0.0"),
     Command::row("cluster", "links", 2, flags![STALE], "Returns a list of all TCP links to and from peer nodes in cluster", cluster_disabled).since("7.0.0"),
+    Command::row("cluster", "reset", -2, flags![ADMIN, STALE, NOSCRIPT], "Reset a Redis Cluster node", cluster_disabled).since("3.0.0"),
 ];
 
 /// CLUSTER <subcommand>: cluster support is disabled.
@@ -694,6 +695,7 @@ fn info_memory(shared: &Shared, config: &Config, out: &mut String) {
         config.maxmemory_policy.name(),
         ratio,
     );
+    super::functions::info_memory_fields(shared, out);
 }
 
 fn info_persistence(shared: &Shared, _config: &Config, out: &mut String) {
@@ -762,8 +764,16 @@ fn info_commandstats(shared: &Shared, _config: &Config, out: &mut String) {
     }
 }
 
-/// Errors by prefix are not tracked yet: the section is there, empty.
-fn info_errorstats(_shared: &Shared, _config: &Config, _out: &mut String) {}
+/// Error replies by code: `errorstat_<CODE>:count=<n>`.
+fn info_errorstats(shared: &Shared, _config: &Config, out: &mut String) {
+    for (code, count) in shared.stats.error_codes.lock().iter() {
+        let _ = write!(
+            out,
+            "errorstat_{}:count={count}\r\n",
+            String::from_utf8_lossy(code)
+        );
+    }
+}
 
 fn info_keyspace(shared: &Shared, _config: &Config, out: &mut String) {
     for i in 0..shared.store.databases() {
@@ -1004,16 +1014,25 @@ fn save(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CommandResult {
 }
 
 fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
+    let mut nosave = false;
     for a in &args[1..] {
         let a = a.to_ascii_lowercase();
         match &a[..] {
-            b"nosave" | b"save" | b"now" | b"force" => {}
+            b"nosave" => nosave = true,
+            b"save" | b"now" | b"force" => {}
             b"abort" => {
                 return Err(error::NO_SHUTDOWN_IN_PROGRESS.into());
             }
             _ => {
                 return Err(error::SYNTAX.into());
             }
+        }
+    }
+    // During a busy script only SHUTDOWN NOSAVE may stop the server (Redis's
+    // shutdownCommand); the script then stops at its next hook.
+    if !nosave {
+        if let Some(busy) = super::scripting::busy_refusal(ctx.shared, super::Flags(0)) {
+            return Err(busy.into());
         }
     }
     tracing::warn!(

@@ -60,6 +60,9 @@ pub(crate) struct Session {
     pub(crate) close_after_reply: bool,
     /// Error replies sent, for INFO total_error_replies (flushed per batch).
     pub(crate) errors_replied: u64,
+    /// The next error reply was counted already (a script's error that a
+    /// redis.call counted): INFO does not count it again.
+    pub(crate) error_counted: bool,
     pub(crate) subscriptions: Subscriptions,
     /// Some between MULTI and EXEC/DISCARD.
     pub(crate) multi: Option<MultiState>,
@@ -83,6 +86,7 @@ impl Session {
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             errors_replied: 0,
+            error_counted: false,
             subscriptions: Subscriptions::default(),
             multi: None,
             watched: Vec::new(),

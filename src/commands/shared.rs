@@ -39,6 +39,9 @@ pub struct Shared {
     pub(crate) scripting: parking_lot::Mutex<crate::scripting::Engine>,
     /// The running script as other connections see it (-BUSY, SCRIPT KILL).
     pub(crate) script_busy: std::sync::Arc<crate::scripting::Busy>,
+    /// Library and function counts (FUNCTION STATS reads them while a
+    /// function holds the engine).
+    pub(crate) scripting_counts: std::sync::Arc<crate::scripting::functions::Counts>,
     /// Cancelled to start graceful shutdown (signal or SHUTDOWN).
     pub shutdown: CancellationToken,
     pub(crate) started: Instant,
@@ -63,8 +66,11 @@ impl Shared {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
             .collect();
-        let engine = crate::scripting::Engine::new();
-        let script_busy = engine.busy.clone();
+        let shutdown = CancellationToken::new();
+        // A running script stops at its next hook once shutdown starts.
+        let script_busy = std::sync::Arc::new(crate::scripting::Busy::new(shutdown.clone()));
+        let engine = crate::scripting::Engine::with_busy(script_busy.clone());
+        let scripting_counts = engine.functions.counts.clone();
         let shared = Shared {
             config: RwLock::new(config),
             config_source,
@@ -80,7 +86,8 @@ impl Shared {
             exec_gate: RwLock::new(()),
             scripting: parking_lot::Mutex::new(engine),
             script_busy,
-            shutdown: CancellationToken::new(),
+            scripting_counts,
+            shutdown,
             started: Instant::now(),
             run_id,
             resp_addrs: RwLock::new(Vec::new()),

@@ -179,8 +179,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> CommandRe
     let elements = match loaded {
         Loaded::List(v) | Loaded::Set(v) => v,
     };
-    // A set stored without sorting would depend on hash order: sort it ALPHA.
-    if o.dont_sort && is_set && o.store.is_some() {
+    // A set stored (or returned to a script) without sorting would depend on
+    // hash order: sort it ALPHA, as Redis does for replication's sake.
+    if o.dont_sort && is_set && (o.store.is_some() || ctx.session.in_script) {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;

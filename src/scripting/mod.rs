@@ -17,6 +17,9 @@
 
 mod bit;
 mod cjson;
+mod cmsgpack;
+pub mod functions;
+mod lua_struct;
 pub mod resp;
 
 use std::collections::HashMap;
@@ -51,8 +54,62 @@ pub struct ScriptFlags {
     pub allow_cross_slot_keys: bool,
 }
 
-/// Parse the shebang line, if any: the flags and the length to skip (the
-/// newline is kept so line numbers stay right).
+/// Script flag names, in Redis's `scripts_flags_def` order (bit i = name i).
+pub const FLAG_NAMES: [&str; 5] = [
+    "no-writes",
+    "allow-oom",
+    "allow-stale",
+    "no-cluster",
+    "allow-cross-slot-keys",
+];
+
+impl ScriptFlags {
+    /// Flags from a bit set over `FLAG_NAMES` (never compat: functions and
+    /// shebang scripts declare their flags).
+    pub fn from_bits(bits: u32) -> ScriptFlags {
+        ScriptFlags {
+            compat: false,
+            no_writes: bits & 1 != 0,
+            allow_oom: bits & 2 != 0,
+            allow_stale: bits & 4 != 0,
+            no_cluster: bits & 8 != 0,
+            allow_cross_slot_keys: bits & 16 != 0,
+        }
+    }
+
+    /// The names of the flags set, in `FLAG_NAMES` order (FUNCTION LIST).
+    pub fn names(&self) -> Vec<&'static str> {
+        let set = [
+            self.no_writes,
+            self.allow_oom,
+            self.allow_stale,
+            self.no_cluster,
+            self.allow_cross_slot_keys,
+        ];
+        FLAG_NAMES
+            .iter()
+            .zip(set)
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
+    fn set(&mut self, name: &str) -> bool {
+        match name {
+            "no-writes" => self.no_writes = true,
+            "allow-oom" => self.allow_oom = true,
+            "allow-stale" => self.allow_stale = true,
+            "no-cluster" => self.no_cluster = true,
+            "allow-cross-slot-keys" => self.allow_cross_slot_keys = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Parse the shebang line, if any (Redis's evalExtractShebangFlags): the
+/// flags and the length to skip (the newline is kept so line numbers stay
+/// right). The line is split as `sdssplitargs` does (quotes allowed).
 pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     if !body.starts_with(b"#!") {
         return Ok((
@@ -66,35 +123,46 @@ pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     let Some(end) = memchr::memchr(b'\n', body) else {
         return Err("ERR Invalid script shebang".into());
     };
-    let line = String::from_utf8_lossy(&body[..end]);
-    let parts: Vec<&str> = line.split_ascii_whitespace().collect();
-    let Some(engine) = parts.first() else {
-        return Err("ERR Invalid engine in script shebang".into());
+    let parts = match crate::protocol::resp::request::split_line_args(&body[..end]) {
+        Some(parts) if !parts.is_empty() => parts,
+        _ => return Err("ERR Invalid engine in script shebang".into()),
     };
-    if *engine != "#!lua" {
-        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    if parts[0] != b"#!lua" {
+        return Err(format!(
+            "ERR Unexpected engine in script shebang: {}",
+            String::from_utf8_lossy(&parts[0])
+        ));
     }
     let mut flags = ScriptFlags::default();
     for part in &parts[1..] {
-        let Some(list) = part.strip_prefix("flags=") else {
-            return Err(format!("ERR Unknown lua shebang option: {part}"));
+        let Some(list) = part.strip_prefix(b"flags=") else {
+            return Err(format!(
+                "ERR Unknown lua shebang option: {}",
+                String::from_utf8_lossy(part)
+            ));
         };
-        for flag in list.split(',') {
-            match flag {
-                "no-writes" => flags.no_writes = true,
-                "allow-oom" => flags.allow_oom = true,
-                "allow-stale" => flags.allow_stale = true,
-                "no-cluster" => flags.no_cluster = true,
-                "allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
-                // "flags=" alone splits to one empty flag, which Redis accepts
-                // (sdssplitlen of an empty string gives no parts).
-                "" if list.is_empty() => {}
-                other => return Err(format!("ERR Unexpected flag in script shebang: {other}")),
+        // "flags=" alone has no flags (sdssplitlen of an empty string gives
+        // no parts); "a,,b" has an empty one, which is unknown.
+        if list.is_empty() {
+            continue;
+        }
+        for flag in list.split(|&b| b == b',') {
+            let name = String::from_utf8_lossy(flag);
+            if !flags.set(&name) {
+                return Err(format!("ERR Unexpected flag in script shebang: {name}"));
             }
         }
     }
     Ok((flags, end))
 }
+
+/// Library and function names: letters, digits and underscores, at least one.
+pub fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// Redis's text for a bad library or function name.
+pub const NAME_FORMAT: &str = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 /// The SHA1 of `body`, lower-case hex (script names, redis.sha1hex).
 pub fn sha1hex(body: &[u8]) -> String {
@@ -137,23 +205,115 @@ pub struct Outcome {
 
 /// The running script as other connections see it: whether one runs (and
 /// since when), the busy threshold, and SCRIPT KILL's request.
-#[derive(Default)]
+///
+/// Times here read the real monotonic clock, never `crate::clock`'s cached
+/// per-command time: a client waiting for the gate behind a script sits in
+/// one command, and a cached "now" would never reach the threshold (it then
+/// waited forever instead of answering -BUSY).
 pub struct Busy {
-    /// Unix ms the running script started; 0 when none runs.
-    pub started_ms: AtomicU64,
+    /// Milliseconds since `origin()` (plus one) the running script started;
+    /// 0 when none runs.
+    started_ms: AtomicU64,
     /// busy-reply-threshold (ms) for the running script; 0 = never busy.
-    pub threshold_ms: AtomicU64,
+    threshold_ms: AtomicU64,
     /// The script wrote to the dataset: SCRIPT KILL answers UNKILLABLE.
     pub dirty: std::sync::atomic::AtomicBool,
+    /// SCRIPT KILL / FUNCTION KILL asked the script to stop.
     pub kill: std::sync::atomic::AtomicBool,
+    /// Whether the running script is a function (FCALL): the -BUSY text and
+    /// which of SCRIPT KILL / FUNCTION KILL may stop it.
+    pub function: std::sync::atomic::AtomicBool,
+    /// The running function's name and FCALL arguments.
+    running: parking_lot::Mutex<Option<(String, Vec<Bytes>)>>,
+    /// Server shutdown (SHUTDOWN NOSAVE, SIGTERM): stops any script, dirty
+    /// or not, at its next hook, so the server can exit.
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl Default for Busy {
+    fn default() -> Self {
+        Busy::new(tokio_util::sync::CancellationToken::new())
+    }
+}
+
+/// The origin of `Busy`'s clock.
+fn origin() -> std::time::Instant {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(std::time::Instant::now)
+}
+
+fn now_ms() -> u64 {
+    origin().elapsed().as_millis() as u64 + 1
 }
 
 impl Busy {
+    pub fn new(shutdown: tokio_util::sync::CancellationToken) -> Busy {
+        Busy {
+            started_ms: AtomicU64::new(0),
+            threshold_ms: AtomicU64::new(0),
+            dirty: Default::default(),
+            kill: Default::default(),
+            function: Default::default(),
+            running: Default::default(),
+            shutdown,
+        }
+    }
+
+    /// A script starts: clear the previous one's kill and dirty marks
+    /// before it becomes visible as running.
+    /// `function`: the function's name and the FCALL that runs it (FUNCTION
+    /// STATS shows them); None for an EVAL script.
+    pub fn begin(&self, threshold_ms: u64, function: Option<(String, Vec<Bytes>)>) {
+        self.kill.store(false, Relaxed);
+        self.dirty.store(false, Relaxed);
+        self.function.store(function.is_some(), Relaxed);
+        *self.running.lock() = function;
+        self.threshold_ms.store(threshold_ms, Relaxed);
+        self.started_ms.store(now_ms(), Relaxed);
+    }
+
+    /// The script ended.
+    pub fn end(&self) {
+        self.started_ms.store(0, Relaxed);
+        *self.running.lock() = None;
+    }
+
+    /// The running function, its FCALL and how long it has run (FUNCTION
+    /// STATS); None when no function runs.
+    pub fn running_function(&self) -> Option<(String, Vec<Bytes>, u64)> {
+        let started = self.started_ms.load(Relaxed);
+        if started == 0 {
+            return None;
+        }
+        let (name, command) = self.running.lock().clone()?;
+        Some((name, command, now_ms().saturating_sub(started)))
+    }
+
+    /// Whether a script runs now.
+    pub fn running(&self) -> bool {
+        self.started_ms.load(Relaxed) != 0
+    }
+
     /// Whether a script has run longer than the threshold (-BUSY for others).
-    pub fn is_busy(&self, now_ms: u64) -> bool {
+    /// A threshold of 0 never makes a script busy (Redis then installs no
+    /// hook at all).
+    pub fn is_busy(&self) -> bool {
         let started = self.started_ms.load(Relaxed);
         let threshold = self.threshold_ms.load(Relaxed);
-        started != 0 && threshold != 0 && now_ms.saturating_sub(started) >= threshold
+        started != 0 && threshold != 0 && now_ms().saturating_sub(started) >= threshold
+    }
+
+    /// Whether the running script must stop: killed, or the server stops.
+    pub fn interrupted(&self) -> bool {
+        self.kill.load(Relaxed) || self.shutdown.is_cancelled()
+    }
+
+    fn stop_reason(&self) -> &'static str {
+        if self.kill.load(Relaxed) {
+            "Script killed by user with SCRIPT KILL..."
+        } else {
+            "Script interrupted: the server is shutting down"
+        }
     }
 }
 
@@ -161,32 +321,51 @@ impl Busy {
 struct Script {
     function: Function,
     flags: ScriptFlags,
-    body_len: usize,
 }
 
 /// Deepest reply a script may return before Redis's "reached lua stack limit".
 const MAX_REPLY_DEPTH: usize = 200;
 
-/// The interpreter and the script cache. Owned behind a mutex by the server;
-/// EVAL runs holding the exclusive gate, so one script runs at a time.
-pub struct Engine {
-    lua: Lua,
-    scripts: HashMap<String, Script>,
-    /// Hidden table the API wrappers read: `call`/`acl` are set per run.
-    run_ctx: Table,
-    /// `function(f) return xpcall(f, handler) end`
-    protected_call: Function,
-    resp: Arc<AtomicU8>,
-    scripts_bytes: usize,
-    pub busy: Arc<Busy>,
+/// Memory one interpreter may hold, in bytes. Redis has no such cap (a
+/// runaway script grows until maxmemory or the OOM killer); herald stops the
+/// script with Lua's "not enough memory" error instead, and the server lives.
+pub const SCRIPT_MEMORY_LIMIT_BYTES: usize = 1 << 30;
+
+/// Which interpreter a `Vm` is: EVAL's (KEYS and ARGV are globals) or
+/// FUNCTION's (libraries register functions; KEYS and ARGV are arguments).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum VmKind {
+    Eval,
+    Functions,
 }
 
-impl Engine {
-    pub fn new() -> Engine {
-        Engine::build().expect("the Lua sandbox builds from fixed code")
-    }
+/// One Lua interpreter with Redis's sandbox and `redis` API. Two exist, as in
+/// Redis: one for EVAL scripts, one for FUNCTION libraries.
+struct Vm {
+    lua: Lua,
+    kind: VmKind,
+    /// Hidden table the API wrappers read: `call`/`acl`/`log` are set per
+    /// run, `register` while a library loads.
+    run_ctx: Table,
+    /// `run(f, ...)`: f's results, xpcall-style, through the error handler.
+    protected_call: Function,
+    /// Functions VM: `load_library(chunk)` runs a library's top level with
+    /// the load-time globals; nil or the error text.
+    load_library: Option<Function>,
+    resp: Arc<AtomicU8>,
+    busy: Arc<Busy>,
+}
 
-    fn build() -> mlua::Result<Engine> {
+/// What one FUNCTION LOAD registered (`redis.register_function`).
+pub(crate) struct Registered {
+    pub name: String,
+    pub description: Option<Vec<u8>>,
+    pub flags: ScriptFlags,
+    pub function: Function,
+}
+
+impl Vm {
+    fn new(kind: VmKind, busy: Arc<Busy>) -> mlua::Result<Vm> {
         let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
         // SAFETY: the debug library is loaded only to build the error handler
         // and removed from the globals before any script runs.
@@ -201,130 +380,151 @@ impl Engine {
         let run_ctx = lua.create_table()?;
         let rust = lua.create_table()?;
         install_rust_api(&lua, &rust, resp.clone())?;
-        let busy = Arc::new(Busy::default());
         let b = busy.clone();
         rust.raw_set(
             "killed",
-            lua.create_function(move |_, ()| Ok(b.kill.load(Relaxed)))?,
+            lua.create_function(move |_, ()| Ok(b.interrupted()))?,
         )?;
         rust.raw_set("bit", bit::library(&lua)?)?;
         rust.raw_set("cjson", cjson::library(&lua)?)?;
+        rust.raw_set("cmsgpack", cmsgpack::library(&lua)?)?;
+        rust.raw_set("struct", lua_struct::library(&lua)?)?;
         rust.raw_set("version", crate_version())?;
         rust.raw_set("version_num", version_num())?;
+        let kind_name = match kind {
+            VmKind::Eval => "eval",
+            VmKind::Functions => "functions",
+        };
         let setup: Function = lua.load(SANDBOX_LUA).set_name("=herald").into_function()?;
-        let (protected_call, proxy): (Function, Table) = setup.call((run_ctx.clone(), rust))?;
+        let (protected_call, proxy, load_library): (Function, Table, Option<Function>) =
+            setup.call((run_ctx.clone(), rust, kind_name))?;
         lua.set_globals(proxy)?;
-        Ok(Engine {
+        lua.set_memory_limit(SCRIPT_MEMORY_LIMIT_BYTES)?;
+        Ok(Vm {
             lua,
-            scripts: HashMap::new(),
+            kind,
             run_ctx,
             protected_call,
+            load_library,
             resp,
-            scripts_bytes: 0,
             busy,
         })
     }
 
-    /// SCRIPT FLUSH: a fresh interpreter, no scripts.
-    pub fn reset(&mut self) {
-        let busy = self.busy.clone();
-        *self = Engine::new();
-        self.busy = busy;
-        // The new interpreter's rust.killed reads its own Busy: point it here.
-        if let Ok(rust_killed) = self.lua.create_function({
-            let b = self.busy.clone();
-            move |_, ()| Ok(b.kill.load(Relaxed))
-        }) {
-            let _ = self.run_ctx.raw_set("killed", rust_killed);
-        }
-    }
-
-    pub fn exists(&self, sha: &str) -> bool {
-        self.scripts.contains_key(sha)
-    }
-
-    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
-        self.scripts.get(sha).map(|s| s.flags)
-    }
-
-    /// Number of cached scripts and their bytes (INFO).
-    pub fn cached(&self) -> (usize, usize) {
-        (self.scripts.len(), self.scripts_bytes)
-    }
-
-    /// Memory the interpreter uses, in bytes (INFO used_memory_lua).
-    pub fn memory_bytes(&self) -> usize {
-        self.lua.used_memory()
-    }
-
-    /// Compile and cache `body` (EVAL, SCRIPT LOAD): its SHA1, or the error
-    /// text Redis answers (shebang or compile error).
-    pub fn load(&mut self, body: &[u8]) -> Result<String, String> {
-        let sha = sha1hex(body);
-        if self.scripts.contains_key(&sha) {
-            return Ok(sha);
-        }
-        let (flags, skip) = shebang_flags(body)?;
-        let function = self
-            .lua
-            .load(&body[skip..])
-            .set_name("@user_script")
+    /// Compile `source` as chunk `name` ("@user_script", "@user_function").
+    fn compile(&self, source: &[u8], name: &str) -> Result<Function, String> {
+        self.lua
+            .load(source)
+            .set_name(name)
             .into_function()
-            .map_err(|e| {
-                format!(
-                    "ERR Error compiling script (new function): {}",
-                    lua_error_text(&e)
-                )
-            })?;
-        self.scripts_bytes += body.len() + 40;
-        self.scripts.insert(
-            sha.clone(),
-            Script {
-                function,
-                flags,
-                body_len: body.len(),
+            .map_err(|e| lua_error_text(&e))
+    }
+
+    /// Run a library's top level (FUNCTION LOAD): the functions it registered,
+    /// or Redis's error text after "Error registering functions: ".
+    /// `timeout` stops a top level that runs too long ("FUNCTION LOAD timeout").
+    fn register_library(
+        &self,
+        chunk: Function,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Vec<Registered>, String> {
+        let Some(load_library) = &self.load_library else {
+            return Err("ERR no library loader".into());
+        };
+        let started = std::time::Instant::now();
+        let _ = self.lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(100_000),
+            move |_, _| match timeout {
+                Some(limit) if started.elapsed() > limit => {
+                    Err(mlua::Error::runtime("FUNCTION LOAD timeout"))
+                }
+                _ => Ok(mlua::VmState::Continue),
             },
         );
-        Ok(sha)
+        let registered = std::cell::RefCell::new(Vec::<Registered>::new());
+        let outcome = self.lua.scope(|scope| {
+            let register = scope.create_function(
+                |_,
+                 (name, callback, description, flags): (
+                    mlua::LuaString,
+                    Function,
+                    Option<mlua::LuaString>,
+                    u32,
+                )| {
+                    let name = name.as_bytes().to_vec();
+                    if !valid_name(&name) {
+                        return Ok(Some(NAME_FORMAT.to_string()));
+                    }
+                    let name = String::from_utf8_lossy(&name).into_owned();
+                    let mut list = registered.borrow_mut();
+                    if list.iter().any(|r| r.name == name) {
+                        return Ok(Some("Function already exists in the library".to_string()));
+                    }
+                    list.push(Registered {
+                        name,
+                        description: description.map(|d| d.as_bytes().to_vec()),
+                        flags: ScriptFlags::from_bits(flags),
+                        function: callback,
+                    });
+                    Ok(None)
+                },
+            )?;
+            self.run_ctx.raw_set("register", register)?;
+            let error: Option<mlua::LuaString> = load_library.call(chunk)?;
+            self.run_ctx.raw_set("register", Value::Nil)?;
+            Ok(error.map(|e| e.to_string_lossy()))
+        });
+        let _ = self.run_ctx.raw_set("register", Value::Nil);
+        self.lua.remove_hook();
+        let _ = self.lua.gc_step();
+        match outcome {
+            Ok(None) => Ok(registered.into_inner()),
+            Ok(Some(error)) => Err(error),
+            Err(e) => Err(format!("ERR {}", lua_error_text(&e))),
+        }
     }
 
-    /// Run the cached script `sha` with KEYS and ARGV. The caller checked it
-    /// exists; a missing one answers NOSCRIPT anyway.
-    pub fn run(
-        &mut self,
-        sha: &str,
+    /// Run `function` with KEYS and ARGV (globals for EVAL, arguments for
+    /// functions). `label` names it in error texts (the SHA1 or the function
+    /// name).
+    fn run(
+        &self,
+        function: &Function,
+        label: &str,
         keys: &[Bytes],
         argv: &[Bytes],
         runner: &mut dyn Runner,
     ) -> Outcome {
         self.resp.store(2, Relaxed);
         let busy = self.busy.clone();
-        busy.kill.store(false, Relaxed);
-        busy.dirty.store(false, Relaxed);
         let _ = self.lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(100_000),
             move |_, _| {
-                if busy.kill.load(Relaxed) {
-                    Err(mlua::Error::runtime(
-                        "Script killed by user with SCRIPT KILL...",
-                    ))
+                if busy.interrupted() {
+                    Err(mlua::Error::runtime(busy.stop_reason()))
                 } else {
                     Ok(mlua::VmState::Continue)
                 }
             },
         );
-        let reply = match self.run_inner(sha, keys, argv, runner) {
+        let reply = match self.run_inner(function, label, keys, argv, runner) {
             Ok(reply) => reply,
             Err(e) => ScriptReply::Error {
                 text: format!(
-                    "ERR Error running script {sha}, {}",
+                    "ERR Error running script {label}, {}",
                     lua_error_text(&e).chars().take(100).collect::<String>()
                 ),
                 counted: false,
             },
         };
         self.lua.remove_hook();
-        let _ = self.lua.gc_step();
+        // A script that ran into the memory cap leaves garbage at the cap:
+        // collect it all, so the next script starts with room.
+        if self.lua.used_memory() > SCRIPT_MEMORY_LIMIT_BYTES / 2 {
+            let _ = self.lua.gc_collect();
+        } else {
+            let _ = self.lua.gc_step();
+        }
         Outcome {
             reply,
             resp: self.resp.load(Relaxed),
@@ -332,31 +532,31 @@ impl Engine {
     }
 
     fn run_inner(
-        &mut self,
-        sha: &str,
+        &self,
+        function: &Function,
+        label: &str,
         keys: &[Bytes],
         argv: &[Bytes],
         runner: &mut dyn Runner,
     ) -> mlua::Result<ScriptReply> {
-        let Some(script) = self.scripts.get(sha) else {
-            return Ok(ScriptReply::Error {
-                text: "NOSCRIPT No matching script. Please use EVAL.".into(),
-                counted: false,
-            });
-        };
-        let _ = script.body_len;
-        let function = script.function.clone();
         let lua = &self.lua;
-        let real_globals: Table = self.run_ctx.raw_get("globals")?;
-        real_globals.raw_set("KEYS", string_array(lua, keys)?)?;
-        real_globals.raw_set("ARGV", string_array(lua, argv)?)?;
+        let keys = string_array(lua, keys)?;
+        let argv = string_array(lua, argv)?;
+        if self.kind == VmKind::Eval {
+            let real_globals: Table = self.run_ctx.raw_get("globals")?;
+            real_globals.raw_set("KEYS", keys.clone())?;
+            real_globals.raw_set("ARGV", argv.clone())?;
+        }
         let resp = self.resp.clone();
         let run_ctx = self.run_ctx.clone();
         let protected_call = self.protected_call.clone();
         let runner = std::cell::RefCell::new(runner);
         let result = lua.scope(|scope| {
-            let call = scope.create_function(|lua, args: MultiValue| {
-                let args = match command_args(&args) {
+            // redis.call/pcall: the argument count and a table of the
+            // arguments (a Lua-side `{...}`, so thousands of arguments do not
+            // have to fit a C function's stack).
+            let call = scope.create_function(|lua, (n, args): (usize, Table)| {
+                let args = match command_args(n, &args) {
                     Ok(a) => a,
                     Err(text) => return Ok((error_table(lua, &text, false)?, true)),
                 };
@@ -367,8 +567,8 @@ impl Engine {
                 let failed = matches!(reply, RespValue::Error(_));
                 Ok((resp::to_lua(lua, &reply)?, failed))
             })?;
-            let acl = scope.create_function(|_, args: MultiValue| {
-                let args = match command_args(&args) {
+            let acl = scope.create_function(|_, (n, args): (usize, Table)| {
+                let args = match command_args(n, &args) {
                     Ok(a) => a,
                     Err(text) => return Ok((Value::Nil, Some(text))),
                 };
@@ -395,7 +595,11 @@ impl Engine {
             run_ctx.raw_set("acl", acl)?;
             run_ctx.raw_set("log", log)?;
             run_ctx.raw_set("running", true)?;
-            let out: MultiValue = protected_call.call(function)?;
+            let out: MultiValue = if self.kind == VmKind::Eval {
+                protected_call.call(function.clone())?
+            } else {
+                protected_call.call((function.clone(), keys, argv))?
+            };
             run_ctx.raw_set("call", Value::Nil)?;
             run_ctx.raw_set("acl", Value::Nil)?;
             run_ctx.raw_set("log", Value::Nil)?;
@@ -406,7 +610,7 @@ impl Engine {
             if ok {
                 Ok(lua_to_reply(&value, resp.load(Relaxed), 0))
             } else {
-                Ok(error_from_handler(&value, sha))
+                Ok(error_from_handler(&value, label))
             }
         });
         // A failure inside the scope leaves the API pointing at dropped callbacks.
@@ -415,6 +619,102 @@ impl Engine {
         let _ = self.run_ctx.raw_set("log", Value::Nil);
         let _ = self.run_ctx.raw_set("running", false);
         result
+    }
+}
+
+/// The interpreters and what they hold: EVAL's script cache, and the
+/// FUNCTION libraries (with their own interpreter). Owned behind a mutex by
+/// the server; EVAL and FCALL run holding the exclusive gate, so one script
+/// runs at a time.
+pub struct Engine {
+    eval: Vm,
+    scripts: HashMap<String, Script>,
+    scripts_bytes: usize,
+    pub functions: functions::Functions,
+    pub busy: Arc<Busy>,
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine::with_busy(Arc::new(Busy::default()))
+    }
+
+    /// An engine whose running scripts report to `busy` (shared with the
+    /// server, which also keeps it across SCRIPT FLUSH).
+    pub fn with_busy(busy: Arc<Busy>) -> Engine {
+        Engine {
+            eval: Vm::new(VmKind::Eval, busy.clone())
+                .expect("the Lua sandbox builds from fixed code"),
+            scripts: HashMap::new(),
+            scripts_bytes: 0,
+            functions: functions::Functions::new(busy.clone()),
+            busy,
+        }
+    }
+
+    /// SCRIPT FLUSH: a fresh EVAL interpreter, no scripts (functions stay).
+    pub fn reset(&mut self) {
+        self.eval = Vm::new(VmKind::Eval, self.busy.clone())
+            .expect("the Lua sandbox builds from fixed code");
+        self.scripts.clear();
+        self.scripts_bytes = 0;
+    }
+
+    pub fn exists(&self, sha: &str) -> bool {
+        self.scripts.contains_key(sha)
+    }
+
+    pub fn flags(&self, sha: &str) -> Option<ScriptFlags> {
+        self.scripts.get(sha).map(|s| s.flags)
+    }
+
+    /// Number of cached scripts and their bytes (INFO).
+    pub fn cached(&self) -> (usize, usize) {
+        (self.scripts.len(), self.scripts_bytes)
+    }
+
+    /// Memory the EVAL interpreter uses, in bytes (INFO used_memory_lua).
+    pub fn memory_bytes(&self) -> usize {
+        self.eval.lua.used_memory()
+    }
+
+    /// Compile and cache `body` (EVAL, SCRIPT LOAD): its SHA1, or the error
+    /// text Redis answers (shebang or compile error).
+    pub fn load(&mut self, body: &[u8]) -> Result<String, String> {
+        let sha = sha1hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, skip) = shebang_flags(body)?;
+        let function = self
+            .eval
+            .compile(&body[skip..], "@user_script")
+            .map_err(|e| format!("ERR Error compiling script (new function): {e}"))?;
+        self.scripts_bytes += body.len() + 40;
+        self.scripts.insert(sha.clone(), Script { function, flags });
+        Ok(sha)
+    }
+
+    /// Run the cached script `sha` with KEYS and ARGV. The caller checked it
+    /// exists; a missing one answers NOSCRIPT anyway.
+    pub fn run(
+        &mut self,
+        sha: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        runner: &mut dyn Runner,
+    ) -> Outcome {
+        let Some(script) = self.scripts.get(sha) else {
+            return Outcome {
+                reply: ScriptReply::Error {
+                    text: "NOSCRIPT No matching script. Please use EVAL.".into(),
+                    counted: false,
+                },
+                resp: 2,
+            };
+        };
+        let function = script.function.clone();
+        self.eval.run(&function, sha, keys, argv, runner)
     }
 }
 
@@ -460,17 +760,18 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// Arguments of redis.call: strings as they are, numbers as `%.17g`.
-fn command_args(args: &MultiValue) -> Result<Vec<Bytes>, String> {
-    if args.is_empty() {
+/// Arguments of redis.call: `n` values of `args` (1-based), strings as
+/// they are, numbers as `%.17g`.
+fn command_args(n: usize, args: &Table) -> Result<Vec<Bytes>, String> {
+    if n == 0 {
         return Err("Please specify at least one argument for this redis lib call".into());
     }
-    let mut out = Vec::with_capacity(args.len());
-    for arg in args.iter() {
-        match arg {
-            Value::String(s) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Number(n) => out.push(Bytes::from(format_g17(*n))),
-            Value::Integer(n) => out.push(Bytes::from(n.to_string())),
+    let mut out = Vec::with_capacity(n.min(1 << 16));
+    for i in 1..=n {
+        match args.raw_get::<Value>(i) {
+            Ok(Value::String(s)) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
+            Ok(Value::Number(n)) => out.push(Bytes::from(format_g17(n))),
+            Ok(Value::Integer(n)) => out.push(Bytes::from(n.to_string())),
             _ => return Err("Lua redis lib command arguments must be strings or integers".into()),
         }
     }
@@ -789,6 +1090,13 @@ unsafe extern "C-unwind" fn raise_first(state: *mut mlua::ffi::lua_State) -> std
     }
     if ffi::lua_type(state, 1) != ffi::LUA_TNIL {
         ffi::lua_settop(state, 1);
+        // A library's text error gets its caller's position, as luaL_error
+        // gives it in Redis ("user_script:1: bad argument #1 to 'band' ...").
+        if ffi::lua_type(state, 1) == ffi::LUA_TSTRING {
+            ffi::luaL_where(state, 1);
+            ffi::lua_insert(state, 1);
+            ffi::lua_concat(state, 2);
+        }
         ffi::lua_error(state);
     }
     ffi::lua_remove(state, 1);
@@ -799,14 +1107,15 @@ unsafe extern "C-unwind" fn raise_first(state: *mut mlua::ffi::lua_State) -> std
 /// globals and the error handler. Called once with the run context and the
 /// Rust API; returns the protected runner and the proxy globals.
 const SANDBOX_LUA: &str = r#"
-local ctx, rust = ...
+local ctx, rust, kind = ...
 local G = _G
 local getinfo = debug.getinfo
 G.debug = nil
-local error, type, tostring, select, rawget, rawpcall, xpcall =
-      error, type, tostring, select, rawget, pcall, xpcall
+local error, type, tostring, select, rawget, rawpcall, xpcall, next =
+      error, type, tostring, select, rawget, pcall, xpcall, next
 local rawsetmetatable, rawgetmetatable, rawrawset = setmetatable, getmetatable, rawset
 local floor = math.floor
+local lower = string.lower
 ctx.globals = G
 
 
@@ -820,22 +1129,42 @@ local function protect(t)
   protected[mtproxy] = mtproxy
   return proxy
 end
+-- A read-only table whose missing keys are errors (Redis's error metatable).
+local function strict(t)
+  local mt = {
+    __index = function(_, k)
+      local v = t[k]
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
+      return v
+    end,
+    __newindex = readonly,
+  }
+  local proxy = rawsetmetatable({}, mt)
+  local mtproxy = rawsetmetatable({}, {__index = mt, __newindex = readonly})
+  protected[proxy] = mtproxy
+  protected[mtproxy] = mtproxy
+  return proxy
+end
 
 local cwrap = rust.cwrap
 local E = rust.error_table
 local redis = {}
 -- Each API function below returns (error or nil, results...); cwrap raises.
+-- Arguments reach Rust as a count and a table: `{...}` grows the Lua stack
+-- as needed, where thousands of C-function arguments would not fit.
 redis.call = cwrap(function(...)
   local f = ctx.call
   if not f then return E("redis.call/pcall can only be called inside a script invocation") end
-  local reply, failed = f(...)
+  local reply, failed = f(select('#', ...), {...})
   if failed then return reply end
   return nil, reply
 end)
 redis.pcall = cwrap(function(...)
   local f = ctx.call
   if not f then return E("redis.call/pcall can only be called inside a script invocation") end
-  local reply = f(...)
+  local reply = f(select('#', ...), {...})
   return nil, reply
 end)
 redis.sha1hex = cwrap(rust.sha1hex)
@@ -867,7 +1196,7 @@ redis.debug = function() end
 redis.acl_check_cmd = cwrap(function(...)
   local f = ctx.acl
   if not f then return E("redis.acl_check_cmd can only be called inside a script invocation") end
-  local v, err = f(...)
+  local v, err = f(select('#', ...), {...})
   if err then return E(err) end
   return nil, v
 end)
@@ -898,7 +1227,7 @@ local function pcall_result(ok, ...)
   if ok then return true, ... end
   local e = ...
   -- SCRIPT KILL cannot be caught: the script ends.
-  if (ctx.killed or rust.killed)() then error(e, 0) end
+  if rust.killed() then error(e, 0) end
   if type(e) == 'table' then
     local msg = rawget(e, 'err')
     if type(msg) == 'string' or type(msg) == 'number' then e = msg end
@@ -907,7 +1236,7 @@ local function pcall_result(ok, ...)
 end
 G.pcall = function(...) return pcall_result(rawpcall(...)) end
 local function xpcall_result(ok, ...)
-  if not ok and (ctx.killed or rust.killed)() then error((...), 0) end
+  if not ok and rust.killed() then error((...), 0) end
   return ok, ...
 end
 G.xpcall = function(f, h) return xpcall_result(xpcall(f, h)) end
@@ -946,6 +1275,8 @@ local function wrap_library(lib)
 end
 G.bit = wrap_library(rust.bit)
 G.cjson = wrap_library(rust.cjson)
+G.cmsgpack = wrap_library(rust.cmsgpack)
+G.struct = wrap_library(rust.struct)
 
 -- No precompiled (binary) chunks: only source text loads, as in Redis.
 local rawloadstring = loadstring
@@ -970,13 +1301,7 @@ end
 
 -- The error handler: an error as {err=..., source=..., line=...} naming the
 -- script line that failed (C functions and this file's wrappers skipped).
-local function handler(err)
-  local level = 2
-  local i = getinfo(level, 'Sl')
-  while i and (i.what == 'C' or i.source == '=herald') do
-    level = level + 1
-    i = getinfo(level, 'Sl')
-  end
+local function error_value(err)
   if type(err) ~= 'table' then
     local text = tostring(err)
     if type(err) == 'userdata' then
@@ -985,6 +1310,16 @@ local function handler(err)
     end
     err = {err = 'ERR ' .. text}
   end
+  return err
+end
+local function handler(err)
+  local level = 2
+  local i = getinfo(level, 'Sl')
+  while i and (i.what == 'C' or i.source == '=herald') do
+    level = level + 1
+    i = getinfo(level, 'Sl')
+  end
+  err = error_value(err)
   if i then
     err['source'] = i.source
     err['line'] = i.currentline
@@ -992,20 +1327,124 @@ local function handler(err)
   return err
 end
 
-local function run(f)
-  return xpcall(f, handler)
+-- run(f): an EVAL script; run(f, keys, args): a function.
+local function run(f, ...)
+  if select('#', ...) == 0 then return xpcall(f, handler) end
+  local keys, args = ...
+  return xpcall(function() return f(keys, args) end, handler)
 end
 
 G.redis = redis
-for _, name in G.ipairs({'redis', 'string', 'math', 'table', 'bit', 'cjson', 'coroutine'}) do
+for _, name in G.ipairs({'redis', 'string', 'math', 'table', 'bit', 'cjson', 'cmsgpack', 'struct', 'coroutine'}) do
   if G[name] ~= nil then G[name] = protect(G[name]) end
+end
+
+-- FUNCTION libraries: while a library's top level runs, the globals are only
+-- `redis` with register_function, log and the version (Redis's library API);
+-- missing names are errors. The functions it registers run later with the
+-- full globals, through the same proxy.
+local loading = false
+local load_globals = nil
+local load_library = nil
+if kind == 'functions' then
+  local flag_bits = {['no-writes'] = 1, ['allow-oom'] = 2, ['allow-stale'] = 4,
+                     ['no-cluster'] = 8, ['allow-cross-slot-keys'] = 16}
+  local function is_string(v) return type(v) == 'string' or type(v) == 'number' end
+  local function read_flags(t)
+    local seen, bits, j = {}, 0, 1
+    while true do
+      local v = t[j]
+      if v == nil then break end
+      if not is_string(v) then return nil end
+      local b = flag_bits[lower(tostring(v))]
+      if not b then return nil end
+      if not seen[b] then seen[b] = true; bits = bits + b end
+      j = j + 1
+    end
+    return bits
+  end
+  local lib = {}
+  lib.register_function = cwrap(function(...)
+    local register = ctx.register
+    if not register then
+      return E("redis.register_function can only be called on FUNCTION LOAD command")
+    end
+    local n = select('#', ...)
+    if n < 1 or n > 2 then return E("wrong number of arguments to redis.register_function") end
+    local name, callback, desc, flags = nil, nil, nil, 0
+    if n == 1 then
+      local t = ...
+      if type(t) ~= 'table' then
+        return E("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+      end
+      for k, v in next, t do
+        if not is_string(k) then
+          return E("named argument key given to redis.register_function is not a string")
+        end
+        local key = lower(tostring(k))
+        if key == 'function_name' then
+          if not is_string(v) then
+            return E("function_name argument given to redis.register_function must be a string")
+          end
+          name = tostring(v)
+        elseif key == 'description' then
+          if not is_string(v) then
+            return E("description argument given to redis.register_function must be a string")
+          end
+          desc = tostring(v)
+        elseif key == 'callback' then
+          if type(v) ~= 'function' then
+            return E("callback argument given to redis.register_function must be a function")
+          end
+          callback = v
+        elseif key == 'flags' then
+          if type(v) ~= 'table' then
+            return E("flags argument to redis.register_function must be a table representing function flags")
+          end
+          flags = read_flags(v)
+          if not flags then return E("unknown flag given") end
+        else
+          return E("unknown argument given to redis.register_function")
+        end
+      end
+      if name == nil then return E("redis.register_function must get a function name argument") end
+      if callback == nil then return E("redis.register_function must get a callback argument") end
+    else
+      local a, b = ...
+      if not is_string(a) then return E("first argument to redis.register_function must be a string") end
+      if type(b) ~= 'function' then return E("second argument to redis.register_function must be a function") end
+      name, callback = tostring(a), b
+    end
+    local err = register(name, callback, desc, flags)
+    if err then return E(err) end
+  end)
+  lib.log = redis.log
+  lib.LOG_DEBUG, lib.LOG_VERBOSE, lib.LOG_NOTICE, lib.LOG_WARNING = 0, 1, 2, 3
+  lib.REDIS_VERSION = rust.version
+  lib.REDIS_VERSION_NUM = rust.version_num
+  load_globals = {redis = strict(lib)}
+  local function load_error(e)
+    if type(e) == 'table' then
+      local msg = rawget(e, 'err')
+      if type(msg) == 'string' then return msg end
+    end
+    return error_value(e).err
+  end
+  load_library = function(chunk)
+    loading = true
+    local ok, e = rawpcall(chunk)
+    loading = false
+    if ok then return nil end
+    return load_error(e)
+  end
 end
 
 local proxy = {}
 G._G = proxy
 local gmt = {
   __index = function(_, k)
-    local v = G[k]
+    local v
+    if loading then v = load_globals[k] else v = G[k] end
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
@@ -1015,7 +1454,7 @@ local gmt = {
 }
 rawsetmetatable(proxy, gmt)
 protected[proxy] = rawsetmetatable({}, {__index = gmt, __newindex = readonly})
-return run, proxy
+return run, proxy, load_library
 "#;
 
 #[cfg(test)]

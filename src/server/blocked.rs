@@ -123,7 +123,7 @@ fn answer(
         }
         Outcome::Unblocked(Unblocked::Error) => {
             shared.commands.count_call(id, 0, true);
-            answer_error(session, reply, &error::UNBLOCKED.into());
+            answer_error(shared, session, reply, &error::UNBLOCKED.into());
         }
         Outcome::Unblocked(Unblocked::Timeout) | Outcome::TimedOut | Outcome::Gone => {
             // The timeout reply, counted as the command's one call.

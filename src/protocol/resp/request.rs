@@ -311,6 +311,20 @@ fn split_args(line: &[u8]) -> Option<Vec<Token>> {
     }
 }
 
+/// Redis `sdssplitargs` on one line, as owned arguments (script shebang and
+/// library metadata lines); `None` for unbalanced quotes.
+pub fn split_line_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    Some(
+        split_args(line)?
+            .into_iter()
+            .map(|t| match t {
+                Token::Raw(r) => line.get(r).unwrap_or_default().to_vec(),
+                Token::Owned(v) => v,
+            })
+            .collect(),
+    )
+}
+
 impl RequestParser {
     pub fn new() -> Self {
         Self::default()
