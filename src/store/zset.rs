@@ -130,12 +130,14 @@ impl Default for SkipList {
     }
 }
 
-/// Make room for `more` items, growing by half the capacity (not doubling,
-/// as `Vec` does): the arenas of a large set then hold at most a third more
-/// than they use, instead of up to twice as much.
-fn grow_by_half<T>(v: &mut Vec<T>, more: usize) {
+/// Make room for `more` items, growing by an eighth of the capacity (not
+/// doubling, as `Vec` does): a large set's arenas then hold about as much as
+/// they use (jemalloc's size classes, a quarter of a doubling apart, round
+/// each request up), instead of up to twice as much. Still geometric, so an
+/// insert copies O(1) items on average (8, against doubling's 1).
+fn grow_arena<T>(v: &mut Vec<T>, more: usize) {
     if v.capacity() - v.len() < more {
-        v.reserve_exact((v.capacity() / 2).max(more).max(16));
+        v.reserve_exact((v.capacity() / 8).max(more).max(16));
     }
 }
 
@@ -216,7 +218,7 @@ impl SkipList {
             return at;
         }
         let at = self.levels.len();
-        grow_by_half(&mut self.levels, height);
+        grow_arena(&mut self.levels, height);
         self.levels.resize(at + height, Level::default());
         at as u32
     }
@@ -262,7 +264,7 @@ impl SkipList {
                 x
             }
             None => {
-                grow_by_half(&mut self.nodes, 1);
+                grow_arena(&mut self.nodes, 1);
                 self.nodes.push(node);
                 (self.nodes.len() - 1) as u32
             }
