@@ -6,8 +6,7 @@
 //! Both libraries need more than data types: kombu (Celery's transport) runs
 //! its unacked-restore mutex and binding refresh as Lua (EVALSHA), and RQ 3
 //! keeps job results in a stream (XADD/XREVRANGE) and takes its scheduler
-//! lock with a Lua script. A test whose library needs a command herald does
-//! not have yet is ignored, naming the issue that adds it (RQ: streams, 16).
+//! lock with a Lua script.
 
 mod common;
 
@@ -89,7 +88,6 @@ fn celery_worker_runs_tasks_a_group_a_chord_and_a_countdown() {
 }
 
 #[test]
-#[ignore = "RQ 3 stores job results in a stream (XADD, XREVRANGE): needs streams, issue 16"]
 fn rq_burst_worker_runs_jobs_and_records_the_failing_one() {
     let Some(py) = python(&["rq", "redis"]) else {
         return;
@@ -108,7 +106,6 @@ fn rq_burst_worker_runs_jobs_and_records_the_failing_one() {
 }
 
 #[test]
-#[ignore = "RQ 3 reads job results from a stream (XREVRANGE): needs streams, issue 16"]
 fn rq_runs_a_job_scheduled_with_enqueue_in() {
     let Some(py) = python(&["rq", "redis"]) else {
         return;
