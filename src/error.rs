@@ -371,6 +371,8 @@ pub(crate) const XREAD_NOACK_OPTION: &str =
     "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
 pub(crate) const XREADGROUP_MISSING_GROUP: &str = "ERR Missing GROUP option for XREADGROUP";
 pub(crate) const XREADGROUP_DOLLAR: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
+pub(crate) const XREADGROUP_PLUS: &str = "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.";
+pub(crate) const XREAD_PLUS_AT_ZERO: &str = "ERR the stream last element ID is 0-0";
 pub(crate) const XREAD_GREATER: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 pub(crate) const XREADGROUP_GROUP_GONE: &str =
     "NOGROUP the consumer group this client was blocked on no longer exists";

@@ -243,7 +243,9 @@ fn xread_without_blocking() {
             ("XREAD STREAMS s $", "*-1\r\n"),
             ("XREAD STREAMS nokey $", "*-1\r\n"),
             ("XREAD STREAMS s 2-0", "*-1\r\n"),
-            ("XREAD STREAMS s +", "-ERR Invalid stream ID specified as stream command argument\r\n"),
+            // Redis 7.4's `+`: the last entry (7.0 refused it as an invalid ID).
+            ("XREAD STREAMS s +", "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"),
+            ("XREAD STREAMS s nokey + +", "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"),
             ("XREAD STREAMS s -", "-ERR Invalid stream ID specified as stream command argument\r\n"),
             ("XREAD STREAMS s >", "-ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.\r\n"),
             ("XREAD STREAMS s", "-ERR wrong number of arguments for 'xread' command\r\n"),
@@ -507,6 +509,24 @@ fn xread_block_waits_for_entries_after_dollar() {
     table(&mut c, &[("XADD s 2-0 new v", "$3\r\n2-0\r\n")]);
     r.expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$3\r\nnew\r\n$1\r\nv\r\n");
     wait_blocked(&mut c, 0);
+
+    // `+` on a stream whose last entry is there: served at once; on a
+    // missing stream it waits for the first entry.
+    r.send(b"XREAD BLOCK 0 STREAMS s +\r\n");
+    r.expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$3\r\nnew\r\n$1\r\nv\r\n");
+    r.send(b"XREAD BLOCK 0 STREAMS fresh +\r\n");
+    wait_blocked(&mut c, 1);
+    table(&mut c, &[("XADD fresh 7-0 f v", "$3\r\n7-0\r\n")]);
+    r.expect(b"*1\r\n*2\r\n$5\r\nfresh\r\n*1\r\n*2\r\n$3\r\n7-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    table(
+        &mut c,
+        &[
+            ("XGROUP CREATE fresh g 0", "+OK\r\n"),
+            ("XREADGROUP GROUP g c STREAMS fresh +", "-ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.\r\n"),
+            ("XGROUP CREATE empty g $ MKSTREAM", "+OK\r\n"),
+            ("XREAD STREAMS empty +", "-ERR the stream last element ID is 0-0\r\n"),
+        ],
+    );
 
     // An old ID is served at once even with BLOCK.
     r.send(b"XREAD BLOCK 0 STREAMS s 1-0\r\n");

@@ -16,8 +16,9 @@
 //! - XADD (and anything else that gives a stream entries) signals blocked
 //!   readers once the shard lock is released.
 //! - Blocking (see crate::blocking): XREAD/XREADGROUP that find nothing and
-//!   have BLOCK wait on every key they name; XREAD's `$` is resolved to the
-//!   stream's last ID then, and the command runs again with it. Served, the
+//!   have BLOCK wait on every key they name; XREAD's `$` (and Redis 7.4's
+//!   `+`, the last entry) is resolved to an ID then, and the command runs
+//!   again with it. Served, the
 //!   command reads only the ready key (COUNT 1000 when none was given).
 
 use std::time::Duration;
@@ -767,17 +768,30 @@ fn read_command(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Blocking
             }
         }
         let id_arg = &id_args[i];
-        ids[i] = if id_arg[..] == *b"$" {
+        ids[i] = if id_arg[..] == *b"$" || id_arg[..] == *b"+" {
+            let dollar = id_arg[..] == *b"$";
             if xreadgroup {
-                return Err(error::XREADGROUP_DOLLAR.into());
+                return Err(if dollar {
+                    error::XREADGROUP_DOLLAR
+                } else {
+                    error::XREADGROUP_PLUS
+                }
+                .into());
             }
-            let last = stream.map_or(StreamId::MIN, |s| s.last_id);
+            // `$`: entries after the last ID; `+` (Redis 7.4): the last
+            // entry, so entries after the ID before it.
+            let after = match stream {
+                None => StreamId::MIN,
+                Some(s) if dollar => s.last_id,
+                Some(s) => s.last_id.prev().ok_or(error::XREAD_PLUS_AT_ZERO)?,
+            };
+            // Served after blocking, the command runs with the ID it meant.
             let args = rewritten.get_or_insert_with(|| args.to_vec());
-            let mut text = itoa::Buffer::new().format(last.ms).to_string();
+            let mut text = itoa::Buffer::new().format(after.ms).to_string();
             text.push('-');
-            text.push_str(itoa::Buffer::new().format(last.seq));
+            text.push_str(itoa::Buffer::new().format(after.seq));
             args[r.streams_at + r.streams + i] = Bytes::from(text);
-            last
+            after
         } else if id_arg[..] == *b">" {
             if !xreadgroup {
                 return Err(error::XREAD_GREATER.into());
