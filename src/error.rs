@@ -364,7 +364,8 @@ pub(crate) const XSETID_SMALLER_THAN_TOP: &str =
 pub(crate) const XSETID_ENTRIES_ADDED_SMALLER: &str =
     "ERR The entries_added specified in XSETID is smaller than the target stream length";
 pub(crate) const XREAD_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
-pub(crate) const XREAD_UNBALANCED: &str = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+pub(crate) const XREAD_UNBALANCED: &str =
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
 pub(crate) const XREAD_GROUP_OPTION: &str =
     "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
 pub(crate) const XREAD_NOACK_OPTION: &str =

@@ -268,8 +268,13 @@ fn pending_entries_show_owner_idle_time_and_deliveries() {
     assert_eq!(rows.items().len(), 2);
     for (row, id) in rows.items().iter().zip(["1-0", "2-0"]) {
         let f = row.items();
-        assert_eq!((f[0].text(), f[1].text()), (id.to_string(), "alice".to_string()));
-        let Frame::Int(idle) = f[2] else { panic!("{row:?}") };
+        assert_eq!(
+            (f[0].text(), f[1].text()),
+            (id.to_string(), "alice".to_string())
+        );
+        let Frame::Int(idle) = f[2] else {
+            panic!("{row:?}")
+        };
         assert!((30..10_000).contains(&idle), "{idle}");
         assert_eq!(f[3], Frame::Int(1));
     }
@@ -285,7 +290,11 @@ fn pending_entries_show_owner_idle_time_and_deliveries() {
     assert!(text.contains("Int(1000)"), "{text}");
     c.send(b"XINFO CONSUMERS s g\r\n");
     let consumers = c.frame();
-    let names: Vec<String> = consumers.items().iter().map(|m| m.items()[1].text()).collect();
+    let names: Vec<String> = consumers
+        .items()
+        .iter()
+        .map(|m| m.items()[1].text())
+        .collect();
     assert_eq!(names, ["alice", "bob"]);
 }
 
@@ -305,7 +314,10 @@ fn blocked_clients(c: &mut Raw) -> usize {
 fn wait_blocked(c: &mut Raw, n: usize) {
     let started = Instant::now();
     while blocked_clients(c) != n {
-        assert!(started.elapsed() < Duration::from_secs(5), "never {n} blocked");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "never {n} blocked"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -377,7 +389,13 @@ fn the_key_going_away_answers_unblocked() {
         &["SELECT 4", "LPUSH s e", "SWAPDB 0 4", "SELECT 0"],
     ] {
         let (s, mut c) = connect();
-        table(&mut c, &[("XADD s 1-0 f v", "$3\r\n1-0\r\n"), ("XGROUP CREATE s g $", "+OK\r\n")]);
+        table(
+            &mut c,
+            &[
+                ("XADD s 1-0 f v", "$3\r\n1-0\r\n"),
+                ("XGROUP CREATE s g $", "+OK\r\n"),
+            ],
+        );
         let mut r = block_reader(&s, &mut c, "alice", "");
         for cmd in how {
             c.send(format!("{cmd}\r\n").as_bytes());
@@ -403,7 +421,13 @@ fn rename_serves_or_refuses_by_the_group_of_the_new_stream() {
     );
     r.expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$5\r\n100-0\r\n*2\r\n$2\r\nf1\r\n$2\r\nv1\r\n");
     let mut r = block_reader(&s, &mut c, "alice", "");
-    table(&mut c, &[("XADD s3 100 f1 v1", "$5\r\n100-0\r\n"), ("RENAME s3 s", "+OK\r\n")]);
+    table(
+        &mut c,
+        &[
+            ("XADD s3 100 f1 v1", "$5\r\n100-0\r\n"),
+            ("RENAME s3 s", "+OK\r\n"),
+        ],
+    );
     r.expect(b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n");
 }
 
@@ -431,7 +455,9 @@ impl Conn {
     fn connect(server: &Server) -> Conn {
         let writer = std::net::TcpStream::connect(server.addr).unwrap();
         writer.set_nodelay(true).unwrap();
-        writer.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        writer
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
         Conn {
             reader: std::io::BufReader::with_capacity(1 << 16, writer.try_clone().unwrap()),
             writer,
@@ -489,7 +515,10 @@ fn eight_producers_three_groups_of_four_consumers_two_hundred_thousand_entries()
     eprintln!("server on {}", server.addr);
     let mut c = server.raw();
     for g in 0..GROUPS {
-        table(&mut c, &[(&format!("XGROUP CREATE s g{g} $ MKSTREAM"), "+OK\r\n")]);
+        table(
+            &mut c,
+            &[(&format!("XGROUP CREATE s g{g} $ MKSTREAM"), "+OK\r\n")],
+        );
     }
     let delivered: Vec<std::sync::atomic::AtomicUsize> =
         (0..GROUPS).map(|_| Default::default()).collect();
@@ -504,8 +533,17 @@ fn eight_producers_three_groups_of_four_consumers_two_hundred_thousand_entries()
                 let group = format!("g{g}");
                 let name = format!("c{k}");
                 let read = command(&[
-                    b"XREADGROUP", b"GROUP", group.as_bytes(), name.as_bytes(), b"COUNT",
-                    b"300", b"BLOCK", b"100", b"STREAMS", b"s", b">",
+                    b"XREADGROUP",
+                    b"GROUP",
+                    group.as_bytes(),
+                    name.as_bytes(),
+                    b"COUNT",
+                    b"300",
+                    b"BLOCK",
+                    b"100",
+                    b"STREAMS",
+                    b"s",
+                    b">",
                 ]);
                 let mut seen: Vec<Vec<u8>> = Vec::new();
                 let mut to_ack: Vec<Vec<u8>> = Vec::new();
@@ -531,14 +569,19 @@ fn eight_producers_three_groups_of_four_consumers_two_hundred_thousand_entries()
                     match conn.reply() {
                         Reply::Nil => {}
                         Reply::Array(streams) => {
-                            let Reply::Array(pair) = &streams[0] else { panic!() };
-                            let Reply::Array(entries) = &pair[1] else { panic!() };
+                            let Reply::Array(pair) = &streams[0] else {
+                                panic!()
+                            };
+                            let Reply::Array(entries) = &pair[1] else {
+                                panic!()
+                            };
                             for e in entries {
                                 let Reply::Array(e) = e else { panic!("{e:?}") };
                                 let Reply::Bulk(id) = &e[0] else { panic!() };
                                 to_ack.push(id.clone());
                             }
-                            delivered[g].fetch_add(entries.len(), std::sync::atomic::Ordering::SeqCst);
+                            delivered[g]
+                                .fetch_add(entries.len(), std::sync::atomic::Ordering::SeqCst);
                         }
                         other => panic!("{other:?}"),
                     }
@@ -558,7 +601,15 @@ fn eight_producers_three_groups_of_four_consumers_two_hundred_thousand_entries()
                 let mut out = Vec::new();
                 for i in 0..PIPELINE {
                     let n = (batch * PIPELINE + i).to_string();
-                    out.extend(command(&[b"XADD", b"s", b"*", b"p", p.to_string().as_bytes(), b"n", n.as_bytes()]));
+                    out.extend(command(&[
+                        b"XADD",
+                        b"s",
+                        b"*",
+                        b"p",
+                        p.to_string().as_bytes(),
+                        b"n",
+                        n.as_bytes(),
+                    ]));
                 }
                 conn.send(&out);
                 for _ in 0..PIPELINE {
@@ -590,7 +641,10 @@ fn eight_producers_three_groups_of_four_consumers_two_hundred_thousand_entries()
         assert!(unique.iter().all(|id| produced.contains(*id)));
         table(
             &mut c,
-            &[(&format!("XPENDING s g{g}"), "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n")],
+            &[(
+                &format!("XPENDING s g{g}"),
+                "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n",
+            )],
         );
     }
     c.send(b"XINFO GROUPS s\r\n");

@@ -403,16 +403,33 @@ fn memory_usage_grows_with_entries_and_watch_sees_writes_only() {
     // WATCH: XADD, XDEL and XTRIM touch the key; group commands do not (Redis
     // signals modified keys only there).
     let mut other = s.raw();
+    table(&mut other, &[("XGROUP CREATE s g 0", "+OK\r\n")]);
     table(
-        &mut other,
-        &[("XGROUP CREATE s g 0", "+OK\r\n")],
+        &mut c,
+        &[
+            ("WATCH s", "+OK\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("XLEN s", "+QUEUED\r\n"),
+        ],
     );
-    table(&mut c, &[("WATCH s", "+OK\r\n"), ("MULTI", "+OK\r\n"), ("XLEN s", "+QUEUED\r\n")]);
     other.send(b"XREADGROUP GROUP g c COUNT 1 STREAMS s >\r\n");
     other.frame();
-    table(&mut other, &[("XACK s g 1-0", ":1\r\n"), ("XGROUP CREATECONSUMER s g d", ":1\r\n")]);
+    table(
+        &mut other,
+        &[
+            ("XACK s g 1-0", ":1\r\n"),
+            ("XGROUP CREATECONSUMER s g d", ":1\r\n"),
+        ],
+    );
     table(&mut c, &[("EXEC", "*1\r\n:199\r\n")]);
-    table(&mut c, &[("WATCH s", "+OK\r\n"), ("MULTI", "+OK\r\n"), ("XLEN s", "+QUEUED\r\n")]);
+    table(
+        &mut c,
+        &[
+            ("WATCH s", "+OK\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("XLEN s", "+QUEUED\r\n"),
+        ],
+    );
     table(&mut other, &[("XDEL s 1-0 2-0", ":2\r\n")]);
     table(&mut c, &[("EXEC", "*-1\r\n")]);
 }
@@ -420,7 +437,10 @@ fn memory_usage_grows_with_entries_and_watch_sees_writes_only() {
 #[test]
 fn keyspace_events_of_class_t() {
     let (s, mut c) = connect();
-    table(&mut c, &[("CONFIG SET notify-keyspace-events Ktn", "+OK\r\n")]);
+    table(
+        &mut c,
+        &[("CONFIG SET notify-keyspace-events Ktn", "+OK\r\n")],
+    );
     let mut sub = s.raw();
     sub.send(b"PSUBSCRIBE __keyspace@0__:*\r\n");
     sub.frame();
@@ -494,7 +514,10 @@ fn blocked_clients(c: &mut Raw) -> usize {
 fn wait_blocked(c: &mut Raw, n: usize) {
     let started = std::time::Instant::now();
     while blocked_clients(c) != n {
-        assert!(started.elapsed() < Duration::from_secs(5), "never {n} blocked");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "never {n} blocked"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -592,7 +615,8 @@ fn every_reader_blocked_on_a_stream_gets_the_entry() {
     // The third waits for entries after 0-2: still blocked.
     assert_eq!(blocked_clients(&mut c), 1);
     table(&mut c, &[("XADD s 0-3 g w", "$3\r\n0-3\r\n")]);
-    readers[2].expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n0-3\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n");
+    readers[2]
+        .expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n0-3\r\n*2\r\n$1\r\ng\r\n$1\r\nw\r\n");
 }
 
 #[test]
