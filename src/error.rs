@@ -364,13 +364,16 @@ pub(crate) const XSETID_SMALLER_THAN_TOP: &str =
 pub(crate) const XSETID_ENTRIES_ADDED_SMALLER: &str =
     "ERR The entries_added specified in XSETID is smaller than the target stream length";
 pub(crate) const XREAD_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
-pub(crate) const XREAD_UNBALANCED: &str = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+pub(crate) const XREAD_UNBALANCED: &str =
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
 pub(crate) const XREAD_GROUP_OPTION: &str =
     "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
 pub(crate) const XREAD_NOACK_OPTION: &str =
     "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
 pub(crate) const XREADGROUP_MISSING_GROUP: &str = "ERR Missing GROUP option for XREADGROUP";
 pub(crate) const XREADGROUP_DOLLAR: &str = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
+pub(crate) const XREADGROUP_PLUS: &str = "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.";
+pub(crate) const XREAD_PLUS_AT_ZERO: &str = "ERR the stream last element ID is 0-0";
 pub(crate) const XREAD_GREATER: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 pub(crate) const XREADGROUP_GROUP_GONE: &str =
     "NOGROUP the consumer group this client was blocked on no longer exists";

@@ -495,6 +495,27 @@ fn reliable_worker_recovers() {
     );
 }
 
+/// A stream work queue: XREADGROUP + XACK, a worker killed mid-task, its
+/// pending task claimed by another worker with XAUTOCLAIM.
+#[test]
+fn reliable_queue_claims_the_task_of_a_crashed_worker() {
+    let Some(py) = python(&["redis"]) else { return };
+    let server = Server::start(&[]);
+    let port = server.port().to_string();
+    let lines = run_ok(
+        &py,
+        "reliable_queue.py",
+        &["--port", &port, "demo", "--tasks", "20"],
+        Duration::from_secs(90),
+    );
+    assert_eq!(
+        last_line(&lines),
+        "OK: 20 tasks done exactly once; 1 claimed from crashed worker 'crashy' with XAUTOCLAIM",
+        "{}",
+        lines.join("\n")
+    );
+}
+
 /// Pi from PSUBSCRIBE prefixes + request/reply + a tally list, all at once.
 #[test]
 fn pi_montecarlo_estimate() {

@@ -6,7 +6,7 @@
 //! Both libraries need more than data types: kombu (Celery's transport) runs
 //! its unacked-restore mutex and binding refresh as Lua (EVALSHA), and RQ 3
 //! keeps job results in a stream (XADD/XREVRANGE) and takes its scheduler
-//! lock with a Lua script; all of it is in herald now (streams: issue 16).
+//! lock with a Lua script.
 
 mod common;
 

@@ -19,8 +19,8 @@ use bytes::Bytes;
 use super::args::parse_i64;
 use super::client::container_without_subcommand;
 use super::streams::{
-    parse_id, parse_range, parse_start, parse_strict_id, peek_stream, read_stream,
-    reply_entry, reply_entries, reply_id, update_stream, GROUP,
+    parse_id, parse_range, parse_start, parse_strict_id, peek_stream, read_stream, reply_entries,
+    reply_entry, reply_id, update_stream, GROUP,
 };
 use super::{Command, Ctx};
 use crate::error::{self, CommandError, CommandResult};
@@ -39,19 +39,107 @@ pub(crate) static COMMANDS: &[Command] = &[
 ];
 
 static XGROUP_SUBCOMMANDS: &[Command] = &[
-    Command::row(GROUP, "create", -5, flags![WRITE, DENYOOM], "Create a consumer group.", xgroup).keys(2, 2, 1).since("5.0.0"),
-    Command::row(GROUP, "setid", -5, flags![WRITE], "Set a consumer group to an arbitrary last delivered ID value.", xgroup).keys(2, 2, 1).since("5.0.0"),
-    Command::row(GROUP, "destroy", 4, flags![WRITE], "Destroy a consumer group.", xgroup).keys(2, 2, 1).since("5.0.0"),
-    Command::row(GROUP, "createconsumer", 5, flags![WRITE, DENYOOM], "Create a consumer in a consumer group.", xgroup).keys(2, 2, 1).since("6.2.0"),
-    Command::row(GROUP, "delconsumer", 5, flags![WRITE], "Delete a consumer from a consumer group.", xgroup).keys(2, 2, 1).since("5.0.0"),
-    Command::row(GROUP, "help", 2, flags![LOADING, STALE], "Show helpful text about the different subcommands", xgroup_help).since("5.0.0"),
+    Command::row(
+        GROUP,
+        "create",
+        -5,
+        flags![WRITE, DENYOOM],
+        "Create a consumer group.",
+        xgroup,
+    )
+    .keys(2, 2, 1)
+    .since("5.0.0"),
+    Command::row(
+        GROUP,
+        "setid",
+        -5,
+        flags![WRITE],
+        "Set a consumer group to an arbitrary last delivered ID value.",
+        xgroup,
+    )
+    .keys(2, 2, 1)
+    .since("5.0.0"),
+    Command::row(
+        GROUP,
+        "destroy",
+        4,
+        flags![WRITE],
+        "Destroy a consumer group.",
+        xgroup,
+    )
+    .keys(2, 2, 1)
+    .since("5.0.0"),
+    Command::row(
+        GROUP,
+        "createconsumer",
+        5,
+        flags![WRITE, DENYOOM],
+        "Create a consumer in a consumer group.",
+        xgroup,
+    )
+    .keys(2, 2, 1)
+    .since("6.2.0"),
+    Command::row(
+        GROUP,
+        "delconsumer",
+        5,
+        flags![WRITE],
+        "Delete a consumer from a consumer group.",
+        xgroup,
+    )
+    .keys(2, 2, 1)
+    .since("5.0.0"),
+    Command::row(
+        GROUP,
+        "help",
+        2,
+        flags![LOADING, STALE],
+        "Show helpful text about the different subcommands",
+        xgroup_help,
+    )
+    .since("5.0.0"),
 ];
 
 static XINFO_SUBCOMMANDS: &[Command] = &[
-    Command::row(GROUP, "consumers", 4, flags![READONLY], "List the consumers in a consumer group", xinfo_consumers).keys(2, 2, 1).since("5.0.0"),
-    Command::row(GROUP, "groups", 3, flags![READONLY], "List the consumer groups of a stream", xinfo_groups).keys(2, 2, 1).since("5.0.0"),
-    Command::row(GROUP, "stream", -3, flags![READONLY], "Get information about a stream", xinfo_stream).keys(2, 2, 1).since("5.0.0"),
-    Command::row(GROUP, "help", 2, flags![LOADING, STALE], "Show helpful text about the different subcommands", xinfo_help).since("5.0.0"),
+    Command::row(
+        GROUP,
+        "consumers",
+        4,
+        flags![READONLY],
+        "List the consumers in a consumer group",
+        xinfo_consumers,
+    )
+    .keys(2, 2, 1)
+    .since("5.0.0"),
+    Command::row(
+        GROUP,
+        "groups",
+        3,
+        flags![READONLY],
+        "List the consumer groups of a stream",
+        xinfo_groups,
+    )
+    .keys(2, 2, 1)
+    .since("5.0.0"),
+    Command::row(
+        GROUP,
+        "stream",
+        -3,
+        flags![READONLY],
+        "Get information about a stream",
+        xinfo_stream,
+    )
+    .keys(2, 2, 1)
+    .since("5.0.0"),
+    Command::row(
+        GROUP,
+        "help",
+        2,
+        flags![LOADING, STALE],
+        "Show helpful text about the different subcommands",
+        xinfo_help,
+    )
+    .since("5.0.0"),
 ];
 
 fn is(arg: &[u8], word: &str) -> bool {
@@ -505,7 +593,9 @@ const XAUTOCLAIM_ATTEMPTS_FACTOR: u64 = 10;
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
-    let min_idle = parse_i64(&args[4]).ok_or(error::XAUTOCLAIM_MIN_IDLE)?.max(0);
+    let min_idle = parse_i64(&args[4])
+        .ok_or(error::XAUTOCLAIM_MIN_IDLE)?
+        .max(0);
     let start = parse_start(&args[5])?;
     let mut count: u64 = 100;
     let mut justid = false;
@@ -736,7 +826,11 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
             ctx.reply.int(s.groups.len() as i64);
             for (label, rev) in [(&b"first-entry"[..], false), (b"last-entry", true)] {
                 ctx.reply.bulk(label);
-                match s.log.range(StreamId::MIN, StreamId::MAX, rev, Some(1)).first() {
+                match s
+                    .log
+                    .range(StreamId::MIN, StreamId::MAX, rev, Some(1))
+                    .first()
+                {
                     Some(e) => reply_entry(ctx.reply, e.id, &e.fields),
                     None => ctx.reply.null(),
                 }
@@ -746,7 +840,10 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         let limit = (count > 0).then_some(count as usize);
         let take = limit.unwrap_or(usize::MAX);
         ctx.reply.bulk(b"entries");
-        reply_entries(ctx.reply, &s.log.range(StreamId::MIN, StreamId::MAX, false, limit));
+        reply_entries(
+            ctx.reply,
+            &s.log.range(StreamId::MIN, StreamId::MAX, false, limit),
+        );
         ctx.reply.bulk(b"groups");
         ctx.reply.array(s.groups.len());
         for (name, g) in &s.groups {

@@ -16,8 +16,9 @@
 //! - XADD (and anything else that gives a stream entries) signals blocked
 //!   readers once the shard lock is released.
 //! - Blocking (see crate::blocking): XREAD/XREADGROUP that find nothing and
-//!   have BLOCK wait on every key they name; XREAD's `$` is resolved to the
-//!   stream's last ID then, and the command runs again with it. Served, the
+//!   have BLOCK wait on every key they name; XREAD's `$` (and Redis 7.4's
+//!   `+`, the last entry) is resolved to an ID then, and the command runs
+//!   again with it. Served, the
 //!   command reads only the ready key (COUNT 1000 when none was given).
 
 use std::time::Duration;
@@ -118,7 +119,10 @@ fn parse_id_generic(
     match seq_part {
         None => Ok((StreamId::new(ms, missing_seq), true)),
         Some(b"*") if seq_star => Ok((StreamId::new(ms, 0), false)),
-        Some(seq) => Ok((StreamId::new(ms, string2ull(seq).ok_or_else(invalid)?), true)),
+        Some(seq) => Ok((
+            StreamId::new(ms, string2ull(seq).ok_or_else(invalid)?),
+            true,
+        )),
     }
 }
 
@@ -145,10 +149,7 @@ fn parse_interval(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Comm
 
 /// The inclusive ID range of `start end` (XRANGE's, XPENDING's): an
 /// incomplete start takes sequence 0, an incomplete end the largest.
-pub(crate) fn parse_range(
-    start: &[u8],
-    end: &[u8],
-) -> Result<(StreamId, StreamId), CommandError> {
+pub(crate) fn parse_range(start: &[u8], end: &[u8]) -> Result<(StreamId, StreamId), CommandError> {
     let (mut from, ex) = parse_interval(start, 0)?;
     if ex {
         from = from.next().ok_or(error::STREAM_INVALID_START)?;
@@ -229,7 +230,9 @@ pub(crate) fn peek_stream<'s>(slot: &'s Slot<'_>) -> Result<Option<&'s StreamVal
 }
 
 /// The stream at `slot` for a read (counts the access).
-pub(crate) fn read_stream<'s>(slot: &'s mut Slot<'_>) -> Result<Option<&'s StreamValue>, &'static str> {
+pub(crate) fn read_stream<'s>(
+    slot: &'s mut Slot<'_>,
+) -> Result<Option<&'s StreamValue>, &'static str> {
     match slot.get().map(|e| e.value()) {
         None => Ok(None),
         Some(ValueRef::Stream(s)) => Ok(Some(s)),
@@ -582,7 +585,8 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
         let more = i + 1 < args.len();
         if is(&args[i], "entriesadded") && more {
             let n = parse_i64(&args[i + 1]).ok_or(error::NOT_INTEGER)?;
-            entries_added = Some(u64::try_from(n).map_err(|_| error::XSETID_ENTRIES_ADDED_NEGATIVE)?);
+            entries_added =
+                Some(u64::try_from(n).map_err(|_| error::XSETID_ENTRIES_ADDED_NEGATIVE)?);
         } else if is(&args[i], "maxdeletedid") && more {
             max_deleted = parse_strict_id(&args[i + 1])?;
             if id < max_deleted {
@@ -684,7 +688,7 @@ fn parse_read<'a>(
         } else if is(opt, "streams") && more > 0 {
             r.streams_at = i + 1;
             let n = args.len() - r.streams_at;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 return Err(error::XREAD_UNBALANCED.into());
             }
             r.streams = n / 2;
@@ -767,17 +771,30 @@ fn read_command(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Blocking
             }
         }
         let id_arg = &id_args[i];
-        ids[i] = if id_arg[..] == *b"$" {
+        ids[i] = if id_arg[..] == *b"$" || id_arg[..] == *b"+" {
+            let dollar = id_arg[..] == *b"$";
             if xreadgroup {
-                return Err(error::XREADGROUP_DOLLAR.into());
+                return Err(if dollar {
+                    error::XREADGROUP_DOLLAR
+                } else {
+                    error::XREADGROUP_PLUS
+                }
+                .into());
             }
-            let last = stream.map_or(StreamId::MIN, |s| s.last_id);
+            // `$`: entries after the last ID; `+` (Redis 7.4): the last
+            // entry, so entries after the ID before it.
+            let after = match stream {
+                None => StreamId::MIN,
+                Some(s) if dollar => s.last_id,
+                Some(s) => s.last_id.prev().ok_or(error::XREAD_PLUS_AT_ZERO)?,
+            };
+            // Served after blocking, the command runs with the ID it meant.
             let args = rewritten.get_or_insert_with(|| args.to_vec());
-            let mut text = itoa::Buffer::new().format(last.ms).to_string();
+            let mut text = itoa::Buffer::new().format(after.ms).to_string();
             text.push('-');
-            text.push_str(itoa::Buffer::new().format(last.seq));
+            text.push_str(itoa::Buffer::new().format(after.seq));
             args[r.streams_at + r.streams + i] = Bytes::from(text);
-            last
+            after
         } else if id_arg[..] == *b">" {
             if !xreadgroup {
                 return Err(error::XREAD_GREATER.into());
@@ -811,7 +828,10 @@ fn read_command(ctx: &mut Ctx<'_>, args: &[Bytes], xreadgroup: bool) -> Blocking
             None => {
                 if !s.is_empty() && s.last_valid_id() > after {
                     let from = after.next().unwrap_or(StreamId::MIN);
-                    served.push((i, Served::Entries(s.log.range(from, StreamId::MAX, false, count))));
+                    served.push((
+                        i,
+                        Served::Entries(s.log.range(from, StreamId::MAX, false, count)),
+                    ));
                 }
             }
             Some((group, consumer)) => {
@@ -901,10 +921,26 @@ mod tests {
         // strtoull's leniency, as Redis's string2ull falls back to it.
         assert_eq!(parse_id(b"007-+1", 0).unwrap(), id(7, 1));
         assert_eq!(parse_id(b" 7", 0).unwrap(), id(7, 0));
-        for bad in [&b""[..], b"-1", b"1-", b"1-x", b"a", b"1-2-3", b"18446744073709551616", b"1-*"] {
-            assert!(parse_id(bad, 0).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"1-",
+            b"1-x",
+            b"a",
+            b"1-2-3",
+            b"18446744073709551616",
+            b"1-*",
+        ] {
+            assert!(
+                parse_id(bad, 0).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
-        assert_eq!(parse_id_generic(b"4-*", 0, true, true).unwrap(), (id(4, 0), false));
+        assert_eq!(
+            parse_id_generic(b"4-*", 0, true, true).unwrap(),
+            (id(4, 0), false)
+        );
         assert_eq!(
             parse_id(b"18446744073709551615-18446744073709551615", 0).unwrap(),
             StreamId::MAX
@@ -915,9 +951,18 @@ mod tests {
     #[test]
     fn ranges_take_exclusive_bounds() {
         let id = |ms, seq| StreamId::new(ms, seq);
-        assert_eq!(parse_range(b"(1-0", b"(2-0").unwrap(), (id(1, 1), id(1, u64::MAX)));
-        assert_eq!(parse_range(b"-", b"+").unwrap(), (StreamId::MIN, StreamId::MAX));
-        assert_eq!(parse_range(b"3", b"3").unwrap(), (id(3, 0), id(3, u64::MAX)));
+        assert_eq!(
+            parse_range(b"(1-0", b"(2-0").unwrap(),
+            (id(1, 1), id(1, u64::MAX))
+        );
+        assert_eq!(
+            parse_range(b"-", b"+").unwrap(),
+            (StreamId::MIN, StreamId::MAX)
+        );
+        assert_eq!(
+            parse_range(b"3", b"3").unwrap(),
+            (id(3, 0), id(3, u64::MAX))
+        );
         assert!(parse_range(b"(-", b"+").is_err());
         assert!(parse_range(b"-", b"(+").is_err());
         assert!(parse_range(b"(18446744073709551615-18446744073709551615", b"+").is_err());

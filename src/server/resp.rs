@@ -78,6 +78,10 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
         let max_bulk_len = shared.config.read().proto_max_bulk_len as usize;
         let mut commands = 0u64;
         let mut protocol_error = false;
+        // The batch stopped to let blocked clients be served: the requests
+        // left in `input` run next, whether or not this connection is the
+        // one that serves them (another may have taken the ready keys).
+        let mut stopped_for_ready = false;
         let mut blocked = None;
         // CLIENT LIST's qbuf during the batch: what was read, the running
         // request included (as Redis's sdslen(querybuf)).
@@ -99,6 +103,7 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
                     // Clients blocked on keys this command made ready are
                     // served before the next request runs.
                     if shared.blocking.has_ready() {
+                        stopped_for_ready = true;
                         break;
                     }
                 }
@@ -132,6 +137,8 @@ pub(crate) async fn serve(mut socket: TcpStream, shared: Arc<Shared>, client: Ar
         if shared.blocking.has_ready() {
             tokio::task::yield_now().await;
             crate::commands::lists::serve_ready(&shared);
+            parse_pending = blocked.is_none();
+        } else if stopped_for_ready {
             parse_pending = blocked.is_none();
         }
 

@@ -302,8 +302,13 @@ mod tests {
     }
 
     fn add(s: &mut StreamValue, ms: u64) {
-        s.append(NewId::Exact(id(ms, 0)), &[(b"f", b"v")], 0, NodeLimits::default())
-            .unwrap();
+        s.append(
+            NewId::Exact(id(ms, 0)),
+            &[(b"f", b"v")],
+            0,
+            NodeLimits::default(),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -315,14 +320,20 @@ mod tests {
         assert_eq!(s.append(NewId::Auto, &[], 50, l), Ok(id(100, 1)));
         assert_eq!(s.append(NewId::Ms(100), &[], 0, l), Ok(id(100, 2)));
         assert_eq!(s.append(NewId::Ms(200), &[], 0, l), Ok(id(200, 0)));
-        assert_eq!(s.append(NewId::Ms(42), &[], 0, l), Err(AppendError::NotGreater));
+        assert_eq!(
+            s.append(NewId::Ms(42), &[], 0, l),
+            Err(AppendError::NotGreater)
+        );
         assert_eq!(
             s.append(NewId::Exact(id(200, 0)), &[], 0, l),
             Err(AppendError::NotGreater)
         );
         let mut t = StreamValue::default();
         t.append(NewId::Exact(id(1, u64::MAX)), &[], 0, l).unwrap();
-        assert_eq!(t.append(NewId::Ms(1), &[], 0, l), Err(AppendError::TooLarge));
+        assert_eq!(
+            t.append(NewId::Ms(1), &[], 0, l),
+            Err(AppendError::TooLarge)
+        );
         assert_eq!(t.entries_added, 1);
         assert_eq!(s.entries_added, 4);
     }
@@ -333,8 +344,10 @@ mod tests {
         for ms in 1..=5 {
             add(&mut s, ms);
         }
-        s.groups
-            .insert(Bytes::from_static(b"g"), ConsumerGroup::new(StreamId::MIN, None));
+        s.groups.insert(
+            Bytes::from_static(b"g"),
+            ConsumerGroup::new(StreamId::MIN, None),
+        );
         assert_eq!(s.lag(&s.groups[&b"g"[..]]), Some(5));
         s.read_group_new(b"g", b"c", StreamId::MIN, Some(1), false, 0)
             .unwrap();
@@ -344,7 +357,8 @@ mod tests {
         let mut t = s.clone();
         assert!(t.delete(id(3, 0)));
         assert_eq!(t.lag(&t.groups[&b"g"[..]]), None);
-        t.read_group_new(b"g", b"c", id(1, 0), None, true, 0).unwrap();
+        t.read_group_new(b"g", b"c", id(1, 0), None, true, 0)
+            .unwrap();
         assert_eq!(t.groups[&b"g"[..]].entries_read, Some(5));
         assert_eq!(t.lag(&t.groups[&b"g"[..]]), Some(0));
         assert_eq!(t.estimate_distance(id(9, 0)), None);
@@ -355,19 +369,26 @@ mod tests {
         let mut s = StreamValue::default();
         add(&mut s, 1);
         add(&mut s, 2);
-        s.groups
-            .insert(Bytes::from_static(b"g"), ConsumerGroup::new(StreamId::MIN, Some(0)));
+        s.groups.insert(
+            Bytes::from_static(b"g"),
+            ConsumerGroup::new(StreamId::MIN, Some(0)),
+        );
         s.groups.get_mut(&b"g"[..]).unwrap().touch_consumer(b"c", 0);
         s.read_group_new(b"g", b"c", StreamId::MIN, None, false, 10)
             .unwrap();
         s.delete(id(1, 0));
-        let h = s.read_group_history(b"g", b"c", StreamId::MIN, None, 20).unwrap();
+        let h = s
+            .read_group_history(b"g", b"c", StreamId::MIN, None, 20)
+            .unwrap();
         assert_eq!(h.len(), 2);
         assert!(h[0].1.is_none() && h[1].1.is_some());
         let g = &s.groups[&b"g"[..]];
         assert_eq!(g.pel()[&id(1, 0)].delivery_count, 1);
         assert_eq!(g.pel()[&id(2, 0)].delivery_count, 2);
         assert_eq!(g.pel()[&id(2, 0)].delivery_time_ms, 20);
-        assert_eq!(s.read_group_history(b"g", b"nobody", StreamId::MIN, None, 0), Some(vec![]));
+        assert_eq!(
+            s.read_group_history(b"g", b"nobody", StreamId::MIN, None, 0),
+            Some(vec![])
+        );
     }
 }

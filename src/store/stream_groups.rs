@@ -161,7 +161,11 @@ impl ConsumerGroup {
         if !self.consumers.contains_key(consumer) {
             self.insert_consumer(consumer, delivery_time_ms);
         }
-        let Some(owner) = self.consumers.get_key_value(consumer).map(|(k, _)| k.clone()) else {
+        let Some(owner) = self
+            .consumers
+            .get_key_value(consumer)
+            .map(|(k, _)| k.clone())
+        else {
             return;
         };
         let previous = match self.pel.get_mut(&id) {
@@ -241,6 +245,9 @@ mod tests {
         assert_eq!(g.delete_consumer(b"bob"), Some(1));
         assert_eq!(g.delete_consumer(b"bob"), None);
         assert!(g.pel().is_empty());
-        assert_eq!(g.charged_bytes(), GROUP_OVERHEAD_BYTES + 5 + CONSUMER_OVERHEAD_BYTES);
+        assert_eq!(
+            g.charged_bytes(),
+            GROUP_OVERHEAD_BYTES + 5 + CONSUMER_OVERHEAD_BYTES
+        );
     }
 }
