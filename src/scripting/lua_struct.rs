@@ -258,7 +258,7 @@ fn get_integer(bytes: &[u8], little: bool, signed: bool) -> f64 {
     if size == 0 {
         return 0.0;
     }
-    let mask: u64 = if size * 8 - 1 >= 64 {
+    let mask: u64 = if size * 8 > 64 {
         0
     } else {
         u64::MAX << (size * 8 - 1)
