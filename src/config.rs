@@ -580,6 +580,16 @@ pub static COMPAT_PARAMS: &[CompatParam] = &[
         hidden: true,
         ..compat("key-load-delay", "0", Kind::Int(INT_MIN, INT_MAX))
     },
+    // herald's own: the memory one Lua interpreter may hold (Redis has no
+    // cap); a script past it fails with "not enough memory".
+    CompatParam {
+        hidden: true,
+        ..compat(
+            "lua-memory-limit",
+            "1073741824",
+            Kind::Memory(1 << 20, LONG_MAX),
+        )
+    },
 ];
 
 /// The compatibility parameters that do take effect for hashes and sorted
@@ -595,6 +605,12 @@ impl Config {
     /// value longer than this many bytes converts its hash to a hash table.
     pub fn hash_max_listpack_value(&self) -> u64 {
         self.compat_number("hash-max-listpack-value", 64)
+    }
+
+    /// `lua-memory-limit` (hidden, herald's own): bytes each Lua
+    /// interpreter may allocate (src/scripting).
+    pub fn lua_memory_limit(&self) -> u64 {
+        self.compat_number("lua-memory-limit", 1 << 30)
     }
 
     /// A non-negative integer compatibility parameter (stored normalised).

@@ -501,6 +501,226 @@ fn shutdown_stops_an_unkillable_script() {
     }
 }
 
+/// A script that allocates without bound stops at the interpreter's memory
+/// cap with Lua's error; the server and the next scripts carry on.
+#[test]
+fn runaway_allocation_stops_at_the_memory_cap() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    // 1 GiB by default; a small cap keeps the test quick.
+    cmd(
+        &mut c,
+        &["CONFIG", "GET", "lua-memory-limit"],
+        "*2\r\n$16\r\nlua-memory-limit\r\n$10\r\n1073741824\r\n",
+    );
+    cmd(
+        &mut c,
+        &["CONFIG", "SET", "lua-memory-limit", "32mb"],
+        "+OK\r\n",
+    );
+    for script in [
+        "local t = {} local i = 0 while true do i = i + 1 t[i] = {i, i, i, i, i, i, i, i} end",
+        "local s = 'x' while true do s = s .. s end",
+    ] {
+        c.send(&multibulk(&[b"EVAL", script.as_bytes(), b"0"]));
+        let got = text(c.frame());
+        assert!(
+            got.starts_with("ERR Error running script ") && got.ends_with(", not enough memory"),
+            "{got}"
+        );
+        cmd(&mut c, &["PING"], "+PONG\r\n");
+        eval(
+            &mut c,
+            "return #string.rep('y', 1000000)",
+            &["0"],
+            ":1000000\r\n",
+        );
+    }
+    // The same cap holds for functions.
+    cmd(
+        &mut c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=hog\nredis.register_function('hog', function() local s = 'x' while true do s = s .. s end end)",
+        ],
+        "$3\r\nhog\r\n",
+    );
+    c.send(&multibulk(&[b"FCALL", b"hog", b"0"]));
+    assert_eq!(
+        text(c.frame()),
+        "ERR Error running script hog, not enough memory"
+    );
+    cmd(&mut c, &["PING"], "+PONG\r\n");
+}
+
+/// redis.call takes as many arguments as `unpack` gives (Redis's suite:
+/// 7999 values plus the command and key).
+#[test]
+fn redis_call_with_thousands_of_arguments() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    eval(
+        &mut c,
+        "local a = {} for i = 1, 7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))",
+        &["0"],
+        ":7999\r\n",
+    );
+    eval(
+        &mut c,
+        "return redis.pcall('set', 'k', nil, 'v')['err']",
+        &["0"],
+        "$63\r\nERR Lua redis lib command arguments must be strings or integers\r\n",
+    );
+}
+
+/// cmsgpack and struct, as Redis's suite checks them (byte for byte), and
+/// library errors carry the script position as Redis's luaL_error gives it.
+#[test]
+fn cmsgpack_struct_and_library_errors() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let hex = "local h = '' for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end return h";
+    for (value, expected) in [
+        ("0.1", "cb3fb999999999999a"),
+        ("-1099511627776", "d3ffffff0000000000"),
+        ("{1, 2, 3}", "93010203"),
+        ("{a = true}", "81a161c3"),
+        ("'abc'", "a3616263"),
+    ] {
+        let script = format!("local e = cmsgpack.pack({value}) {hex}");
+        eval(
+            &mut c,
+            &script,
+            &["0"],
+            &format!("${}\r\n{expected}\r\n", expected.len()),
+        );
+    }
+    // Circular tables encode 16 levels deep, then nil.
+    eval(
+        &mut c,
+        "local a = {} a.x = a local e = cmsgpack.pack(a) return #e",
+        &["0"],
+        ":49\r\n",
+    );
+    eval(
+        &mut c,
+        "local s = cmsgpack.pack('a', {1, {k = 'v'}}, 300) local off, v = cmsgpack.unpack_limit(s, 1) local off2, t = cmsgpack.unpack_one(s, off) return {off, v, off2, t[2].k, (select(3, cmsgpack.unpack(s)))}",
+        &["0"],
+        "*5\r\n:2\r\n$1\r\na\r\n:9\r\n$1\r\nv\r\n:300\r\n",
+    );
+    eval(
+        &mut c,
+        "return {struct.unpack('>I2 bhi', struct.pack('>I2 bhi', 258, -1, -2, -3))}",
+        &["0"],
+        "*5\r\n:258\r\n:-1\r\n:-2\r\n:-3\r\n:10\r\n",
+    );
+    eval(&mut c, "return struct.size('!4 b i')", &["0"], ":8\r\n");
+    for (script, expected) in [
+        (
+            "return bit.band('x')",
+            "ERR user_script:1: bad argument #1 to 'band' (number expected, got string)",
+        ),
+        (
+            "return cmsgpack.unpack(string.char(0xc1))",
+            "ERR user_script:1: Bad data format in input.",
+        ),
+        (
+            "return cmsgpack.unpack(string.char(0x92, 1))",
+            "ERR user_script:1: Missing bytes in input.",
+        ),
+        (
+            "return cmsgpack.pack()",
+            "ERR user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.)",
+        ),
+        (
+            "return struct.pack('z')",
+            "ERR user_script:1: bad argument #1 to 'pack' (invalid format option 'z')",
+        ),
+        (
+            "return struct.pack('i')",
+            "ERR user_script:1: bad argument #2 to 'pack' (number expected, got nil)",
+        ),
+        (
+            "return struct.unpack('i', 'ab')",
+            "ERR user_script:1: bad argument #2 to 'unpack' (data string too short)",
+        ),
+        (
+            "return struct.size('s')",
+            "ERR user_script:1: bad argument #1 to 'size' (option 's' has no fixed size)",
+        ),
+        (
+            "cmsgpack.pack = function() end",
+            "ERR user_script:1: Attempt to modify a readonly table",
+        ),
+        (
+            "struct.pack = function() end",
+            "ERR user_script:1: Attempt to modify a readonly table",
+        ),
+    ] {
+        c.send(&multibulk(&[b"EVAL", script.as_bytes(), b"0"]));
+        let got = text(c.frame());
+        assert!(
+            got.starts_with(&format!("{expected} script: ")),
+            "{script}: {got}"
+        );
+    }
+}
+
+/// INFO errorstats counts errors by code, a script's error once.
+#[test]
+fn errorstats_count_script_errors_once() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let stats = |c: &mut Raw| {
+        c.send(&multibulk(&[b"INFO", b"errorstats"]));
+        text(c.frame())
+    };
+    eval(
+        &mut c,
+        "return redis.error_reply('MY_ERR_CODE custom msg')",
+        &["0"],
+        "-MY_ERR_CODE custom msg\r\n",
+    );
+    eval(&mut c, "return redis.error_reply('')", &["0"], "-ERR \r\n");
+    // The SELECT error counted inside the script; the script's error that
+    // carries it is not counted again.
+    c.send(&multibulk(&[
+        b"EVAL",
+        b"return redis.call('select', 99)",
+        b"0",
+    ]));
+    assert!(text(c.frame()).starts_with("ERR DB index is out of range"));
+    eval(
+        &mut c,
+        "return redis.pcall('select', 99)",
+        &["0"],
+        "-ERR DB index is out of range\r\n",
+    );
+    let info = stats(&mut c);
+    assert!(info.contains("errorstat_MY_ERR_CODE:count=1\r\n"), "{info}");
+    assert!(info.contains("errorstat_ERR:count=3\r\n"), "{info}");
+    c.send(&multibulk(&[b"INFO", b"stats"]));
+    assert!(text(c.frame()).contains("total_error_replies:4\r\n"));
+    cmd(&mut c, &["CONFIG", "RESETSTAT"], "+OK\r\n");
+    assert_eq!(stats(&mut c), "# Errorstats\r\n");
+}
+
+/// SORT of a set with BY nosort from a script is sorted ALPHA (so the
+/// result does not depend on hash order), as in Redis.
+#[test]
+fn sort_by_constant_in_a_script_is_ordered() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    cmd(&mut c, &["SADD", "s", "b", "aa", "c", "a"], ":4\r\n");
+    eval(
+        &mut c,
+        "return redis.call('sort', KEYS[1], 'by', '_')",
+        &["1", "s"],
+        "*4\r\n$1\r\na\r\n$2\r\naa\r\n$1\r\nb\r\n$1\r\nc\r\n",
+    );
+}
+
 /// redis-py's Lock runs Lua (EVALSHA, falling back to EVAL) for release and extend.
 #[test]
 fn redis_py_lock() {

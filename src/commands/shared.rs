@@ -121,6 +121,13 @@ impl Shared {
             .limits
             .soft_seconds
             .store(limit.soft_seconds, Relaxed);
+        let lua_limit = config.lua_memory_limit();
+        // The config guard is dropped before the engine is locked (a script
+        // holds the engine and reads the config).
+        drop(config);
+        self.scripting
+            .lock()
+            .set_memory_limit(usize::try_from(lua_limit).unwrap_or(usize::MAX));
     }
 
     /// Milliseconds since start: the coarse clock for idle times.

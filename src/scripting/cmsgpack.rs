@@ -187,9 +187,8 @@ impl<'a> Cursor<'a> {
             .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
 
-    fn raw(&mut self, header: usize, len: usize) -> Result<&'a [u8], DecodeError> {
-        // The header was read with `be`; now the bytes themselves.
-        let _ = header;
+    /// `len` bytes at the cursor (after a header read with `be`).
+    fn raw(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
         if self.left() < len {
             return Err(DecodeError::Eof);
         }
@@ -226,14 +225,14 @@ fn decode(lua: &Lua, c: &mut Cursor<'_>, depth: usize) -> Result<Value, DecodeEr
         }
         0xca => num(f32::from_bits(c.be(4)? as u32) as f64),
         0xcb => num(f64::from_bits(c.be(8)?)),
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let header = match t {
                 0xd9 => 1,
                 0xda => 2,
                 _ => 4,
             };
             let len = c.be(header)? as usize;
-            let s = c.raw(header, len)?;
+            let s = c.raw(len)?;
             Ok(Value::String(lua.create_string(s)?))
         }
         0xdc | 0xdd => {

@@ -178,6 +178,10 @@ impl Functions {
         }
     }
 
+    pub(super) fn set_memory_limit(&mut self, bytes: usize) {
+        self.vm.set_memory_limit(bytes);
+    }
+
     fn update_counts(&self) {
         self.counts
             .libraries

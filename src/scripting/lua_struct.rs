@@ -123,6 +123,13 @@ fn to_align(len: usize, h: &Header, opt: u8, size: usize) -> usize {
 }
 
 fn number_arg(args: &MultiValue, i: usize, name: &str) -> Result<f64, String> {
+    // lua-struct's pack pushes a nil after its arguments, so the first
+    // missing one reads as nil there rather than "no value".
+    if name == "pack" && i == args.len() + 1 {
+        return Err(format!(
+            "bad argument #{i} to '{name}' (number expected, got nil)"
+        ));
+    }
     match args.get(i - 1) {
         Some(Value::Number(n)) => Ok(*n),
         Some(Value::Integer(n)) => Ok(*n as f64),
@@ -139,6 +146,11 @@ fn number_arg(args: &MultiValue, i: usize, name: &str) -> Result<f64, String> {
 }
 
 fn string_arg(args: &MultiValue, i: usize, name: &str) -> Result<Vec<u8>, String> {
+    if name == "pack" && i > 1 && i == args.len() + 1 {
+        return Err(format!(
+            "bad argument #{i} to '{name}' (string expected, got nil)"
+        ));
+    }
     match args.get(i - 1) {
         Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
         Some(Value::Number(n)) => Ok(super::format_g14(*n).into_bytes()),
@@ -246,7 +258,7 @@ fn get_integer(bytes: &[u8], little: bool, signed: bool) -> f64 {
     if size == 0 {
         return 0.0;
     }
-    let mask: u64 = if size * 8 - 1 >= 64 {
+    let mask: u64 = if size * 8 > 64 {
         0
     } else {
         u64::MAX << (size * 8 - 1)

@@ -326,9 +326,10 @@ struct Script {
 /// Deepest reply a script may return before Redis's "reached lua stack limit".
 const MAX_REPLY_DEPTH: usize = 200;
 
-/// Memory one interpreter may hold, in bytes. Redis has no such cap (a
-/// runaway script grows until maxmemory or the OOM killer); herald stops the
-/// script with Lua's "not enough memory" error instead, and the server lives.
+/// Memory one interpreter may hold by default, in bytes (CONFIG
+/// `lua-memory-limit`). Redis has no such cap (a runaway script grows until
+/// maxmemory or the OOM killer); herald stops the script with Lua's "not
+/// enough memory" error instead, and the server lives.
 pub const SCRIPT_MEMORY_LIMIT_BYTES: usize = 1 << 30;
 
 /// Which interpreter a `Vm` is: EVAL's (KEYS and ARGV are globals) or
@@ -354,6 +355,7 @@ struct Vm {
     load_library: Option<Function>,
     resp: Arc<AtomicU8>,
     busy: Arc<Busy>,
+    memory_limit: usize,
 }
 
 /// What one FUNCTION LOAD registered (`redis.register_function`).
@@ -408,7 +410,14 @@ impl Vm {
             load_library,
             resp,
             busy,
+            memory_limit: SCRIPT_MEMORY_LIMIT_BYTES,
         })
+    }
+
+    fn set_memory_limit(&mut self, bytes: usize) {
+        if self.lua.set_memory_limit(bytes).is_ok() {
+            self.memory_limit = bytes;
+        }
     }
 
     /// Compile `source` as chunk `name` ("@user_script", "@user_function").
@@ -520,7 +529,7 @@ impl Vm {
         self.lua.remove_hook();
         // A script that ran into the memory cap leaves garbage at the cap:
         // collect it all, so the next script starts with room.
-        if self.lua.used_memory() > SCRIPT_MEMORY_LIMIT_BYTES / 2 {
+        if self.lua.used_memory() > self.memory_limit / 2 {
             let _ = self.lua.gc_collect();
         } else {
             let _ = self.lua.gc_step();
@@ -652,10 +661,18 @@ impl Engine {
         }
     }
 
+    /// Each interpreter's memory cap (CONFIG lua-memory-limit).
+    pub fn set_memory_limit(&mut self, bytes: usize) {
+        self.eval.set_memory_limit(bytes);
+        self.functions.set_memory_limit(bytes);
+    }
+
     /// SCRIPT FLUSH: a fresh EVAL interpreter, no scripts (functions stay).
     pub fn reset(&mut self) {
+        let limit = self.eval.memory_limit;
         self.eval = Vm::new(VmKind::Eval, self.busy.clone())
             .expect("the Lua sandbox builds from fixed code");
+        self.eval.set_memory_limit(limit);
         self.scripts.clear();
         self.scripts_bytes = 0;
     }
