@@ -761,7 +761,15 @@ fn random_sequences_match_redis() {
     let mut rng = Rng(0x4a54_0001);
     let keys = ["h1", "h2", "h3", "str"];
     let fields = ["a", "b", "c", "d", "e", "f", "g", "n", "long-field-name-x"];
-    let values = ["1", "-7", "x", "", "3.5", "99999999999", "a-value-longer-than-12"];
+    let values = [
+        "1",
+        "-7",
+        "x",
+        "",
+        "3.5",
+        "99999999999",
+        "a-value-longer-than-12",
+    ];
     for c in [&mut theirs, &mut ours] {
         c.roundtrip(b"SET str v\r\n", b"+OK\r\n");
     }

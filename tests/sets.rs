@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use std::time::Duration;
 
 use common::{have, multibulk, Frame, Raw, Server};

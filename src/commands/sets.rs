@@ -677,7 +677,11 @@ fn sizes(
 fn members_of(locked: &mut LockedKeys<'_>, key: &[u8], now: u64) -> Vec<Bytes> {
     let slot = locked.slot(key, now);
     match set_at(&slot) {
-        Ok(Some(s)) => s.ordered().into_iter().map(CompactBytes::to_bytes).collect(),
+        Ok(Some(s)) => s
+            .ordered()
+            .into_iter()
+            .map(CompactBytes::to_bytes)
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -146,7 +146,10 @@ fn load(value: Option<ValueRef<'_>>) -> Result<Loaded, CommandError> {
         None => Ok(Loaded::List(Vec::new())),
         Some(ValueRef::List(items)) => Ok(Loaded::List(items.iter().cloned().collect())),
         Some(ValueRef::Set(set)) => Ok(Loaded::Set(
-            set.ordered().into_iter().map(CompactBytes::to_bytes).collect(),
+            set.ordered()
+                .into_iter()
+                .map(CompactBytes::to_bytes)
+                .collect(),
         )),
         // A sorted set in score order: BY nosort keeps it (DESC reverses).
         Some(ValueRef::ZSet(z)) => Ok(Loaded::List(

@@ -1487,7 +1487,11 @@ fn source_pairs(ctx: &Ctx<'_>, key: &[u8], weight: f64) -> Pairs {
             .iter()
             .map(|(m, s)| (Bytes::copy_from_slice(m), weigh(s)))
             .collect(),
-        Some(ValueRef::Set(s)) => s.members.iter().map(|m| (m.to_bytes(), weigh(1.0))).collect(),
+        Some(ValueRef::Set(s)) => s
+            .members
+            .iter()
+            .map(|m| (m.to_bytes(), weigh(1.0)))
+            .collect(),
         _ => Vec::new(),
     }
 }

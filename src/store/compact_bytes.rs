@@ -19,7 +19,10 @@ pub const INLINE_CAPACITY: usize = 22;
 /// An immutable byte string; derefs to `[u8]`, hashes and compares as one.
 #[derive(Clone)]
 pub enum CompactBytes {
-    Inline { len: u8, data: [u8; INLINE_CAPACITY] },
+    Inline {
+        len: u8,
+        data: [u8; INLINE_CAPACITY],
+    },
     Boxed(Box<[u8]>),
 }
 
