@@ -92,24 +92,6 @@ impl From<&[u8]> for CompactBytes {
     }
 }
 
-impl From<&Bytes> for CompactBytes {
-    fn from(s: &Bytes) -> Self {
-        CompactBytes::new(s)
-    }
-}
-
-impl From<Bytes> for CompactBytes {
-    fn from(s: Bytes) -> Self {
-        CompactBytes::new(&s)
-    }
-}
-
-impl From<Vec<u8>> for CompactBytes {
-    fn from(s: Vec<u8>) -> Self {
-        CompactBytes::new(&s)
-    }
-}
-
 // Hash and equality as the bytes, so lookups by `&[u8]` (Borrow) agree.
 impl Hash for CompactBytes {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -134,12 +116,6 @@ impl PartialOrd for CompactBytes {
 impl Ord for CompactBytes {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         (**self).cmp(&**other)
-    }
-}
-
-impl PartialEq<[u8]> for CompactBytes {
-    fn eq(&self, other: &[u8]) -> bool {
-        **self == *other
     }
 }
 
