@@ -10,7 +10,7 @@
 # pub/sub and memcached) over one connection with 16 requests in flight.
 #
 # usage: bench/instructions.sh [--cases get,set,lpush,publish1,publish100,mcget]
-#                              (also: hset, sadd, zadd)
+#                              (also: hset, sadd, zadd, evalsha, evalsha10)
 #                              [--small N] [--large M]
 # env:   HERALD_BIN (default target/release/herald), BENCH_BIN (target/release/herald-bench),
 #        KEYSPACE (redis-benchmark -r, default 1000)
@@ -85,11 +85,27 @@ load() {
     hset) "${rb[@]}" -t hset -n "$n" >/dev/null ;;
     sadd) "${rb[@]}" -t sadd -n "$n" >/dev/null ;;
     zadd) "${rb[@]}" -t zadd -n "$n" >/dev/null ;;
+    evalsha|evalsha10)
+      local script=$incr_script sha
+      [ "$case" = evalsha10 ] && script="$ten_call_script"
+      sha=$(redis-cli -p "$port" script load "$script")
+      "${rb[@]}" -n "$n" evalsha "$sha" 1 key:__rand_int__ >/dev/null ;;
     publish1) "$bench_bin" pubsub --port "$port" --subscribers 1 --channels 1 --messages "$n" --timeout-secs 600 >/dev/null ;;
     publish100) "$bench_bin" pubsub --port "$port" --subscribers 100 --channels 1 --messages "$n" --timeout-secs 600 >/dev/null ;;
     mcget) "$bench_bin" memcache --port "$((port + 1))" --connections 1 --keys 1000 --ratio-get 1 --ratio-set 0 --pipeline 16 --requests "$n" --timeout-secs 600 >/dev/null ;;
   esac
 }
+
+# bench/scripting.sh's two scripts.
+incr_script="return redis.call('INCR', KEYS[1])"
+ten_call_script="local k = KEYS[1]
+redis.call('SET', k, '10')
+for i = 1, 4 do redis.call('INCR', k) end
+local v = redis.call('GET', k)
+redis.call('EXPIRE', k, 100)
+local ttl = redis.call('TTL', k)
+redis.call('INCRBY', k, ttl)
+return {v, redis.call('GET', k)}"
 
 # instructions CASE SIDE N: total Ir of one server run.
 instructions() {

@@ -217,13 +217,10 @@ pub(crate) fn run_prepared(
         busy: busy.clone(),
         errors: 0,
     };
-    // A long script must not starve the connections queued on this worker
-    // thread (they answer -BUSY, or SCRIPT KILL): hand them to another worker.
-    let Outcome { reply, resp: _ } = if can_block_in_place() {
-        tokio::task::block_in_place(|| call(engine, &mut runner))
-    } else {
-        call(engine, &mut runner)
-    };
+    // A long script hands the connections queued on this worker thread to
+    // another one from its hook (Busy::release_worker), so they can answer
+    // -BUSY or SCRIPT KILL.
+    let Outcome { reply, resp: _ } = call(engine, &mut runner);
     busy.end();
     ctx.session.select(caller_db);
     ctx.session.client.last_command.store(last_command, Relaxed);
@@ -553,9 +550,4 @@ fn try_gate(
     }
 }
 
-/// Whether this thread is a worker of a multi-thread runtime (where
-/// `block_in_place` may be called).
-pub(crate) fn can_block_in_place() -> bool {
-    tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-}
+use crate::scripting::can_block_in_place;

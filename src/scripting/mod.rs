@@ -23,7 +23,7 @@ mod lua_struct;
 pub mod resp;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -228,12 +228,27 @@ pub struct Busy {
     /// Server shutdown (SHUTDOWN NOSAVE, SIGTERM): stops any script, dirty
     /// or not, at its next hook, so the server can exit.
     shutdown: tokio_util::sync::CancellationToken,
+    /// When (in `now_ms()` time) the running script next hands its worker
+    /// thread's other tasks to another thread (`release_worker`).
+    release_at_ms: AtomicU64,
 }
 
 impl Default for Busy {
     fn default() -> Self {
         Busy::new(tokio_util::sync::CancellationToken::new())
     }
+}
+
+/// How long a script runs before its worker thread's runtime moves to
+/// another thread (`Busy::release_worker`), and how often it tries again.
+const RELEASE_WORKER_AFTER_MS: u64 = 10;
+const RELEASE_WORKER_RETRY_MS: u64 = 20;
+
+/// Whether this thread is a worker of a multi-thread runtime (where
+/// `block_in_place` may be called).
+pub fn can_block_in_place() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 /// The origin of `Busy`'s clock.
@@ -256,6 +271,7 @@ impl Busy {
             function: Default::default(),
             running: Default::default(),
             shutdown,
+            release_at_ms: AtomicU64::new(0),
         }
     }
 
@@ -269,7 +285,36 @@ impl Busy {
         self.function.store(function.is_some(), Relaxed);
         *self.running.lock() = function;
         self.threshold_ms.store(threshold_ms, Relaxed);
-        self.started_ms.store(now_ms(), Relaxed);
+        let now = now_ms();
+        self.release_at_ms
+            .store(now + RELEASE_WORKER_AFTER_MS, Relaxed);
+        self.started_ms.store(now, Relaxed);
+    }
+
+    /// Called from the running script's hook: once the script has run for
+    /// RELEASE_WORKER_AFTER_MS, move this worker thread's runtime (its queued
+    /// connections, the I/O and timer drivers it may be polling) to another
+    /// thread, so they answer -BUSY, SCRIPT KILL and SIGTERM while the script
+    /// goes on here.
+    ///
+    /// Short scripts (nearly all) never get here: handing the runtime off on
+    /// every EVAL cost a thread wake-up per call, and EVALSHA ran at 0.15x
+    /// redis-server. `block_in_place` hands the core to a new thread and
+    /// takes it back when its closure returns if that thread has not picked
+    /// it up yet, so the closure sleeps a little, and the hook tries again
+    /// every RELEASE_WORKER_RETRY_MS (once the core is gone the call is cheap).
+    pub fn release_worker(&self) {
+        let now = now_ms();
+        if self.started_ms.load(Relaxed) == 0 || now < self.release_at_ms.load(Relaxed) {
+            return;
+        }
+        self.release_at_ms
+            .store(now + RELEASE_WORKER_RETRY_MS, Relaxed);
+        if can_block_in_place() {
+            tokio::task::block_in_place(|| {
+                std::thread::sleep(std::time::Duration::from_micros(200))
+            });
+        }
     }
 
     /// The script ended.
@@ -355,8 +400,108 @@ struct Vm {
     load_library: Option<Function>,
     resp: Arc<AtomicU8>,
     busy: Arc<Busy>,
-    memory_limit: usize,
+    /// The runner of the script running now, for the API callbacks.
+    runner: Arc<RunnerSlot>,
+    /// The memory cap (lua-memory-limit), in force only while Lua code runs
+    /// (`MemoryCap`).
+    memory_limit: Arc<AtomicUsize>,
+    /// Runs since the last garbage-collection step.
+    runs_since_gc: std::cell::Cell<u32>,
 }
+
+/// The runner of the script that runs now, reached by the `redis.call`,
+/// `redis.acl_check_cmd` and `redis.log` callbacks. The callbacks are created
+/// once per interpreter: creating them per run (an mlua scope) cost more
+/// than the script. `Vm::run` fills the slot for the length of one run.
+#[derive(Default)]
+struct RunnerSlot(parking_lot::Mutex<Option<RunnerPtr>>);
+
+#[derive(Clone, Copy)]
+struct RunnerPtr(std::ptr::NonNull<dyn Runner + 'static>);
+
+// SAFETY: a RunnerPtr is dereferenced only by `RunnerSlot::with`, on the
+// thread running the script, while `Vm::run` (which holds the `&mut dyn
+// Runner` it was made from, and empties the slot before returning) is on
+// that thread's stack.
+unsafe impl Send for RunnerPtr {}
+
+impl RunnerSlot {
+    /// Run `f` with the running script's runner; None when no script runs
+    /// (a library's top level calling redis.call), or when a callback is
+    /// already using it.
+    fn with<R>(&self, f: impl FnOnce(&mut dyn Runner) -> R) -> Option<R> {
+        struct Restore<'a>(&'a RunnerSlot, RunnerPtr);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                *self.0 .0.lock() = Some(self.1);
+            }
+        }
+        let ptr = self.0.lock().take()?;
+        let _restore = Restore(self, ptr);
+        // SAFETY: see RunnerPtr; taking it out of the slot makes this the
+        // only reference for the call.
+        Some(f(unsafe { &mut *ptr.0.as_ptr() }))
+    }
+
+    /// Fill the slot with `runner` until the guard drops.
+    fn fill<'a>(&'a self, runner: &'a mut dyn Runner) -> impl Drop + 'a {
+        struct Clear<'a>(&'a RunnerSlot);
+        impl Drop for Clear<'_> {
+            fn drop(&mut self) {
+                *self.0 .0.lock() = None;
+            }
+        }
+        let ptr: std::ptr::NonNull<dyn Runner + 'a> = std::ptr::NonNull::from(runner);
+        // SAFETY: only the trait object's lifetime bound is erased; `Clear`
+        // empties the slot before `runner`'s borrow ends.
+        let ptr: std::ptr::NonNull<dyn Runner + 'static> = unsafe { std::mem::transmute(ptr) };
+        *self.0.lock() = Some(RunnerPtr(ptr));
+        Clear(self)
+    }
+}
+
+/// The interpreter's memory cap, set while Lua code runs and lifted while
+/// Rust calls into the Lua API.
+///
+/// Under a cap, mlua runs every API call that may allocate in protected mode,
+/// which on Lua 5.1 allocates two C closures per call (and the collector then
+/// frees them): setting up one EVALSHA that way cost 7.5 times
+/// redis-server's instructions. So `MemoryCap::on` sets the cap around the
+/// script's own code, and a callback (redis.call) lifts it with
+/// `MemoryCap::off` for its API calls. Lua itself checks the cap on every
+/// allocation, so a runaway script still stops with "not enough memory".
+struct MemoryCap<'a> {
+    lua: &'a Lua,
+    restore: usize,
+}
+
+impl<'a> MemoryCap<'a> {
+    fn set(lua: &'a Lua, now: usize, restore: usize) -> MemoryCap<'a> {
+        let _ = lua.set_memory_limit(now);
+        MemoryCap { lua, restore }
+    }
+
+    /// The cap `limit` until the guard drops.
+    fn on(lua: &'a Lua, limit: &AtomicUsize) -> MemoryCap<'a> {
+        MemoryCap::set(lua, limit.load(Relaxed), 0)
+    }
+
+    /// No cap until the guard drops (inside a callback: the cap comes back).
+    fn off(lua: &'a Lua, limit: &AtomicUsize) -> MemoryCap<'a> {
+        MemoryCap::set(lua, 0, limit.load(Relaxed))
+    }
+}
+
+impl Drop for MemoryCap<'_> {
+    fn drop(&mut self) {
+        let _ = self.lua.set_memory_limit(self.restore);
+    }
+}
+
+/// How many runs pass between two explicit garbage-collection steps, as
+/// Redis's LUA_GC_CYCLE_PERIOD (a step after every run cost more than a
+/// small script; Lua's own incremental steps on allocation go on).
+const GC_PERIOD_RUNS: u32 = 50;
 
 /// What one FUNCTION LOAD registered (`redis.register_function`).
 pub(crate) struct Registered {
@@ -401,8 +546,10 @@ impl Vm {
         let (protected_call, proxy, load_library): (Function, Table, Option<Function>) =
             setup.call((run_ctx.clone(), rust, kind_name))?;
         lua.set_globals(proxy)?;
-        lua.set_memory_limit(SCRIPT_MEMORY_LIMIT_BYTES)?;
-        Ok(Vm {
+        let runner = Arc::new(RunnerSlot::default());
+        let memory_limit = Arc::new(AtomicUsize::new(SCRIPT_MEMORY_LIMIT_BYTES));
+        install_runner_api(&lua, &run_ctx, &runner, &resp, &memory_limit)?;
+        let vm = Vm {
             lua,
             kind,
             run_ctx,
@@ -410,14 +557,34 @@ impl Vm {
             load_library,
             resp,
             busy,
-            memory_limit: SCRIPT_MEMORY_LIMIT_BYTES,
-        })
+            runner,
+            memory_limit,
+            runs_since_gc: Default::default(),
+        };
+        vm.install_run_hook();
+        Ok(vm)
+    }
+
+    /// The hook every run has (set once; FUNCTION LOAD sets its own for a
+    /// library's top level, then puts this one back): SCRIPT KILL and
+    /// shutdown stop the script, and a long script hands its worker thread's
+    /// other connections to another thread.
+    fn install_run_hook(&self) {
+        let busy = self.busy.clone();
+        let _ = self.lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(100_000),
+            move |_, _| {
+                if busy.interrupted() {
+                    return Err(mlua::Error::runtime(busy.stop_reason()));
+                }
+                busy.release_worker();
+                Ok(mlua::VmState::Continue)
+            },
+        );
     }
 
     fn set_memory_limit(&mut self, bytes: usize) {
-        if self.lua.set_memory_limit(bytes).is_ok() {
-            self.memory_limit = bytes;
-        }
+        self.memory_limit.store(bytes, Relaxed);
     }
 
     /// Compile `source` as chunk `name` ("@user_script", "@user_function").
@@ -479,12 +646,15 @@ impl Vm {
                 },
             )?;
             self.run_ctx.raw_set("register", register)?;
-            let error: Option<mlua::LuaString> = load_library.call(chunk)?;
+            let error: Option<mlua::LuaString> = {
+                let _cap = MemoryCap::on(&self.lua, &self.memory_limit);
+                load_library.call(chunk)?
+            };
             self.run_ctx.raw_set("register", Value::Nil)?;
             Ok(error.map(|e| e.to_string_lossy()))
         });
         let _ = self.run_ctx.raw_set("register", Value::Nil);
-        self.lua.remove_hook();
+        self.install_run_hook();
         let _ = self.lua.gc_step();
         match outcome {
             Ok(None) => Ok(registered.into_inner()),
@@ -505,17 +675,6 @@ impl Vm {
         runner: &mut dyn Runner,
     ) -> Outcome {
         self.resp.store(2, Relaxed);
-        let busy = self.busy.clone();
-        let _ = self.lua.set_hook(
-            mlua::HookTriggers::new().every_nth_instruction(100_000),
-            move |_, _| {
-                if busy.interrupted() {
-                    Err(mlua::Error::runtime(busy.stop_reason()))
-                } else {
-                    Ok(mlua::VmState::Continue)
-                }
-            },
-        );
         let reply = match self.run_inner(function, label, keys, argv, runner) {
             Ok(reply) => reply,
             Err(e) => ScriptReply::Error {
@@ -526,13 +685,19 @@ impl Vm {
                 counted: false,
             },
         };
-        self.lua.remove_hook();
         // A script that ran into the memory cap leaves garbage at the cap:
         // collect it all, so the next script starts with room.
-        if self.lua.used_memory() > self.memory_limit / 2 {
+        if self.lua.used_memory() > self.memory_limit.load(Relaxed) / 2 {
             let _ = self.lua.gc_collect();
+            self.runs_since_gc.set(0);
         } else {
-            let _ = self.lua.gc_step();
+            let runs = self.runs_since_gc.get() + 1;
+            if runs >= GC_PERIOD_RUNS {
+                let _ = self.lua.gc_step();
+                self.runs_since_gc.set(0);
+            } else {
+                self.runs_since_gc.set(runs);
+            }
         }
         Outcome {
             reply,
@@ -556,78 +721,23 @@ impl Vm {
             real_globals.raw_set("KEYS", keys.clone())?;
             real_globals.raw_set("ARGV", argv.clone())?;
         }
-        let resp = self.resp.clone();
-        let run_ctx = self.run_ctx.clone();
-        let protected_call = self.protected_call.clone();
-        let runner = std::cell::RefCell::new(runner);
-        let result = lua.scope(|scope| {
-            // redis.call/pcall: the argument count and a table of the
-            // arguments (a Lua-side `{...}`, so thousands of arguments do not
-            // have to fit a C function's stack).
-            let call = scope.create_function(|lua, (n, args): (usize, Table)| {
-                let args = match command_args(n, &args) {
-                    Ok(a) => a,
-                    Err(text) => return Ok((error_table(lua, &text, false)?, true)),
-                };
-                let reply = runner
-                    .try_borrow_mut()
-                    .map_err(|_| mlua::Error::RecursiveMutCallback)?
-                    .call(args, resp.load(Relaxed));
-                let failed = matches!(reply, RespValue::Error(_));
-                Ok((resp::to_lua(lua, &reply)?, failed))
-            })?;
-            let acl = scope.create_function(|_, (n, args): (usize, Table)| {
-                let args = match command_args(n, &args) {
-                    Ok(a) => a,
-                    Err(text) => return Ok((Value::Nil, Some(text))),
-                };
-                let known = runner
-                    .try_borrow_mut()
-                    .map_err(|_| mlua::Error::RecursiveMutCallback)?
-                    .command_exists(&args);
-                if known {
-                    Ok((Value::Boolean(true), None))
-                } else {
-                    Ok((
-                        Value::Nil,
-                        Some("ERR Invalid command passed to redis.acl_check_cmd()".into()),
-                    ))
-                }
-            })?;
-            let log = scope.create_function(|_, (level, text): (u8, mlua::LuaString)| {
-                if let Ok(mut r) = runner.try_borrow_mut() {
-                    r.log(level, &text.to_string_lossy());
-                }
-                Ok(())
-            })?;
-            run_ctx.raw_set("call", call)?;
-            run_ctx.raw_set("acl", acl)?;
-            run_ctx.raw_set("log", log)?;
-            run_ctx.raw_set("running", true)?;
-            let out: MultiValue = if self.kind == VmKind::Eval {
-                protected_call.call(function.clone())?
+        let _runner = self.runner.fill(runner);
+        let out: MultiValue = {
+            let _cap = MemoryCap::on(lua, &self.memory_limit);
+            if self.kind == VmKind::Eval {
+                self.protected_call.call(function.clone())?
             } else {
-                protected_call.call((function.clone(), keys, argv))?
-            };
-            run_ctx.raw_set("call", Value::Nil)?;
-            run_ctx.raw_set("acl", Value::Nil)?;
-            run_ctx.raw_set("log", Value::Nil)?;
-            run_ctx.raw_set("running", false)?;
-            let mut out = out.into_iter();
-            let ok = matches!(out.next(), Some(Value::Boolean(true)));
-            let value = out.next().unwrap_or(Value::Nil);
-            if ok {
-                Ok(lua_to_reply(&value, resp.load(Relaxed), 0))
-            } else {
-                Ok(error_from_handler(&value, label))
+                self.protected_call.call((function.clone(), keys, argv))?
             }
-        });
-        // A failure inside the scope leaves the API pointing at dropped callbacks.
-        let _ = self.run_ctx.raw_set("call", Value::Nil);
-        let _ = self.run_ctx.raw_set("acl", Value::Nil);
-        let _ = self.run_ctx.raw_set("log", Value::Nil);
-        let _ = self.run_ctx.raw_set("running", false);
-        result
+        };
+        let mut out = out.into_iter();
+        let ok = matches!(out.next(), Some(Value::Boolean(true)));
+        let value = out.next().unwrap_or(Value::Nil);
+        if ok {
+            Ok(lua_to_reply(&value, self.resp.load(Relaxed), 0))
+        } else {
+            Ok(error_from_handler(&value, label))
+        }
     }
 }
 
@@ -669,7 +779,7 @@ impl Engine {
 
     /// SCRIPT FLUSH: a fresh EVAL interpreter, no scripts (functions stay).
     pub fn reset(&mut self) {
-        let limit = self.eval.memory_limit;
+        let limit = self.eval.memory_limit.load(Relaxed);
         self.eval = Vm::new(VmKind::Eval, self.busy.clone())
             .expect("the Lua sandbox builds from fixed code");
         self.eval.set_memory_limit(limit);
@@ -775,6 +885,60 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
         t.raw_set(i + 1, lua.create_string(item)?)?;
     }
     Ok(t)
+}
+
+/// `call`, `acl` and `log` in the run context: redis.call/pcall (a count and
+/// a table of the arguments: a Lua-side `{...}`, so thousands of arguments do
+/// not have to fit a C function's stack), redis.acl_check_cmd and redis.log,
+/// all reaching the running script's runner through `slot`.
+fn install_runner_api(
+    lua: &Lua,
+    run_ctx: &Table,
+    slot: &Arc<RunnerSlot>,
+    resp: &Arc<AtomicU8>,
+    memory_limit: &Arc<AtomicUsize>,
+) -> mlua::Result<()> {
+    const OUTSIDE: &str = "redis.call/pcall can only be called inside a script invocation";
+    let (s, r, m) = (slot.clone(), resp.clone(), memory_limit.clone());
+    let call = lua.create_function(move |lua, (n, args): (usize, Table)| {
+        let _cap = MemoryCap::off(lua, &m);
+        let args = match command_args(n, &args) {
+            Ok(a) => a,
+            Err(text) => return Ok((error_table(lua, &text, false)?, true)),
+        };
+        let Some(reply) = s.with(|runner| runner.call(args, r.load(Relaxed))) else {
+            return Ok((error_table(lua, OUTSIDE, false)?, true));
+        };
+        let failed = matches!(reply, RespValue::Error(_));
+        Ok((resp::to_lua(lua, &reply)?, failed))
+    })?;
+    let s = slot.clone();
+    let acl = lua.create_function(move |_, (n, args): (usize, Table)| {
+        let args = match command_args(n, &args) {
+            Ok(a) => a,
+            Err(text) => return Ok((Value::Nil, Some(text))),
+        };
+        match s.with(|runner| runner.command_exists(&args)) {
+            Some(true) => Ok((Value::Boolean(true), None)),
+            Some(false) => Ok((
+                Value::Nil,
+                Some("ERR Invalid command passed to redis.acl_check_cmd()".to_string()),
+            )),
+            None => Ok((
+                Value::Nil,
+                Some("redis.acl_check_cmd can only be called inside a script invocation".into()),
+            )),
+        }
+    })?;
+    let s = slot.clone();
+    let log = lua.create_function(move |_, (level, text): (u8, mlua::LuaString)| {
+        s.with(|runner| runner.log(level, &text.to_string_lossy()));
+        Ok(())
+    })?;
+    run_ctx.raw_set("call", call)?;
+    run_ctx.raw_set("acl", acl)?;
+    run_ctx.raw_set("log", log)?;
+    Ok(())
 }
 
 /// Arguments of redis.call: `n` values of `args` (1-based), strings as
