@@ -3,6 +3,8 @@
 //! * `pubsub`   — Redis (RESP2) PUBLISH/SUBSCRIBE fan-out: throughput, latency,
 //!   per-publisher ordering and delivery-count checks.
 //! * `memcache` — memcached text protocol get/set mix.
+//! * `streams`  — XADD producers and an XREADGROUP + XACK consumer group
+//!   (`herald_bench/streams.rs`): deliveries/s, exactly-once check.
 //!
 //! Speaks the protocols over raw tokio `TcpStream`s (no client crates) and prints
 //! one machine-readable `key=value` summary line per run. Exits non-zero when a
@@ -30,6 +32,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+#[path = "herald_bench/streams.rs"]
+mod streams;
+
 type BoxErr = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, BoxErr>;
 
@@ -56,6 +61,8 @@ enum Cmd {
     Pubsub(PubsubArgs),
     /// memcached text protocol get/set benchmark.
     Memcache(MemcacheArgs),
+    /// Stream consumer-group work queue: XADD producers, XREADGROUP + XACK consumers.
+    Streams(streams::StreamsArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -131,6 +138,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Pubsub(a) => rt.block_on(run_pubsub(a)),
         Cmd::Memcache(a) => rt.block_on(run_memcache(a)),
+        Cmd::Streams(a) => rt.block_on(streams::run_streams(a)),
     };
     // Do not wait for tasks still blocked on sockets (e.g. after a timeout).
     rt.shutdown_background();
