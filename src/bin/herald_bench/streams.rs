@@ -298,7 +298,8 @@ async fn producer(first: u64, count: u64, mut conn: Conn, sh: Arc<Shared>) -> Re
             if got > 0 {
                 acked += got;
                 sh.added.fetch_add(got, Ordering::Relaxed);
-                sh.last_add_ns.fetch_max(now_ns(sh.epoch), Ordering::Relaxed);
+                sh.last_add_ns
+                    .fetch_max(now_ns(sh.epoch), Ordering::Relaxed);
                 break;
             }
             conn.fill().await?;
