@@ -33,7 +33,7 @@ use crate::error::CommandResult;
 use crate::flags;
 use crate::glob::glob_match;
 use crate::keyspace_events::EventClass;
-use crate::store::{unix_ms, HashValue, Slot, Value, ValueRef};
+use crate::store::{unix_ms, HashRef, HashValue, Slot, Value, ValueRef};
 
 /// The group COMMAND INFO/DOCS report for this family.
 const GROUP: &str = "hash";
@@ -90,7 +90,7 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
 
 /// The hash at `slot`: None when the key is missing, WRONGTYPE when it holds
 /// something else.
-fn hash_at<'s>(slot: &'s Slot<'_>) -> Result<Option<&'s HashValue>, &'static str> {
+fn hash_at<'s>(slot: &'s Slot<'_>) -> Result<Option<HashRef<'s>>, &'static str> {
     match slot.peek().map(|e| e.value()) {
         None => Ok(None),
         Some(ValueRef::Hash(h)) => Ok(Some(h)),
@@ -103,7 +103,7 @@ fn hash_at<'s>(slot: &'s Slot<'_>) -> Result<Option<&'s HashValue>, &'static str
 fn read_hash<'s>(
     ctx: &Ctx<'_>,
     slot: &'s mut Slot<'_>,
-) -> Result<Option<&'s HashValue>, &'static str> {
+) -> Result<Option<HashRef<'s>>, &'static str> {
     ctx.count_lookup(slot.exists());
     match slot.get().map(|e| e.value()) {
         None => Ok(None),
@@ -119,8 +119,8 @@ fn upsert<R>(slot: &mut Slot<'_>, f: impl FnOnce(&mut HashValue) -> (R, isize)) 
     if slot.exists() {
         return slot
             .update_with_charge(|e| match e.hash_mut() {
-                Some(h) => {
-                    let (r, delta) = f(h);
+                Some(mut h) => {
+                    let (r, delta) = f(&mut h);
                     (Some(r), delta)
                 }
                 None => (None, 0),
@@ -254,7 +254,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     } else {
         slot.update_with_charge(|e| {
             let mut delta = 0;
-            if let Some(h) = e.hash_mut() {
+            if let Some(mut h) = e.hash_mut() {
                 for f in &present {
                     delta += h.remove(f).map_or(0, |(_, d)| d);
                 }
@@ -354,7 +354,7 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db(), &args[1], unix_ms());
-    let n = read_hash(ctx, &mut slot)?.map_or(0, HashValue::len);
+    let n = read_hash(ctx, &mut slot)?.map_or(0, HashRef::len);
     ctx.reply.int(n as i64);
     Ok(())
 }
@@ -407,12 +407,12 @@ fn list_all(ctx: &mut Ctx<'_>, key: &[u8], what: Listing) -> CommandResult {
     let shared = ctx.shared;
     let mut slot = shared.store.slot(ctx.session.db(), key, unix_ms());
     let h = read_hash(ctx, &mut slot)?;
-    let len = h.map_or(0, HashValue::len);
+    let len = h.map_or(0, HashRef::len);
     match what {
         Listing::Both => ctx.reply.map(len),
         _ => ctx.reply.array(len),
     }
-    for (f, v) in h.into_iter().flat_map(HashValue::iter) {
+    for (f, v) in h.into_iter().flat_map(HashRef::iter) {
         if what != Listing::Values {
             ctx.reply.bulk(f);
         }
@@ -467,7 +467,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CommandResult {
 }
 
 /// HRANDFIELD's answer with a count (not 0) for the non-empty hash `h`.
-fn random_fields(ctx: &mut Ctx<'_>, h: &HashValue, n: i64, with_values: bool) -> CommandResult {
+fn random_fields(ctx: &mut Ctx<'_>, h: HashRef<'_>, n: i64, with_values: bool) -> CommandResult {
     let len = h.len();
     let wanted = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
     let resp3 = ctx.reply.is_resp3();

@@ -249,10 +249,7 @@ impl HashValue {
     }
 
     pub fn len(&self) -> usize {
-        match &self.repr {
-            HashRepr::Packed(buf) => packed_header(buf).0,
-            HashRepr::Table(t) => t.map.len(),
-        }
+        self.as_ref().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -262,6 +259,22 @@ impl HashValue {
     /// Converted to a hash table (OBJECT ENCODING `hashtable`); else a listpack.
     pub fn is_hashtable(&self) -> bool {
         matches!(self.repr, HashRepr::Table(_))
+    }
+
+    /// The hash, borrowed (what readers of an entry get).
+    pub fn as_ref(&self) -> HashRef<'_> {
+        match &self.repr {
+            HashRepr::Packed(buf) => HashRef(RefRepr::Packed(buf)),
+            HashRepr::Table(t) => HashRef(RefRepr::Table(t)),
+        }
+    }
+
+    /// A listpack's buffer (what an entry keeps inline); None for a hash table.
+    pub fn packed_bytes(&self) -> Option<&[u8]> {
+        match &self.repr {
+            HashRepr::Packed(buf) => Some(buf),
+            HashRepr::Table(_) => None,
+        }
     }
 
     fn packed_pairs(buf: &[u8]) -> PackedPairs<'_> {
@@ -277,32 +290,21 @@ impl HashValue {
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match &self.repr {
-            HashRepr::Packed(buf) => Self::packed_find(buf, field).map(|(_, _, v)| v),
-            HashRepr::Table(t) => t.map.get(field).map(|v| &v[..]),
-        }
+        self.as_ref().get(field)
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
         self.get(field).is_some()
     }
 
-    /// The fields with their values: a listpack in insertion order (removals
-    /// keep the order of the others), a hash table in its own stable order.
-    pub fn iter(&self) -> HashIter<'_> {
-        match &self.repr {
-            HashRepr::Packed(buf) => HashIter::Packed(Self::packed_pairs(buf)),
-            HashRepr::Table(t) => HashIter::Table(t.map.iter()),
-        }
+    /// The pair at position `index` (`HashRef::get_index`).
+    pub fn get_index(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        self.as_ref().get_index(index)
     }
 
-    /// The pair at position `index` of `iter`'s order (O(1) in a hash table,
-    /// a scan of the buffer in a listpack, as Redis's listpack).
-    pub fn get_index(&self, index: usize) -> Option<(&[u8], &[u8])> {
-        match &self.repr {
-            HashRepr::Packed(_) => self.iter().nth(index),
-            HashRepr::Table(t) => t.map.get_index(index).map(|(f, v)| (&f[..], &v[..])),
-        }
+    /// The fields with their values (`HashRef::iter`).
+    pub fn iter(&self) -> HashIter<'_> {
+        self.as_ref().iter()
     }
 
     /// Set `field` to `value` (both copied); returns whether the field is new
@@ -390,10 +392,88 @@ impl HashValue {
     /// Bytes charged for the fields, O(1): a listpack's buffer, or a hash
     /// table's running sum of its fields' data and per-field overhead.
     pub fn charged_bytes(&self) -> usize {
-        match &self.repr {
-            HashRepr::Packed(buf) => buf.len() + PACKED_OVERHEAD_BYTES,
-            HashRepr::Table(t) => t.charged,
+        self.as_ref().charged_bytes()
+    }
+}
+
+/// A hash, borrowed: what an entry's readers get. A listpack is a packed
+/// buffer wherever it lives (an entry keeps a small one inside its own
+/// allocation, `store::entry`), a hash table is the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashRef<'a>(RefRepr<'a>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RefRepr<'a> {
+    Packed(&'a [u8]),
+    Table(&'a TableHash),
+}
+
+impl<'a> HashRef<'a> {
+    /// A listpack's packed buffer, borrowed (an entry's inline hash).
+    pub(super) fn packed(buf: &'a [u8]) -> Self {
+        HashRef(RefRepr::Packed(buf))
+    }
+
+    pub fn len(self) -> usize {
+        match self.0 {
+            RefRepr::Packed(buf) => packed_header(buf).0,
+            RefRepr::Table(t) => t.map.len(),
         }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// Converted to a hash table (OBJECT ENCODING `hashtable`); else a listpack.
+    pub fn is_hashtable(self) -> bool {
+        matches!(self.0, RefRepr::Table(_))
+    }
+
+    pub fn get(self, field: &[u8]) -> Option<&'a [u8]> {
+        match self.0 {
+            RefRepr::Packed(buf) => HashValue::packed_find(buf, field).map(|(_, _, v)| v),
+            RefRepr::Table(t) => t.map.get(field).map(|v| &v[..]),
+        }
+    }
+
+    pub fn contains(self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// The fields with their values: a listpack in insertion order (removals
+    /// keep the order of the others), a hash table in its own stable order.
+    pub fn iter(self) -> HashIter<'a> {
+        match self.0 {
+            RefRepr::Packed(buf) => HashIter::Packed(HashValue::packed_pairs(buf)),
+            RefRepr::Table(t) => HashIter::Table(t.map.iter()),
+        }
+    }
+
+    /// The pair at position `index` of `iter`'s order (O(1) in a hash table,
+    /// a scan of the buffer in a listpack, as Redis's listpack).
+    pub fn get_index(self, index: usize) -> Option<(&'a [u8], &'a [u8])> {
+        match self.0 {
+            RefRepr::Packed(_) => self.iter().nth(index),
+            RefRepr::Table(t) => t.map.get_index(index).map(|(f, v)| (&f[..], &v[..])),
+        }
+    }
+
+    /// Bytes charged for the fields, O(1) (`HashValue::charged_bytes`).
+    pub fn charged_bytes(self) -> usize {
+        match self.0 {
+            RefRepr::Packed(buf) => buf.len() + PACKED_OVERHEAD_BYTES,
+            RefRepr::Table(t) => t.charged,
+        }
+    }
+
+    /// The hash, owned.
+    pub fn to_owned(self) -> HashValue {
+        let repr = match self.0 {
+            RefRepr::Packed(buf) => HashRepr::Packed(buf.into()),
+            RefRepr::Table(t) => HashRepr::Table(Box::new(t.clone())),
+        };
+        HashValue { repr }
     }
 }
 

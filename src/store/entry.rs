@@ -28,7 +28,7 @@ use std::ptr::{self, NonNull};
 
 use bytes::{Bytes, BytesMut};
 
-pub use super::collections::{HashValue, SetValue};
+pub use super::collections::{HashRef, HashValue, SetValue};
 pub use super::stream::StreamValue;
 pub use super::zset::ZSetValue;
 
@@ -61,7 +61,7 @@ pub enum Value {
 pub enum ValueRef<'a> {
     Str(&'a [u8]),
     List(&'a VecDeque<Bytes>),
-    Hash(&'a HashValue),
+    Hash(HashRef<'a>),
     Set(&'a SetValue),
     ZSet(&'a ZSetValue),
     Stream(&'a StreamValue),
@@ -72,7 +72,7 @@ impl Value {
         match self {
             Value::Str(b) => ValueRef::Str(b),
             Value::List(l) => ValueRef::List(l),
-            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Hash(h) => ValueRef::Hash(h.as_ref()),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
             Value::Stream(x) => ValueRef::Stream(x),
@@ -123,7 +123,7 @@ impl<'a> ValueRef<'a> {
         match self {
             ValueRef::Str(s) => Value::Str(Bytes::copy_from_slice(s)),
             ValueRef::List(l) => Value::List(l.clone()),
-            ValueRef::Hash(h) => Value::Hash(h.clone()),
+            ValueRef::Hash(h) => Value::Hash(h.to_owned()),
             ValueRef::Set(s) => Value::Set(s.clone()),
             ValueRef::ZSet(z) => Value::ZSet(z.clone()),
             ValueRef::Stream(x) => Value::Stream(x.clone()),
@@ -230,6 +230,10 @@ const KIND_HASH: u8 = 3;
 const KIND_SET: u8 = 4;
 const KIND_ZSET: u8 = 5;
 const KIND_STREAM: u8 = 6;
+/// A listpack hash whose packed buffer lives in the entry itself, right
+/// after the key, like an inline string: a 5-field hash is one allocation.
+/// Hash tables (and packed buffers too long for `inline_len`) are KIND_HASH.
+const KIND_PACKED_HASH: u8 = 7;
 
 /// Whether `Entry::build` copies the value's bytes: `Borrowed` for data that
 /// may be a slice of a connection's read buffer (storing that slice would pin
@@ -282,7 +286,7 @@ unsafe impl Sync for Entry {}
 fn value_offset(kind: u8, key_len: usize) -> usize {
     let end = HEADER_BYTES + key_len;
     match kind {
-        KIND_INLINE => end,
+        KIND_INLINE | KIND_PACKED_HASH => end,
         _ => end.next_multiple_of(8),
     }
 }
@@ -290,7 +294,7 @@ fn value_offset(kind: u8, key_len: usize) -> usize {
 /// The allocation's layout for a kind (inline strings: their length).
 fn layout_for(key_len: usize, kind: u8, inline_len: usize) -> Layout {
     let part = match kind {
-        KIND_INLINE => inline_len,
+        KIND_INLINE | KIND_PACKED_HASH => inline_len,
         KIND_SHARED => std::mem::size_of::<Bytes>(),
         KIND_LIST => std::mem::size_of::<Box<ListBox>>(),
         // A hash lives in the entry itself (16 bytes; it keeps its own charge).
@@ -352,7 +356,10 @@ impl Entry {
             Value::Str(s) if s.len() <= INLINE_MAX_BYTES => (KIND_INLINE, s.len() as u32),
             Value::Str(_) => (KIND_SHARED, 0),
             Value::List(_) => (KIND_LIST, 0),
-            Value::Hash(_) => (KIND_HASH, 0),
+            Value::Hash(h) => match h.packed_bytes().map(|b| u32::try_from(b.len())) {
+                Some(Ok(len)) => (KIND_PACKED_HASH, len),
+                _ => (KIND_HASH, 0),
+            },
             Value::Set(_) => (KIND_SET, 0),
             Value::ZSet(_) => (KIND_ZSET, 0),
             Value::Stream(_) => (KIND_STREAM, 0),
@@ -361,6 +368,7 @@ impl Entry {
         // SAFETY: the layout is non-empty (the header alone is 35 bytes) and
         // 8-aligned; header, key and value part are written inside it before
         // the entry is used (the value part at its aligned offset).
+        let kind = header.kind;
         unsafe {
             let raw = alloc::alloc(layout);
             let Some(ptr) = NonNull::new(raw as *mut Header) else {
@@ -392,6 +400,10 @@ impl Entry {
                         value_at as *mut Box<ListBox>,
                         Box::new(ListBox { items, charged }),
                     );
+                }
+                Value::Hash(hash) if kind == KIND_PACKED_HASH => {
+                    let buf = hash.packed_bytes().unwrap_or_default();
+                    ptr::copy_nonoverlapping(buf.as_ptr(), value_at, buf.len());
                 }
                 Value::Hash(hash) => {
                     let hash = match source {
@@ -484,10 +496,17 @@ impl Entry {
             .then(|| unsafe { &mut **(self.value_at() as *mut Box<ListBox>) })
     }
 
-    fn hash_ref(&self) -> Option<&HashValue> {
-        // SAFETY: a KIND_HASH entry holds an initialised, 8-aligned HashValue.
-        (self.header().kind == KIND_HASH)
-            .then(|| unsafe { &*(self.value_at() as *const HashValue) })
+    fn hash_ref(&self) -> Option<HashRef<'_>> {
+        match self.header().kind {
+            // SAFETY: a KIND_HASH entry holds an initialised, 8-aligned HashValue.
+            KIND_HASH => Some(unsafe { &*(self.value_at() as *const HashValue) }.as_ref()),
+            // SAFETY: a KIND_PACKED_HASH entry has inline_len bytes of packed
+            // buffer right after the key.
+            KIND_PACKED_HASH => Some(HashRef::packed(unsafe {
+                std::slice::from_raw_parts(self.value_at(), self.header().inline_len as usize)
+            })),
+            _ => None,
+        }
     }
 
     fn hash_ref_mut(&mut self) -> Option<&mut HashValue> {
@@ -571,9 +590,15 @@ impl Entry {
         self.list_box_mut().map(|l| &mut l.items)
     }
 
-    /// The hash, for in-place changes (with `Slot::update_with_charge`).
-    pub fn hash_mut(&mut self) -> Option<&mut HashValue> {
-        self.hash_ref_mut()
+    /// The hash, for changes (with `Slot::update_with_charge`): a hash table
+    /// in place; a listpack kept in the entry is copied out and written back
+    /// when the guard drops (its buffer is rebuilt on every change anyway).
+    pub fn hash_mut(&mut self) -> Option<HashMut<'_>> {
+        if self.header().kind == KIND_PACKED_HASH {
+            let hash = self.hash_ref()?.to_owned();
+            return Some(HashMut::Packed { entry: self, hash });
+        }
+        self.hash_ref_mut().map(HashMut::Table)
     }
 
     /// The set, for in-place changes (with `Slot::update_with_charge`).
@@ -640,6 +665,9 @@ impl Entry {
         if let Some(h) = self.hash_ref_mut() {
             return Value::Hash(std::mem::take(h));
         }
+        if let Some(h) = self.hash_ref() {
+            return Value::Hash(h.to_owned());
+        }
         if let Some(s) = self.set_box_mut() {
             return Value::Set(std::mem::take(&mut s.set));
         }
@@ -676,10 +704,17 @@ impl Entry {
                     l.items = items;
                 }
             }
-            (KIND_HASH, Value::Hash(hash)) => {
+            (KIND_HASH, Value::Hash(hash)) if hash.is_hashtable() => {
                 if let Some(h) = self.hash_ref_mut() {
                     *h = hash;
                 }
+            }
+            (KIND_PACKED_HASH, Value::Hash(hash))
+                if hash
+                    .packed_bytes()
+                    .is_some_and(|b| u32::try_from(b.len()).is_ok()) =>
+            {
+                self.set_packed_hash(hash.packed_bytes().unwrap_or_default());
             }
             (KIND_SET, Value::Set(set)) => {
                 if let Some(s) = self.set_box_mut() {
@@ -706,6 +741,30 @@ impl Entry {
                 *self = fresh;
             }
         }
+    }
+
+    /// Put a new packed buffer in a KIND_PACKED_HASH entry: the allocation is
+    /// resized (in place when the allocator's size class allows) and the
+    /// header and key stay where they are.
+    fn set_packed_hash(&mut self, buf: &[u8]) {
+        let old_len = self.header().inline_len as usize;
+        if buf.len() != old_len {
+            let old = layout_for(self.key_len(), KIND_PACKED_HASH, old_len);
+            let new = layout_for(self.key_len(), KIND_PACKED_HASH, buf.len());
+            // SAFETY: the allocation was made with `old`; realloc keeps its
+            // first min(old, new) bytes (header and key come first, and the
+            // value part is rewritten below) and the alignment.
+            unsafe {
+                let raw = alloc::realloc(self.ptr.as_ptr() as *mut u8, old, new.size());
+                let Some(ptr) = NonNull::new(raw as *mut Header) else {
+                    alloc::handle_alloc_error(new)
+                };
+                self.ptr = ptr;
+            }
+            self.header_mut().inline_len = buf.len() as u32;
+        }
+        // SAFETY: the value part has room for exactly buf.len() bytes.
+        unsafe { ptr::copy_nonoverlapping(buf.as_ptr(), self.value_at(), buf.len()) };
     }
 
     /// Change a string in place through a `BytesMut`: the buffer of a long
@@ -777,6 +836,44 @@ impl std::fmt::Debug for Entry {
     }
 }
 
+/// A hash being changed (`Entry::hash_mut`).
+pub enum HashMut<'a> {
+    /// A hash table, changed where it is.
+    Table(&'a mut HashValue),
+    /// A listpack copied out of its entry, written back on drop.
+    Packed {
+        entry: &'a mut Entry,
+        hash: HashValue,
+    },
+}
+
+impl Deref for HashMut<'_> {
+    type Target = HashValue;
+    fn deref(&self) -> &HashValue {
+        match self {
+            HashMut::Table(h) => h,
+            HashMut::Packed { hash, .. } => hash,
+        }
+    }
+}
+
+impl DerefMut for HashMut<'_> {
+    fn deref_mut(&mut self) -> &mut HashValue {
+        match self {
+            HashMut::Table(h) => h,
+            HashMut::Packed { hash, .. } => hash,
+        }
+    }
+}
+
+impl Drop for HashMut<'_> {
+    fn drop(&mut self) {
+        if let HashMut::Packed { entry, hash } = self {
+            entry.set_value(Value::Hash(std::mem::take(hash)));
+        }
+    }
+}
+
 impl Drop for Entry {
     fn drop(&mut self) {
         let layout = layout_for(
@@ -845,6 +942,66 @@ mod tests {
             assert_eq!(renamed.key(), b"other");
             assert_eq!(renamed.value(), value.as_ref());
         }
+    }
+
+    #[test]
+    fn small_hash_lives_in_the_entry_and_moves_out_when_converted() {
+        let mut e = Entry::new(b"h:1", Value::Hash(HashValue::default()), 0, 1, 0, 0);
+        assert_eq!(e.header().kind, KIND_PACKED_HASH);
+        for i in 0..50 {
+            let (new, _) = e.hash_mut().unwrap().insert(format!("f{i}"), "v".repeat(i));
+            assert!(new);
+            assert_eq!(e.key(), b"h:1", "the key survives every resize");
+        }
+        let h = match e.value() {
+            ValueRef::Hash(h) => h,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(h.len(), 50);
+        assert_eq!(h.get(b"f49"), Some(&"v".repeat(49).as_bytes()[..]));
+        assert!(!h.is_hashtable());
+        // Shrinking reallocates too.
+        for i in 0..49 {
+            e.hash_mut()
+                .unwrap()
+                .remove(format!("f{i}").as_bytes())
+                .unwrap();
+        }
+        assert_eq!(e.header().inline_len as usize, 1 + (1 + 3) + (1 + 49));
+        // Converted: the table is boxed in a KIND_HASH entry, for good.
+        e.hash_mut().unwrap().convert_to_hashtable();
+        assert_eq!(e.header().kind, KIND_HASH);
+        e.hash_mut().unwrap().insert("g", "w");
+        assert_eq!(e.header().kind, KIND_HASH);
+        let mut pairs: Vec<_> = match e.value() {
+            ValueRef::Hash(h) => h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+            other => panic!("{other:?}"),
+        };
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [
+                (b"f49".to_vec(), "v".repeat(49).into_bytes()),
+                (b"g".to_vec(), b"w".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn five_field_hash_is_one_allocation_of_80_bytes() {
+        // The memory benchmark's shape: "h:123456" and f1 v1 .. f5 123456.
+        let h = HashValue::from_pairs(
+            [
+                ("f1", "v1"),
+                ("f2", "v2"),
+                ("f3", "v3"),
+                ("f4", "v4"),
+                ("f5", "123456"),
+            ],
+            false,
+        );
+        let e = Entry::new(b"h:123456", Value::Hash(h), 0, 1, 0, 0);
+        assert!(layout_for(8, KIND_PACKED_HASH, e.header().inline_len as usize).size() <= 80);
     }
 
     #[test]

@@ -40,7 +40,7 @@ use parking_lot::{Mutex, MutexGuard};
 
 pub use collections::{FieldMap, MemberSet, HASH_FIELD_OVERHEAD_BYTES, SET_MEMBER_OVERHEAD_BYTES};
 pub use entry::{
-    Entry, HashValue, Meta, SetValue, Value, ValueRef, ENTRY_OVERHEAD_BYTES, LFU_INIT,
+    Entry, HashRef, HashValue, Meta, SetValue, Value, ValueRef, ENTRY_OVERHEAD_BYTES, LFU_INIT,
     LIST_ELEMENT_OVERHEAD_BYTES,
 };
 pub use evict::{EvictionPolicy, MemoryLimits};

@@ -432,7 +432,8 @@ impl RedisServer {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
         };
-        for _ in 0..250 {
+        // Up to 15 s: a loaded CI machine has taken over 5 s to start it.
+        for _ in 0..750 {
             if TcpStream::connect(redis.addr).is_ok() {
                 return redis;
             }
