@@ -613,6 +613,12 @@ impl Config {
         self.compat_number("lua-memory-limit", 1 << 30)
     }
 
+    /// `busy-reply-threshold` (alias `lua-time-limit`): ms a script runs
+    /// before other clients get -BUSY.
+    pub fn busy_reply_threshold_ms(&self) -> u64 {
+        self.compat_number("busy-reply-threshold", 5000)
+    }
+
     /// A non-negative integer compatibility parameter (stored normalised).
     fn compat_number(&self, name: &str, default: u64) -> u64 {
         COMPAT_PARAMS

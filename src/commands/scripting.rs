@@ -147,21 +147,27 @@ fn run_script(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, ro: bool) -> Comm
     let numkeys = check_numkeys(numkeys, args.len())?;
     let shared = ctx.shared;
     let mut engine = shared.scripting.lock();
-    let sha = if by_sha {
+    // Lowercased on the stack: the cache is keyed by lowercase hex.
+    let mut hex = [0u8; 40];
+    let loaded;
+    let sha: &str = if by_sha {
         if args[1].len() != 40 {
             return Err(NOSCRIPT.into());
         }
-        String::from_utf8_lossy(&args[1]).to_ascii_lowercase()
+        hex.copy_from_slice(&args[1]);
+        hex.make_ascii_lowercase();
+        std::str::from_utf8(&hex).map_err(|_| error::CommandError::from(NOSCRIPT))?
     } else {
-        engine.load(&args[1]).map_err(error::CommandError::from)?
+        loaded = engine.load(&args[1]).map_err(error::CommandError::from)?;
+        &loaded
     };
-    let Some(flags) = engine.flags(&sha) else {
+    let Some(flags) = engine.flags(sha) else {
         return Err(NOSCRIPT.into());
     };
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
     run_prepared(ctx, &mut engine, flags, ro, None, args, |engine, runner| {
-        engine.run(&sha, keys, argv, runner)
+        engine.run(sha, keys, argv, runner)
     })
 }
 
@@ -197,9 +203,7 @@ pub(crate) fn run_prepared(
             return Err(error::OOM.into());
         }
     }
-    let threshold = crate::config::lookup_param("busy-reply-threshold")
-        .and_then(|p| p.get(&shared.config.read()).parse::<u64>().ok())
-        .unwrap_or(5000);
+    let threshold = shared.busy_reply_threshold_ms.load(Relaxed);
     let busy = engine.busy.clone();
     busy.begin(
         threshold,
@@ -216,6 +220,7 @@ pub(crate) fn run_prepared(
         read_only: ro || (!flags.compat && flags.no_writes),
         busy: busy.clone(),
         errors: 0,
+        reply: Reply::with_capacity(Protocol::Resp2, 512),
     };
     // A long script hands the connections queued on this worker thread to
     // another one from its hook (Busy::release_worker), so they can answer
@@ -313,7 +318,12 @@ struct ScriptClient<'a> {
     busy: std::sync::Arc<scripting::Busy>,
     /// Error replies redis.call produced, for INFO total_error_replies.
     errors: u64,
+    /// Where each redis.call's command writes its reply.
+    reply: Reply,
 }
+
+/// The reply buffer a script keeps between its calls, at most.
+const REPLY_KEEP_BYTES: usize = 64 * 1024;
 
 /// Commands Redis flags `may-replicate`: refused in read-only scripts too.
 const MAY_REPLICATE: &[&str] = &["publish", "spublish", "pfcount"];
@@ -367,14 +377,8 @@ impl Runner for ScriptClient<'_> {
                 "ERR This Redis command is not allowed from script",
             );
         }
-        let top_name = entry
-            .full_name
-            .split('|')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        if self.read_only && (flags.has(Flags::WRITE) || MAY_REPLICATE.contains(&top_name.as_str()))
-        {
+        let top_name = entry.full_name.split('|').next().unwrap_or_default();
+        if self.read_only && (flags.has(Flags::WRITE) || MAY_REPLICATE.contains(&top_name)) {
             return self.refuse(
                 Some(id),
                 "ERR Write commands are not allowed from read-only scripts.",
@@ -388,12 +392,21 @@ impl Runner for ScriptClient<'_> {
         if flags.has(Flags::WRITE) {
             self.busy.dirty.store(true, Relaxed);
         }
-        let mut reply = Reply::new(protocol);
+        // One reply buffer for all of the script's calls.
+        self.reply.clear(REPLY_KEEP_BYTES);
+        self.reply.set_protocol(protocol);
         let before = self.session.errors_replied;
         // No blocking inside a script: a blocking command answers as on timeout.
-        execute(self.shared, &mut self.session, &mut reply, id, &args, false);
+        execute(
+            self.shared,
+            &mut self.session,
+            &mut self.reply,
+            id,
+            &args,
+            false,
+        );
         self.errors += self.session.errors_replied - before;
-        scripting::resp::parse(reply.as_bytes())
+        scripting::resp::parse(self.reply.as_bytes())
     }
 
     fn command_exists(&mut self, args: &[Bytes]) -> bool {

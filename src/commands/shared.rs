@@ -39,6 +39,9 @@ pub struct Shared {
     pub(crate) scripting: parking_lot::Mutex<crate::scripting::Engine>,
     /// The running script as other connections see it (-BUSY, SCRIPT KILL).
     pub(crate) script_busy: std::sync::Arc<crate::scripting::Busy>,
+    /// CONFIG busy-reply-threshold (alias lua-time-limit), in ms: read by
+    /// every EVAL/FCALL, so kept here rather than looked up by name.
+    pub(crate) busy_reply_threshold_ms: std::sync::atomic::AtomicU64,
     /// Library and function counts (FUNCTION STATS reads them while a
     /// function holds the engine).
     pub(crate) scripting_counts: std::sync::Arc<crate::scripting::functions::Counts>,
@@ -86,6 +89,7 @@ impl Shared {
             exec_gate: RwLock::new(()),
             scripting: parking_lot::Mutex::new(engine),
             script_busy,
+            busy_reply_threshold_ms: std::sync::atomic::AtomicU64::new(5000),
             scripting_counts,
             shutdown,
             started: Instant::now(),
@@ -121,6 +125,8 @@ impl Shared {
             .limits
             .soft_seconds
             .store(limit.soft_seconds, Relaxed);
+        self.busy_reply_threshold_ms
+            .store(config.busy_reply_threshold_ms(), Relaxed);
         let lua_limit = config.lua_memory_limit();
         // The config guard is dropped before the engine is locked (a script
         // holds the engine and reads the config).

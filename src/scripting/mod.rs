@@ -20,6 +20,7 @@ mod cjson;
 mod cmsgpack;
 pub mod functions;
 mod lua_struct;
+mod raw;
 pub mod resp;
 
 use std::collections::HashMap;
@@ -393,6 +394,8 @@ struct Vm {
     /// Hidden table the API wrappers read: `call`/`acl`/`log` are set per
     /// run, `register` while a library loads.
     run_ctx: Table,
+    /// The real globals table behind the read-only proxy (KEYS and ARGV).
+    globals: Table,
     /// `run(f, ...)`: f's results, xpcall-style, through the error handler.
     protected_call: Function,
     /// Functions VM: `load_library(chunk)` runs a library's top level with
@@ -524,9 +527,21 @@ impl Vm {
             globals.raw_set(name, Value::Nil)?;
         }
         let resp = Arc::new(AtomicU8::new(2));
+        let runner = Arc::new(RunnerSlot::default());
+        let memory_limit = Arc::new(AtomicUsize::new(SCRIPT_MEMORY_LIMIT_BYTES));
         let run_ctx = lua.create_table()?;
         let rust = lua.create_table()?;
         install_rust_api(&lua, &rust, resp.clone())?;
+        let (call, pcall) = raw::call_functions(
+            &lua,
+            Arc::new(raw::CallApi {
+                runner: runner.clone(),
+                resp: resp.clone(),
+                memory_limit: memory_limit.clone(),
+            }),
+        )?;
+        rust.raw_set("call", call)?;
+        rust.raw_set("pcall", pcall)?;
         let b = busy.clone();
         rust.raw_set(
             "killed",
@@ -546,13 +561,13 @@ impl Vm {
         let (protected_call, proxy, load_library): (Function, Table, Option<Function>) =
             setup.call((run_ctx.clone(), rust, kind_name))?;
         lua.set_globals(proxy)?;
-        let runner = Arc::new(RunnerSlot::default());
-        let memory_limit = Arc::new(AtomicUsize::new(SCRIPT_MEMORY_LIMIT_BYTES));
-        install_runner_api(&lua, &run_ctx, &runner, &resp, &memory_limit)?;
+        install_runner_api(&lua, &run_ctx, &runner)?;
+        let globals = run_ctx.raw_get("globals")?;
         let vm = Vm {
             lua,
             kind,
             run_ctx,
+            globals,
             protected_call,
             load_library,
             resp,
@@ -713,31 +728,60 @@ impl Vm {
         argv: &[Bytes],
         runner: &mut dyn Runner,
     ) -> mlua::Result<ScriptReply> {
-        let lua = &self.lua;
-        let keys = string_array(lua, keys)?;
-        let argv = string_array(lua, argv)?;
-        if self.kind == VmKind::Eval {
-            let real_globals: Table = self.run_ctx.raw_get("globals")?;
-            real_globals.raw_set("KEYS", keys.clone())?;
-            real_globals.raw_set("ARGV", argv.clone())?;
-        }
-        let _runner = self.runner.fill(runner);
-        let out: MultiValue = {
-            let _cap = MemoryCap::on(lua, &self.memory_limit);
-            if self.kind == VmKind::Eval {
-                self.protected_call.call(function.clone())?
-            } else {
-                self.protected_call.call((function.clone(), keys, argv))?
+        use mlua::ffi;
+        self.lua.exec_raw_lua(|lua| {
+            // SAFETY: the stack is this interpreter's, its lock held by
+            // exec_raw_lua; the run leaves it as it found it.
+            unsafe {
+                let state = lua.state();
+                let top = ffi::lua_gettop(state);
+                if ffi::lua_checkstack(state, 8) == 0 {
+                    return Err(mlua::Error::runtime("stack overflow"));
+                }
+                lua.push(&self.protected_call)?;
+                lua.push(function)?;
+                let nargs = if self.kind == VmKind::Eval {
+                    lua.push(&self.globals)?;
+                    raw::push_bytes(state, b"KEYS");
+                    raw::push_string_array(state, keys);
+                    ffi::lua_rawset(state, -3);
+                    raw::push_bytes(state, b"ARGV");
+                    raw::push_string_array(state, argv);
+                    ffi::lua_rawset(state, -3);
+                    ffi::lua_pop(state, 1);
+                    1
+                } else {
+                    raw::push_string_array(state, keys);
+                    raw::push_string_array(state, argv);
+                    3
+                };
+                let status = {
+                    let _runner = self.runner.fill(runner);
+                    let _cap = MemoryCap::on(&self.lua, &self.memory_limit);
+                    ffi::lua_pcall(state, nargs, 2, 0)
+                };
+                let reply = if status != 0 {
+                    let text = if ffi::lua_type(state, -1) == ffi::LUA_TSTRING {
+                        let mut len = 0usize;
+                        let p = ffi::lua_tolstring(state, -1, &mut len);
+                        String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len))
+                            .into_owned()
+                    } else {
+                        "unknown error".to_string()
+                    };
+                    Err(mlua::Error::runtime(text))
+                } else {
+                    let value = ffi::lua_gettop(state);
+                    if ffi::lua_toboolean(state, value - 1) != 0 {
+                        Ok(raw::reply_at(state, value, self.resp.load(Relaxed), 0))
+                    } else {
+                        Ok(raw::error_reply_at(state, value, label))
+                    }
+                };
+                ffi::lua_settop(state, top);
+                reply
             }
-        };
-        let mut out = out.into_iter();
-        let ok = matches!(out.next(), Some(Value::Boolean(true)));
-        let value = out.next().unwrap_or(Value::Nil);
-        if ok {
-            Ok(lua_to_reply(&value, self.resp.load(Relaxed), 0))
-        } else {
-            Ok(error_from_handler(&value, label))
-        }
+        })
     }
 }
 
@@ -879,39 +923,11 @@ fn lua_error_text(e: &mlua::Error) -> String {
     }
 }
 
-fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(item)?)?;
-    }
-    Ok(t)
-}
-
-/// `call`, `acl` and `log` in the run context: redis.call/pcall (a count and
-/// a table of the arguments: a Lua-side `{...}`, so thousands of arguments do
-/// not have to fit a C function's stack), redis.acl_check_cmd and redis.log,
-/// all reaching the running script's runner through `slot`.
-fn install_runner_api(
-    lua: &Lua,
-    run_ctx: &Table,
-    slot: &Arc<RunnerSlot>,
-    resp: &Arc<AtomicU8>,
-    memory_limit: &Arc<AtomicUsize>,
-) -> mlua::Result<()> {
-    const OUTSIDE: &str = "redis.call/pcall can only be called inside a script invocation";
-    let (s, r, m) = (slot.clone(), resp.clone(), memory_limit.clone());
-    let call = lua.create_function(move |lua, (n, args): (usize, Table)| {
-        let _cap = MemoryCap::off(lua, &m);
-        let args = match command_args(n, &args) {
-            Ok(a) => a,
-            Err(text) => return Ok((error_table(lua, &text, false)?, true)),
-        };
-        let Some(reply) = s.with(|runner| runner.call(args, r.load(Relaxed))) else {
-            return Ok((error_table(lua, OUTSIDE, false)?, true));
-        };
-        let failed = matches!(reply, RespValue::Error(_));
-        Ok((resp::to_lua(lua, &reply)?, failed))
-    })?;
+/// `acl` and `log` in the run context: redis.acl_check_cmd (a count and a
+/// table of the arguments: a Lua-side `{...}`) and redis.log, reaching the
+/// running script's runner through `slot`. (redis.call and redis.pcall are
+/// C functions: src/scripting/raw.rs.)
+fn install_runner_api(lua: &Lua, run_ctx: &Table, slot: &Arc<RunnerSlot>) -> mlua::Result<()> {
     let s = slot.clone();
     let acl = lua.create_function(move |_, (n, args): (usize, Table)| {
         let args = match command_args(n, &args) {
@@ -935,13 +951,12 @@ fn install_runner_api(
         s.with(|runner| runner.log(level, &text.to_string_lossy()));
         Ok(())
     })?;
-    run_ctx.raw_set("call", call)?;
     run_ctx.raw_set("acl", acl)?;
     run_ctx.raw_set("log", log)?;
     Ok(())
 }
 
-/// Arguments of redis.call: `n` values of `args` (1-based), strings as
+/// Arguments of redis.acl_check_cmd: `n` values of `args` (1-based), strings as
 /// they are, numbers as `%.17g`.
 fn command_args(n: usize, args: &Table) -> Result<Vec<Bytes>, String> {
     if n == 0 {
@@ -982,141 +997,13 @@ fn error_text(text: &str) -> String {
     format!("{code} {}", msg.trim_matches(|c| c == '\r' || c == '\n'))
 }
 
-/// The reply of a failed run: the handler's `{err, source, line}` table.
-fn error_from_handler(value: &Value, sha: &str) -> ScriptReply {
-    let Value::Table(t) = value else {
-        let msg = match value {
-            Value::String(s) => s.to_string_lossy(),
-            _ => "execution failure".into(),
-        };
-        return ScriptReply::Error {
-            text: format!(
-                "ERR Error running script {sha}, {}",
-                msg.chars().take(100).collect::<String>()
-            ),
-            counted: false,
-        };
-    };
-    let field = |name: &str| -> Option<String> {
-        match t.raw_get::<Value>(name).ok()? {
-            Value::String(s) => Some(s.to_string_lossy()),
-            Value::Number(n) => Some(format_g14(n)),
-            Value::Integer(n) => Some(n.to_string()),
-            _ => None,
-        }
-    };
-    let mut text = field("err").unwrap_or_default();
-    if let (Some(source), Some(line)) = (field("source"), field("line")) {
-        text.push_str(&format!(" script: {sha}, on {source}:{line}."));
-    }
-    let counted = matches!(
-        t.raw_get::<Value>("ignore_error_stats_update"),
-        Ok(Value::Boolean(true))
-    );
-    ScriptReply::Error { text, counted }
-}
-
-/// Convert what a script returned, as Redis's luaReplyToRedisReply.
-fn lua_to_reply(value: &Value, resp: u8, depth: usize) -> ScriptReply {
-    if depth >= MAX_REPLY_DEPTH {
-        return ScriptReply::Error {
-            text: "ERR reached lua stack limit".into(),
-            counted: false,
-        };
-    }
-    match value {
-        Value::String(s) => ScriptReply::Bulk(s.as_bytes().to_vec()),
-        Value::Boolean(b) => {
-            if resp == 2 {
-                if *b {
-                    ScriptReply::Int(1)
-                } else {
-                    ScriptReply::Nil
-                }
-            } else {
-                ScriptReply::Bool(*b)
-            }
-        }
-        Value::Number(n) => ScriptReply::Int(lua_number_to_i64(*n)),
-        Value::Integer(n) => ScriptReply::Int(*n),
-        Value::Table(t) => table_to_reply(t, resp, depth),
-        _ => ScriptReply::Nil,
-    }
-}
-
 /// `(long long)` of a Lua number: truncation toward zero.
-fn lua_number_to_i64(n: f64) -> i64 {
+pub(crate) fn lua_number_to_i64(n: f64) -> i64 {
     if n.is_nan() {
         i64::MIN
     } else {
         n as i64
     }
-}
-
-fn table_to_reply(t: &Table, resp: u8, depth: usize) -> ScriptReply {
-    let get = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
-    if let Value::String(s) = get("err") {
-        let counted = matches!(get("ignore_error_stats_update"), Value::Boolean(true));
-        return ScriptReply::Error {
-            text: s.to_string_lossy(),
-            counted,
-        };
-    }
-    if let Value::String(s) = get("ok") {
-        let text = s.to_string_lossy().replace(['\r', '\n'], " ");
-        return ScriptReply::Status(text);
-    }
-    match get("double") {
-        Value::Number(d) => return ScriptReply::Double(d),
-        Value::Integer(d) => return ScriptReply::Double(d as f64),
-        _ => {}
-    }
-    if let Value::String(s) = get("big_number") {
-        return ScriptReply::BigNumber(s.to_string_lossy().replace(['\r', '\n'], " "));
-    }
-    if let Value::Table(v) = get("verbatim_string") {
-        if let (Ok(Value::String(format)), Ok(Value::String(text))) =
-            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
-        {
-            return ScriptReply::Verbatim {
-                format: format.to_string_lossy(),
-                text: text.as_bytes().to_vec(),
-            };
-        }
-    }
-    if let Value::Table(m) = get("map") {
-        let mut pairs = Vec::new();
-        for (k, v) in m.pairs::<Value, Value>().flatten() {
-            pairs.push((
-                lua_to_reply(&k, resp, depth + 1),
-                lua_to_reply(&v, resp, depth + 1),
-            ));
-        }
-        return ScriptReply::Map(pairs);
-    }
-    if let Value::Table(s) = get("set") {
-        let mut items = Vec::new();
-        for (k, _) in s.pairs::<Value, Value>().flatten() {
-            items.push(lua_to_reply(&k, resp, depth + 1));
-        }
-        return ScriptReply::Set(items);
-    }
-    let mut items = Vec::new();
-    for i in 1.. {
-        match t.raw_get::<Value>(i) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => {
-                let item = lua_to_reply(&v, resp, depth + 1);
-                let stop = matches!(&item, ScriptReply::Error { text, .. } if text == "ERR reached lua stack limit")
-                    && depth + 1 >= MAX_REPLY_DEPTH;
-                items.push(item);
-                if stop {
-                    break;
-                }
-            }
-        }
-    }
-    ScriptReply::Array(items)
 }
 
 /// C's `%.17g`: how Redis turns a Lua number into a command argument.
@@ -1335,19 +1222,10 @@ local redis = {}
 -- Each API function below returns (error or nil, results...); cwrap raises.
 -- Arguments reach Rust as a count and a table: `{...}` grows the Lua stack
 -- as needed, where thousands of C-function arguments would not fit.
-redis.call = cwrap(function(...)
-  local f = ctx.call
-  if not f then return E("redis.call/pcall can only be called inside a script invocation") end
-  local reply, failed = f(select('#', ...), {...})
-  if failed then return reply end
-  return nil, reply
-end)
-redis.pcall = cwrap(function(...)
-  local f = ctx.call
-  if not f then return E("redis.call/pcall can only be called inside a script invocation") end
-  local reply = f(select('#', ...), {...})
-  return nil, reply
-end)
+-- redis.call and redis.pcall are C functions reading their arguments off
+-- the stack, as Redis's are (src/scripting/raw.rs).
+redis.call = rust.call
+redis.pcall = rust.pcall
 redis.sha1hex = cwrap(rust.sha1hex)
 redis.error_reply = function(...)
   if select('#', ...) ~= 1 or type((...)) ~= 'string' then
@@ -1524,7 +1402,6 @@ end
 -- `redis` with register_function, log and the version (Redis's library API);
 -- missing names are errors. The functions it registers run later with the
 -- full globals, through the same proxy.
-local loading = false
 local load_globals = nil
 local load_library = nil
 if kind == 'functions' then
@@ -1612,29 +1489,35 @@ if kind == 'functions' then
     return error_value(e).err
   end
   load_library = function(chunk)
-    loading = true
     local ok, e = rawpcall(chunk)
-    loading = false
     if ok then return nil end
     return load_error(e)
   end
 end
 
+-- The globals scripts see: an empty proxy (writes refused) reading through
+-- to G, or to load_globals while a library loads. Both are tables (`__index`
+-- chains through tables without a Lua call, so `redis.call` costs one table
+-- lookup per name), and only a missing name reaches `missing`.
+local function missing(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
 local proxy = {}
 G._G = proxy
-local gmt = {
-  __index = function(_, k)
-    local v
-    if loading then v = load_globals[k] else v = G[k] end
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = readonly,
-}
+local gmt = {__index = G, __newindex = readonly}
 rawsetmetatable(proxy, gmt)
 protected[proxy] = rawsetmetatable({}, {__index = gmt, __newindex = readonly})
+if load_library then
+  rawsetmetatable(load_globals, {__index = missing})
+  local load = load_library
+  load_library = function(chunk)
+    gmt.__index = load_globals
+    local e = load(chunk)
+    gmt.__index = G
+    return e
+  end
+end
+rawsetmetatable(G, {__index = missing})
 return run, proxy, load_library
 "#;
 

@@ -1,10 +1,8 @@
 //! A command's reply as a script sees it: the RESP bytes the command wrote,
-//! parsed into a tree (`parse`), then turned into Lua values (`to_lua`) by
+//! parsed into a tree (`parse`), then pushed as Lua values (`raw::push_reply`) by
 //! Redis's rules: integers are numbers, bulk strings strings, a RESP2 null
 //! is false, a status `{ok=...}`, an error `{err=...}`, RESP3 maps, sets,
 //! doubles and big numbers tables with one field naming the type.
-
-use mlua::{Lua, Value};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RespValue {
@@ -116,65 +114,6 @@ fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Option<RespValue> {
             RespValue::Verbatim(format[..format.len().min(3)].to_vec(), text.to_vec())
         }
         _ => return None,
-    })
-}
-
-fn field_table(lua: &Lua, name: &str, value: Value) -> mlua::Result<Value> {
-    let t = lua.create_table()?;
-    t.raw_set(name, value)?;
-    Ok(Value::Table(t))
-}
-
-/// The Lua value of a reply (redis.call / redis.pcall).
-pub fn to_lua(lua: &Lua, reply: &RespValue) -> mlua::Result<Value> {
-    Ok(match reply {
-        RespValue::Status(s) => field_table(lua, "ok", Value::String(lua.create_string(s)?))?,
-        RespValue::Error(e) => {
-            let text = format!("-{}", String::from_utf8_lossy(e));
-            super::error_table(lua, &text, true)?
-        }
-        RespValue::Int(n) => Value::Number(*n as f64),
-        RespValue::Bulk(b) => Value::String(lua.create_string(b)?),
-        RespValue::NullBulk => Value::Boolean(false),
-        RespValue::Null => Value::Nil,
-        RespValue::Array(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, to_lua(lua, item)?)?;
-            }
-            Value::Table(t)
-        }
-        RespValue::Map(pairs) => {
-            let m = lua.create_table()?;
-            for (k, v) in pairs {
-                let k = to_lua(lua, k)?;
-                if !k.is_nil() {
-                    m.raw_set(k, to_lua(lua, v)?)?;
-                }
-            }
-            field_table(lua, "map", Value::Table(m))?
-        }
-        RespValue::Set(items) => {
-            let s = lua.create_table()?;
-            for item in items {
-                let k = to_lua(lua, item)?;
-                if !k.is_nil() {
-                    s.raw_set(k, true)?;
-                }
-            }
-            field_table(lua, "set", Value::Table(s))?
-        }
-        RespValue::Double(d) => field_table(lua, "double", Value::Number(*d))?,
-        RespValue::Bool(b) => Value::Boolean(*b),
-        RespValue::BigNumber(s) => {
-            field_table(lua, "big_number", Value::String(lua.create_string(s)?))?
-        }
-        RespValue::Verbatim(format, text) => {
-            let v = lua.create_table()?;
-            v.raw_set("string", lua.create_string(text)?)?;
-            v.raw_set("format", lua.create_string(format)?)?;
-            field_table(lua, "verbatim_string", Value::Table(v))?
-        }
     })
 }
 

@@ -958,7 +958,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(h.len(), 50);
-        assert_eq!(h.get(b"f49"), Some(&"v".repeat(49).as_bytes()[..]));
+        assert_eq!(h.get(b"f49"), Some("v".repeat(49).as_bytes()));
         assert!(!h.is_hashtable());
         // Shrinking reallocates too.
         for i in 0..49 {

@@ -43,8 +43,14 @@ impl Default for Reply {
 
 impl Reply {
     pub fn new(protocol: Protocol) -> Self {
+        Reply::with_capacity(protocol, 16 * 1024)
+    }
+
+    /// A reply buffer starting at `capacity` bytes (a script's calls: small
+    /// replies, one buffer per script run).
+    pub fn with_capacity(protocol: Protocol, capacity: usize) -> Self {
         Reply {
-            buf: BytesMut::with_capacity(16 * 1024),
+            buf: BytesMut::with_capacity(capacity),
             protocol,
             pushed: Vec::new(),
         }
