@@ -791,7 +791,9 @@ impl Vm {
 /// runs at a time.
 pub struct Engine {
     eval: Vm,
-    scripts: HashMap<String, Script>,
+    /// By lowercase SHA1 hex; foldhash: one lookup per EVALSHA, and the
+    /// keys are hashes of the script bodies already.
+    scripts: HashMap<String, Script, foldhash::fast::RandomState>,
     scripts_bytes: usize,
     pub functions: functions::Functions,
     pub busy: Arc<Busy>,
@@ -808,7 +810,7 @@ impl Engine {
         Engine {
             eval: Vm::new(VmKind::Eval, busy.clone())
                 .expect("the Lua sandbox builds from fixed code"),
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_bytes: 0,
             functions: functions::Functions::new(busy.clone()),
             busy,
