@@ -215,7 +215,7 @@ pub(crate) fn run_prepared(
         shared,
         session: Session {
             in_script: true,
-            ..Session::new(ctx.session.client.clone(), true)
+            ..Session::read_at(ctx.session.client.clone(), true, ctx.session.read_at)
         },
         read_only: ro || (!flags.compat && flags.no_writes),
         busy: busy.clone(),

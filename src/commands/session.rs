@@ -80,6 +80,16 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) fn new(client: Arc<ClientHandle>, authenticated: bool) -> Self {
+        Session::read_at(client, authenticated, std::time::Instant::now())
+    }
+
+    /// A session whose requests were read at `read_at` (a script's client:
+    /// its caller's time, without another clock call per script).
+    pub(crate) fn read_at(
+        client: Arc<ClientHandle>,
+        authenticated: bool,
+        read_at: std::time::Instant,
+    ) -> Self {
         Session {
             client,
             authenticated,
@@ -92,7 +102,7 @@ impl Session {
             watched: Vec::new(),
             monitor: false,
             in_script: false,
-            read_at: std::time::Instant::now(),
+            read_at,
         }
     }
 

@@ -259,7 +259,11 @@ fn origin() -> std::time::Instant {
 }
 
 fn now_ms() -> u64 {
-    origin().elapsed().as_millis() as u64 + 1
+    since_origin_ms(std::time::Instant::now())
+}
+
+fn since_origin_ms(at: std::time::Instant) -> u64 {
+    at.saturating_duration_since(origin()).as_millis() as u64 + 1
 }
 
 impl Busy {
@@ -286,7 +290,9 @@ impl Busy {
         self.function.store(function.is_some(), Relaxed);
         *self.running.lock() = function;
         self.threshold_ms.store(threshold_ms, Relaxed);
-        let now = now_ms();
+        // The script starts when its command did: `command_start` is the
+        // previous command's end, read already (no clock call per EVAL).
+        let now = since_origin_ms(crate::clock::command_start());
         self.release_at_ms
             .store(now + RELEASE_WORKER_AFTER_MS, Relaxed);
         self.started_ms.store(now, Relaxed);

@@ -26,6 +26,25 @@ impl Server {
     }
 
     pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        // The free memcached port is chosen before herald binds it, so a
+        // parallel test can take it in between: then try another one.
+        let mut attempts = 0;
+        loop {
+            match Self::try_start_with(extra, env) {
+                Ok(server) => return server,
+                Err(log)
+                    if attempts < 5
+                        && !extra.contains(&"--memcache-port")
+                        && log.contains("in use") =>
+                {
+                    attempts += 1;
+                }
+                Err(log) => panic!("herald did not start; log:\n{log}"),
+            }
+        }
+    }
+
+    fn try_start_with(extra: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
         cmd.args(["--port", "0"]);
         // Parallel tests must not fight over 11211: pick a free port unless the test chose.
@@ -87,21 +106,22 @@ impl Server {
                 }
             }
         });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("herald did not start; log:\n{}", log.lock().unwrap()));
-        let (addr, memcache) = addr;
+        let Ok((addr, memcache)) = rx.recv_timeout(Duration::from_secs(20)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(log.lock().unwrap().clone());
+        };
         let addr = addr.split(',').next().unwrap().parse().expect("addr");
         // "disabled" when the test turned the memcached port off.
         let memcache_addr = memcache
             .parse()
             .unwrap_or_else(|_| "127.0.0.1:0".parse().unwrap());
-        Server {
+        Ok(Server {
             child,
             addr,
             memcache_addr,
             log,
-        }
+        })
     }
 
     pub fn port(&self) -> u16 {
