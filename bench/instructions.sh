@@ -89,6 +89,8 @@ load() {
       local script=$incr_script sha
       [ "$case" = evalsha10 ] && script="$ten_call_script"
       sha=$(redis-cli -p "$port" script load "$script")
+      # redis-benchmark spins forever on an empty argument: stop here instead.
+      [[ "$sha" =~ ^[0-9a-f]{40}$ ]] || { echo "SCRIPT LOAD on port $port answered: $sha" >&2; return 1; }
       "${rb[@]}" -n "$n" evalsha "$sha" 1 key:__rand_int__ >/dev/null ;;
     publish1) "$bench_bin" pubsub --port "$port" --subscribers 1 --channels 1 --messages "$n" --timeout-secs 600 >/dev/null ;;
     publish100) "$bench_bin" pubsub --port "$port" --subscribers 100 --channels 1 --messages "$n" --timeout-secs 600 >/dev/null ;;
